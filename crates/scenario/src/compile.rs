@@ -1,0 +1,1247 @@
+//! Loading and checking: files → nodes → model → [`Scenario`]s, with every problem found
+//! before the first request.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+use serde_json::Value as Json;
+use serde_json_path::JsonPath;
+
+use crate::error::{Problem, Problems};
+use crate::matcher::{JsonType, Matcher, OPERATORS, Op};
+use crate::model::{
+    EnvironmentFile, ExpectDef, FragmentFile, IncludeDef, PollDef, RequestDef, ScenarioFile,
+    StepDef,
+};
+use crate::node::{self, DecodeError, did_you_mean};
+use crate::plan::{
+    Action, Body, Capture, CaptureFrom, Environment, Expect, HeaderCheck, JsonCheck, Poll, Request,
+    Scenario, SchemaCheck, StatusMatch, StatusPattern, Step, Tls,
+};
+use crate::span::{SourceFile, Span, Spanned};
+use crate::template::{FUNCTIONS, Templates, Tpl, TplValue};
+use crate::value::{SpannedMap, Value, ValueKind};
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Reads a file into a shared source, as a problem when it cannot be read.
+pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Problem> {
+    std::fs::read_to_string(path)
+        .map(|text| SourceFile::new(path, text))
+        .map_err(|e| {
+            Problem::new(format!("failed to read {}: {e}", path.display()), None)
+                .with_help("check the path; scenario files end in .yaml or .yml")
+        })
+}
+
+fn decode_problem(e: DecodeError) -> Problem {
+    Problem::new(e.message, e.span.as_ref()).with_help_opt(e.help)
+}
+
+fn parse_as<T: serde::de::DeserializeOwned>(source: &Arc<SourceFile>) -> Result<T, Problem> {
+    let node = node::parse(source).map_err(|e| {
+        Problem::new(format!("invalid YAML: {}", e.message), Some(&e.span))
+            .with_help("fix the YAML syntax (indentation, quotes, `key: value`)")
+    })?;
+    if !matches!(node.kind, node::Kind::Map(_)) {
+        return Err(Problem::new(
+            format!(
+                "expected a mapping at the top of the file, found {}",
+                node.type_name()
+            ),
+            Some(&node.span),
+        )
+        .with_help("a scenario starts with `name:` and `steps:`"));
+    }
+    node::decode::<T>(&node).map_err(decode_problem)
+}
+
+/// Loads an environment file; its templates are compiled into `templates`.
+pub fn load_environment(
+    path: &Path,
+    name: &str,
+    templates: &mut Templates,
+) -> Result<Environment, Problems> {
+    let source = read_source(path).map_err(|p| Problems(vec![p]))?;
+    let file: EnvironmentFile = parse_as(&source).map_err(|p| Problems(vec![p]))?;
+    let mut problems = Problems::default();
+    let mut env = Environment::new(name);
+    env.path = Some(path.to_owned());
+    env.description = file.description;
+    let mut known: Vec<String> = Vec::new();
+    for (k, v) in file.vars.iter() {
+        let value = compile_value(v, templates, &known, &mut problems);
+        known.push(k.value.clone());
+        env.vars.push((k.value.clone(), value));
+    }
+    for s in &file.secrets {
+        if !s
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || s.value.is_empty()
+        {
+            problems.push(
+                Problem::new(
+                    format!("`{}` is not a valid secret name", s.value),
+                    s.span.as_ref(),
+                )
+                .with_help("a secret is named like an environment variable: BANK_API_KEY"),
+            );
+        }
+        env.secrets.push(s.value.clone());
+    }
+    if let Some(t) = file.timeouts {
+        if let Some(d) = t.request {
+            env.request_timeout = d.value.0;
+        }
+        if let Some(d) = t.poll {
+            env.poll_timeout = d.value.0;
+        }
+    }
+    if let Some(tls) = file.tls {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &Option<String>, what: &str, problems: &mut Problems| {
+            p.as_ref().map(|p| {
+                let full = dir.join(p);
+                if !full.is_file() {
+                    problems.push(
+                        Problem::new(format!("{what} `{p}` does not exist"), tls.span.as_ref())
+                            .with_help(format!("paths are relative to {}", dir.display())),
+                    );
+                }
+                full
+            })
+        };
+        env.tls = Tls {
+            ca_file: resolve(&tls.value.ca_file, "CA file", &mut problems),
+            client_cert: resolve(&tls.value.client_cert, "client certificate", &mut problems),
+            client_key: resolve(&tls.value.client_key, "client key", &mut problems),
+        };
+        if env.tls.client_cert.is_some() != env.tls.client_key.is_some() {
+            problems.push(
+                Problem::new(
+                    "mTLS needs both `client_cert` and `client_key`",
+                    tls.span.as_ref(),
+                )
+                .with_help("add the missing one, or remove both"),
+            );
+        }
+    }
+    env.protected = file.protected;
+    if problems.is_empty() {
+        Ok(env)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Lists the scenario files under the given paths (files are taken as they are; folders are
+/// walked for `.yaml`/`.yml`, skipping names that start with `_` or `.`, which hold
+/// fragments). Sorted by path.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Problems> {
+    let mut out = Vec::new();
+    let mut problems = Problems::default();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out);
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            problems.push(
+                Problem::new(
+                    format!("no scenario file or folder at {}", p.display()),
+                    None,
+                )
+                .with_help("give a .yaml file or a folder of them (default: scenarios/)"),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('_') || name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            walk(&path, out);
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// Compiles scenario files against an environment.
+#[derive(Debug)]
+pub struct Compiler<'a> {
+    env: &'a Environment,
+    fixtures_dir: PathBuf,
+    templates: &'a mut Templates,
+    fixtures: BTreeMap<String, Json>,
+}
+
+struct Ctx<'s> {
+    problems: Problems,
+    known: Vec<String>,
+    later: HashSet<String>,
+    names: HashSet<String>,
+    include_stack: Vec<PathBuf>,
+    file: &'s Path,
+}
+
+impl<'a> Compiler<'a> {
+    /// A compiler for scenarios that will run in `env`, reading fixtures under
+    /// `fixtures_dir` and compiling templates into `templates`.
+    pub fn new(
+        env: &'a Environment,
+        fixtures_dir: impl Into<PathBuf>,
+        templates: &'a mut Templates,
+    ) -> Self {
+        Self {
+            env,
+            fixtures_dir: fixtures_dir.into(),
+            templates,
+            fixtures: BTreeMap::new(),
+        }
+    }
+
+    /// The fixtures read so far, by path under the fixtures folder.
+    pub fn fixtures(&self) -> &BTreeMap<String, Json> {
+        &self.fixtures
+    }
+
+    /// Loads and checks one scenario file; every problem in it is reported.
+    pub fn compile_file(&mut self, path: &Path) -> Result<Scenario, Problems> {
+        let source = read_source(path).map_err(|p| Problems(vec![p]))?;
+        let file: ScenarioFile = parse_as(&source).map_err(|p| Problems(vec![p]))?;
+        let mut ctx = Ctx {
+            problems: Problems::default(),
+            known: self.env.vars.iter().map(|(k, _)| k.clone()).collect(),
+            later: HashSet::new(),
+            names: HashSet::new(),
+            include_stack: vec![path.to_owned()],
+            file: path,
+        };
+        collect_captures(&file.steps.value, &mut ctx.later);
+        let mut vars = Vec::new();
+        for (k, v) in file.vars.iter() {
+            let value = self.value(v, &mut ctx);
+            ctx.known.push(k.value.clone());
+            vars.push((k.value.clone(), value));
+        }
+        let span = file
+            .name
+            .span
+            .clone()
+            .unwrap_or_else(|| Span::file_start(&source));
+        if file.steps.value.is_empty() {
+            ctx.problems.push(
+                Problem::new(
+                    "a scenario needs at least one step",
+                    file.steps.span.as_ref(),
+                )
+                .with_help("add a `request:` step under `steps:`"),
+            );
+        }
+        let mut steps = Vec::new();
+        for s in &file.steps.value {
+            self.step(s, &mut ctx, &mut steps, "");
+        }
+        // Cleanup may use anything the steps captured (it runs after a failure too, when a
+        // capture may be missing: that is reported at run time).
+        let mut cleanup = Vec::new();
+        for s in &file.cleanup {
+            self.step(s, &mut ctx, &mut cleanup, "");
+        }
+        if !ctx.problems.is_empty() {
+            return Err(ctx.problems);
+        }
+        Ok(Scenario {
+            path: path.to_owned(),
+            name: file.name.value,
+            description: file.description,
+            tags: file.tags,
+            owner: file.owner,
+            vars,
+            steps,
+            cleanup,
+            span,
+        })
+    }
+
+    fn step(
+        &mut self,
+        def: &Spanned<StepDef>,
+        ctx: &mut Ctx<'_>,
+        out: &mut Vec<Step>,
+        prefix: &str,
+    ) {
+        let s = &def.value;
+        let span = def
+            .span
+            .clone()
+            .unwrap_or_else(|| Span::file_start(&SourceFile::new(ctx.file, String::new())));
+        let actions = [s.request.is_some(), s.wait.is_some(), s.include.is_some()];
+        let count = actions.iter().filter(|a| **a).count();
+        if count != 1 {
+            let msg = if count == 0 {
+                "a step needs an action: `request`, `wait` or `include`"
+            } else {
+                "a step has one action: `request`, `wait` or `include`, not several"
+            };
+            ctx.problems
+                .push(Problem::new(msg, Some(&span)).with_help("split it into separate steps"));
+            return;
+        }
+        let name = match &s.name {
+            Some(n) => n.value.clone(),
+            None => default_name(s),
+        };
+        let full_name = format!("{prefix}{name}");
+        if !ctx.names.insert(full_name.clone()) {
+            let at = s
+                .name
+                .as_ref()
+                .and_then(|n| n.span.as_ref())
+                .unwrap_or(&span);
+            ctx.problems.push(
+                Problem::new(format!("duplicate step name `{full_name}`"), Some(at))
+                    .with_help("give each step of a scenario its own `name:`"),
+            );
+        }
+        if s.request.is_none() {
+            for (key, present) in [
+                ("expect", s.expect.is_some()),
+                ("capture", !s.capture.is_empty()),
+                ("poll", s.poll.is_some()),
+            ] {
+                if present {
+                    ctx.problems.push(
+                        Problem::new(
+                            format!("`{key}` only goes with a `request` step"),
+                            Some(&span),
+                        )
+                        .with_help(format!("move `{key}` to the request it belongs to")),
+                    );
+                }
+            }
+        }
+        if let Some(w) = &s.wait {
+            out.push(Step {
+                name: full_name,
+                span,
+                action: Action::Wait(w.value.0),
+                expect: Expect::default(),
+                captures: Vec::new(),
+                poll: None,
+            });
+            return;
+        }
+        if let Some(inc) = &s.include {
+            self.include(inc, &span, ctx, out, &full_name);
+            return;
+        }
+        let Some(req) = &s.request else { return };
+        let request = self.request(&req.value, req.span.as_ref(), ctx);
+        let expect = match &s.expect {
+            Some(e) => self.expect(&e.value, ctx),
+            None => Expect::default(),
+        };
+        let poll = s
+            .poll
+            .as_ref()
+            .map(|p| self.poll(&p.value, p.span.as_ref(), ctx));
+        if poll.is_some() && s.expect.is_none() {
+            ctx.problems.push(
+                Problem::new("`poll` needs an `expect` to know when to stop", Some(&span))
+                    .with_help("add `expect:` with the state you wait for"),
+            );
+        }
+        // Captures become known after the request, for the steps that follow.
+        let captures = self.captures(&s.capture, ctx);
+        out.push(Step {
+            name: full_name,
+            span,
+            action: Action::Request(request),
+            expect,
+            captures,
+            poll,
+        });
+    }
+
+    fn include(
+        &mut self,
+        inc: &Spanned<IncludeDef>,
+        step_span: &Span,
+        ctx: &mut Ctx<'_>,
+        out: &mut Vec<Step>,
+        name: &str,
+    ) {
+        let at = inc.span.as_ref().unwrap_or(step_span);
+        let base = ctx
+            .include_stack
+            .last()
+            .and_then(|p| p.parent())
+            .unwrap_or(Path::new("."));
+        let path = base.join(&inc.value.file);
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if ctx
+            .include_stack
+            .iter()
+            .any(|p| p.canonicalize().unwrap_or_else(|_| p.clone()) == canonical)
+        {
+            let chain: Vec<String> = ctx
+                .include_stack
+                .iter()
+                .map(|p| p.display().to_string())
+                .chain([path.display().to_string()])
+                .collect();
+            ctx.problems.push(
+                Problem::new(format!("include cycle: {}", chain.join(" → ")), Some(at))
+                    .with_help("a fragment must not include itself, directly or through others"),
+            );
+            return;
+        }
+        let source = match read_source(&path) {
+            Ok(s) => s,
+            Err(p) => {
+                ctx.problems.push(
+                    Problem::new(
+                        format!("fragment `{}` does not exist", inc.value.file),
+                        Some(at),
+                    )
+                    .with_help(format!(
+                        "{} (paths are relative to the including file)",
+                        p.message
+                    )),
+                );
+                return;
+            }
+        };
+        let frag: FragmentFile = match parse_as(&source) {
+            Ok(f) => f,
+            Err(p) => {
+                ctx.problems.push(p);
+                return;
+            }
+        };
+        // Parameters: every `with` key must be declared; declared ones without default must
+        // be given.
+        let declared: Vec<&str> = frag.params.iter().map(|(k, _)| k.value.as_str()).collect();
+        let mut binds = Vec::new();
+        for (k, v) in inc.value.params.iter() {
+            if !declared.contains(&k.value.as_str()) {
+                ctx.problems.push(
+                    Problem::new(
+                        format!("`{}` is not a parameter of {}", k.value, inc.value.file),
+                        k.span.as_ref().or(Some(at)),
+                    )
+                    .with_help(
+                        did_you_mean(&k.value, declared.iter().copied()).unwrap_or_else(|| {
+                            format!("its parameters are: {}", declared.join(", "))
+                        }),
+                    ),
+                );
+                continue;
+            }
+            let value = self.value(v, ctx);
+            binds.push((k.value.clone(), value));
+        }
+        for (k, default) in frag.params.iter() {
+            if binds.iter().any(|(b, _)| *b == k.value) {
+                continue;
+            }
+            if matches!(default.kind, ValueKind::Null) {
+                // Known from here on, so that one missing parameter is one problem.
+                ctx.known.push(k.value.clone());
+                ctx.problems.push(
+                    Problem::new(
+                        format!("{} needs the parameter `{}`", inc.value.file, k.value),
+                        Some(at),
+                    )
+                    .with_help(format!("add `with: {{ {}: … }}`", k.value)),
+                );
+            } else {
+                let value = self.value(default, ctx);
+                binds.push((k.value.clone(), value));
+            }
+        }
+        for (k, _) in &binds {
+            ctx.known.push(k.clone());
+        }
+        out.push(Step {
+            name: name.to_owned(),
+            span: step_span.clone(),
+            action: Action::Bind(binds),
+            expect: Expect::default(),
+            captures: Vec::new(),
+            poll: None,
+        });
+        collect_captures(&frag.steps.value, &mut ctx.later);
+        ctx.include_stack.push(path);
+        let prefix = format!("{name} › ");
+        for s in &frag.steps.value {
+            self.step(s, ctx, out, &prefix);
+        }
+        ctx.include_stack.pop();
+    }
+
+    fn request(&mut self, r: &RequestDef, span: Option<&Span>, ctx: &mut Ctx<'_>) -> Request {
+        let method = match &r.method {
+            Some(m) => {
+                let upper = m.value.to_ascii_uppercase();
+                if !METHODS.contains(&upper.as_str()) {
+                    ctx.problems.push(
+                        Problem::new(
+                            format!("unknown HTTP method `{}`", m.value),
+                            m.span.as_ref(),
+                        )
+                        .with_help_opt(did_you_mean(&upper, METHODS.iter().copied()))
+                        .with_help_opt(Some(format!("use one of {}", METHODS.join(", ")))),
+                    );
+                }
+                upper
+            }
+            None => "GET".to_owned(),
+        };
+        let url = self.text(&r.url, ctx);
+        if url.is_literal()
+            && !(url.source.starts_with("http://") || url.source.starts_with("https://"))
+        {
+            ctx.problems.push(
+                Problem::new(
+                    format!("`{}` is not an absolute http(s) URL", url.source),
+                    r.url.span.as_ref(),
+                )
+                .with_help(
+                    "write the full URL, usually from a variable: \"{{ platform }}/payments\"",
+                ),
+            );
+        }
+        let headers = self.string_map(&r.headers, ctx);
+        let query = self.string_map(&r.query, ctx);
+        let bodies = [r.json.is_some(), r.body.is_some(), r.form.is_some()];
+        if bodies.iter().filter(|b| **b).count() > 1 {
+            ctx.problems.push(
+                Problem::new("a request has one body: `json`, `body` or `form`", span)
+                    .with_help("keep only one of them"),
+            );
+        }
+        let body = if let Some(j) = &r.json {
+            Body::Json(self.value(j, ctx))
+        } else if let Some(b) = &r.body {
+            Body::Text(self.text(b, ctx))
+        } else if let Some(f) = &r.form {
+            Body::Form(self.string_map(f, ctx))
+        } else {
+            Body::None
+        };
+        Request {
+            method,
+            url,
+            headers,
+            query,
+            body,
+            timeout: r.timeout.as_ref().map(|t| t.value.0),
+            follow_redirects: r.follow_redirects.unwrap_or(false),
+        }
+    }
+
+    fn string_map(&mut self, map: &SpannedMap<Value>, ctx: &mut Ctx<'_>) -> Vec<(String, Tpl)> {
+        let mut out = Vec::new();
+        for (k, v) in map.iter() {
+            let text = match &v.kind {
+                ValueKind::String(s) => s.clone(),
+                ValueKind::Number(n) => n.to_string(),
+                ValueKind::Bool(b) => b.to_string(),
+                _ => {
+                    ctx.problems.push(
+                        Problem::new(
+                            format!(
+                                "`{}` must be a string, found {}",
+                                k.value,
+                                kind_name(&v.kind)
+                            ),
+                            v.span.as_ref().or(k.span.as_ref()),
+                        )
+                        .with_help("quote the value"),
+                    );
+                    continue;
+                }
+            };
+            let t = self.text(
+                &Spanned {
+                    value: text,
+                    span: v.span.clone(),
+                },
+                ctx,
+            );
+            out.push((k.value.clone(), t));
+        }
+        out
+    }
+
+    fn expect(&mut self, e: &ExpectDef, ctx: &mut Ctx<'_>) -> Expect {
+        let status = e.status.as_ref().and_then(|s| status(s, &mut ctx.problems));
+        let headers = e
+            .headers
+            .iter()
+            .map(|(k, v)| HeaderCheck {
+                name: k.value.to_ascii_lowercase(),
+                matcher: self.matcher(v, ctx),
+                span: k.span.clone(),
+            })
+            .collect();
+        let json = self.json_checks(&e.json, ctx);
+        let body_contains = match &e.body_contains {
+            None => Vec::new(),
+            Some(v) => match &v.kind {
+                ValueKind::String(s) => {
+                    vec![self.text(
+                        &Spanned {
+                            value: s.clone(),
+                            span: v.span.clone(),
+                        },
+                        ctx,
+                    )]
+                }
+                ValueKind::Array(items) => items
+                    .iter()
+                    .filter_map(|i| match &i.kind {
+                        ValueKind::String(s) => Some(self.text(
+                            &Spanned {
+                                value: s.clone(),
+                                span: i.span.clone(),
+                            },
+                            ctx,
+                        )),
+                        _ => {
+                            ctx.problems.push(
+                                Problem::new("`body_contains` takes strings", i.span.as_ref())
+                                    .with_help("quote the value"),
+                            );
+                            None
+                        }
+                    })
+                    .collect(),
+                _ => {
+                    ctx.problems.push(
+                        Problem::new(
+                            "`body_contains` takes a string or a list of strings",
+                            v.span.as_ref(),
+                        )
+                        .with_help("write `body_contains: \"text\"`"),
+                    );
+                    Vec::new()
+                }
+            },
+        };
+        let schema = e.schema.as_ref().and_then(|s| self.schema(s, ctx));
+        Expect {
+            status,
+            headers,
+            json,
+            body_contains,
+            duration_lt: e.duration_lt.as_ref().map(|d| d.value.0),
+            schema,
+        }
+    }
+
+    fn schema(&mut self, s: &Spanned<String>, ctx: &mut Ctx<'_>) -> Option<SchemaCheck> {
+        let json = self.fixture(&s.value, s.span.as_ref(), ctx)?;
+        match jsonschema::validator_for(&json) {
+            Ok(v) => Some(SchemaCheck {
+                fixture: s.value.clone(),
+                validator: Arc::new(v),
+                span: s.span.clone(),
+            }),
+            Err(e) => {
+                ctx.problems.push(
+                    Problem::new(
+                        format!("fixture `{}` is not a valid JSON Schema: {e}", s.value),
+                        s.span.as_ref(),
+                    )
+                    .with_help("fix the schema file"),
+                );
+                None
+            }
+        }
+    }
+
+    fn fixture(&mut self, rel: &str, span: Option<&Span>, ctx: &mut Ctx<'_>) -> Option<Json> {
+        if let Some(j) = self.fixtures.get(rel) {
+            return Some(j.clone());
+        }
+        let path = self.fixtures_dir.join(rel);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(_) => {
+                ctx.problems.push(
+                    Problem::new(format!("unknown fixture file `{rel}`"), span).with_help(format!(
+                        "fixtures are read from {}",
+                        self.fixtures_dir.display()
+                    )),
+                );
+                return None;
+            }
+        };
+        let json = if rel.ends_with(".json") {
+            match serde_json::from_str(&text) {
+                Ok(j) => j,
+                Err(e) => {
+                    ctx.problems.push(
+                        Problem::new(format!("fixture `{rel}` is not valid JSON: {e}"), span)
+                            .with_help("fix the fixture file"),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            Json::String(text)
+        };
+        self.fixtures.insert(rel.to_owned(), json.clone());
+        self.templates.add_fixture(rel, json.clone());
+        Some(json)
+    }
+
+    fn json_checks(&mut self, map: &SpannedMap<Value>, ctx: &mut Ctx<'_>) -> Vec<JsonCheck> {
+        let mut out = Vec::new();
+        for (k, v) in map.iter() {
+            let matcher = self.matcher(v, ctx);
+            if let Some(path) = json_path(k, &mut ctx.problems) {
+                out.push(JsonCheck {
+                    path,
+                    path_text: k.value.clone(),
+                    matcher,
+                    span: k.span.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    fn matcher(&mut self, v: &Value, ctx: &mut Ctx<'_>) -> Matcher {
+        let ValueKind::Object(entries) = &v.kind else {
+            return Matcher::eq(self.value(v, ctx));
+        };
+        let mut ops = Vec::new();
+        for (k, arg) in entries {
+            let at = k.span.as_ref().or(v.span.as_ref());
+            let op = match k.value.as_str() {
+                "eq" => Op::Eq(self.value(arg, ctx)),
+                "ne" => Op::Ne(self.value(arg, ctx)),
+                "gt" => Op::Gt(self.value(arg, ctx)),
+                "gte" => Op::Gte(self.value(arg, ctx)),
+                "lt" => Op::Lt(self.value(arg, ctx)),
+                "lte" => Op::Lte(self.value(arg, ctx)),
+                "contains" => Op::Contains(self.value(arg, ctx)),
+                "matches" => match &arg.kind {
+                    ValueKind::String(s) => match Regex::new(s) {
+                        Ok(re) => Op::Matches(re),
+                        Err(e) => {
+                            ctx.problems.push(
+                                Problem::new(format!("invalid regex: {}", regex_message(&e)), arg.span.as_ref())
+                                    .with_help("regexes use Rust syntax; escape `\\` in YAML double quotes or use single quotes"),
+                            );
+                            continue;
+                        }
+                    },
+                    _ => {
+                        ctx.problems.push(
+                            Problem::new("`matches` takes a regex string", arg.span.as_ref())
+                                .with_help("quote the regex"),
+                        );
+                        continue;
+                    }
+                },
+                "exists" => match &arg.kind {
+                    ValueKind::Bool(b) => Op::Exists(*b),
+                    _ => {
+                        ctx.problems.push(
+                            Problem::new("`exists` takes true or false", arg.span.as_ref())
+                                .with_help("write `exists: true`"),
+                        );
+                        continue;
+                    }
+                },
+                "type" => match &arg.kind {
+                    ValueKind::String(s) if JsonType::parse(s).is_some() => {
+                        Op::Type(JsonType::parse(s).unwrap_or(JsonType::Null))
+                    }
+                    _ => {
+                        let written = arg.to_json().to_string();
+                        ctx.problems.push(
+                            Problem::new(format!("unknown type {written}"), arg.span.as_ref())
+                                .with_help(format!("use one of {}", JsonType::NAMES.join(", "))),
+                        );
+                        continue;
+                    }
+                },
+                "one_of" => match &arg.kind {
+                    ValueKind::Array(items) => {
+                        Op::OneOf(items.iter().map(|i| self.value(i, ctx)).collect())
+                    }
+                    _ => {
+                        ctx.problems.push(
+                            Problem::new("`one_of` takes a list", arg.span.as_ref())
+                                .with_help("write `one_of: [a, b]`"),
+                        );
+                        continue;
+                    }
+                },
+                "len" => Op::Len(Box::new(self.matcher(arg, ctx))),
+                other => {
+                    ctx.problems.push(
+                        Problem::new(format!("unknown matcher `{other}`"), at).with_help(
+                            did_you_mean(other, OPERATORS.iter().copied()).unwrap_or_else(|| {
+                                format!(
+                                    "use one of {}; to compare with an object write `eq: {{…}}`",
+                                    OPERATORS.join(", ")
+                                )
+                            }),
+                        ),
+                    );
+                    continue;
+                }
+            };
+            ops.push(op);
+        }
+        Matcher { ops }
+    }
+
+    fn poll(&mut self, p: &PollDef, span: Option<&Span>, ctx: &mut Ctx<'_>) -> Poll {
+        let every = p
+            .every
+            .as_ref()
+            .map_or(Duration::from_secs(1), |d| d.value.0);
+        let timeout = p
+            .timeout
+            .as_ref()
+            .map_or(self.env.poll_timeout, |d| d.value.0);
+        let backoff = p.backoff.as_ref().map_or(1.0, |b| b.value);
+        if !(1.0..=10.0).contains(&backoff) {
+            ctx.problems.push(
+                Problem::new(
+                    format!("backoff {backoff} is out of range"),
+                    p.backoff.as_ref().and_then(|b| b.span.as_ref()).or(span),
+                )
+                .with_help("use a factor between 1 (constant) and 10"),
+            );
+        }
+        if every.is_zero() {
+            ctx.problems.push(
+                Problem::new(
+                    "`every` must be more than zero",
+                    p.every.as_ref().and_then(|d| d.span.as_ref()).or(span),
+                )
+                .with_help("write e.g. `every: 500ms`"),
+            );
+        }
+        Poll {
+            every,
+            timeout,
+            backoff,
+            max_every: p.max_every.as_ref().map(|d| d.value.0),
+            fail_if: self.json_checks(&p.fail_if, ctx),
+        }
+    }
+
+    fn captures(&mut self, map: &SpannedMap<Value>, ctx: &mut Ctx<'_>) -> Vec<Capture> {
+        let mut out = Vec::new();
+        for (k, v) in map.iter() {
+            if !is_identifier(&k.value) {
+                ctx.problems.push(
+                    Problem::new(
+                        format!("`{}` is not a valid variable name", k.value),
+                        k.span.as_ref(),
+                    )
+                    .with_help("use letters, digits and `_`, starting with a letter: payment_id"),
+                );
+            }
+            if let Some(from) = capture_from(v, &mut ctx.problems) {
+                out.push(Capture {
+                    var: k.value.clone(),
+                    from,
+                    span: k.span.clone(),
+                });
+            }
+            ctx.known.push(k.value.clone());
+        }
+        out
+    }
+
+    fn text(&mut self, s: &Spanned<String>, ctx: &mut Ctx<'_>) -> Tpl {
+        match self.templates.compile(&s.value, s.span.as_ref()) {
+            Ok((tpl, used)) => {
+                self.check_vars(&used, s.span.as_ref(), ctx);
+                self.check_calls(&s.value, s.span.as_ref(), ctx);
+                tpl
+            }
+            Err(e) => {
+                ctx.problems.push(
+                    Problem::new(format!("invalid template: {e}"), s.span.as_ref())
+                        .with_help("templates look like {{ name }} or {{ secret('NAME') }}"),
+                );
+                Tpl::literal(s.value.clone())
+            }
+        }
+    }
+
+    fn value(&mut self, v: &Value, ctx: &mut Ctx<'_>) -> TplValue {
+        match &v.kind {
+            ValueKind::String(s) => {
+                let tpl = self.text(
+                    &Spanned {
+                        value: s.clone(),
+                        span: v.span.clone(),
+                    },
+                    ctx,
+                );
+                if tpl.is_literal() {
+                    TplValue::Json(Json::String(s.clone()))
+                } else {
+                    TplValue::Str(tpl)
+                }
+            }
+            ValueKind::Array(items) => {
+                let items: Vec<TplValue> = items.iter().map(|i| self.value(i, ctx)).collect();
+                if items.iter().all(|i| matches!(i, TplValue::Json(_))) {
+                    TplValue::Json(v.to_json())
+                } else {
+                    TplValue::Array(items)
+                }
+            }
+            ValueKind::Object(entries) => {
+                let items: Vec<(String, TplValue)> = entries
+                    .iter()
+                    .map(|(k, i)| (k.value.clone(), self.value(i, ctx)))
+                    .collect();
+                if items.iter().all(|(_, i)| matches!(i, TplValue::Json(_))) {
+                    TplValue::Json(v.to_json())
+                } else {
+                    TplValue::Object(items)
+                }
+            }
+            _ => TplValue::Json(v.to_json()),
+        }
+    }
+
+    fn check_vars(&self, used: &[String], span: Option<&Span>, ctx: &mut Ctx<'_>) {
+        for var in used {
+            if ctx.known.iter().any(|k| k == var) {
+                continue;
+            }
+            let help = if ctx.later.contains(var) {
+                format!("`{var}` is captured by a later step; move this step after it")
+            } else {
+                did_you_mean(var, ctx.known.iter().map(String::as_str).chain(FUNCTIONS.iter().copied()))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "define it in `vars:` of the scenario or of environment `{}`, or capture it in an earlier step",
+                            self.env.name
+                        )
+                    })
+            };
+            ctx.problems.push(
+                Problem::new(format!("variable `{var}` is not defined here"), span).with_help(help),
+            );
+        }
+    }
+
+    fn check_calls(&mut self, text: &str, span: Option<&Span>, ctx: &mut Ctx<'_>) {
+        for (func, arg) in literal_calls(text) {
+            match func {
+                "secret" if !self.env.secrets.iter().any(|s| s == arg) => {
+                    ctx.problems.push(
+                        Problem::new(
+                            format!(
+                                "secret `{arg}` is not declared by environment `{}`",
+                                self.env.name
+                            ),
+                            span,
+                        )
+                        .with_help_opt(did_you_mean(
+                            arg,
+                            self.env.secrets.iter().map(String::as_str),
+                        ))
+                        .with_help_opt(Some(format!(
+                            "add `{arg}` to `secrets:` of the environment file"
+                        ))),
+                    );
+                }
+                "fixture" => {
+                    self.fixture(arg, span, ctx);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `secret('X')`, `fixture("a/b.json")`, `env('Y')` calls with a literal argument.
+fn literal_calls(text: &str) -> Vec<(&str, &str)> {
+    static RE: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| {
+        Regex::new(r#"\b(secret|fixture|env)\(\s*['"]([^'"]+)['"]"#).ok()
+    });
+    let Some(re) = RE.as_ref() else {
+        return Vec::new();
+    };
+    re.captures_iter(text)
+        .filter_map(|c| {
+            let f = c.get(1)?.as_str();
+            let a = c.get(2)?.as_str();
+            Some((f, a))
+        })
+        .collect()
+}
+
+fn collect_captures(steps: &[Spanned<StepDef>], out: &mut HashSet<String>) {
+    for s in steps {
+        for (k, _) in s.value.capture.iter() {
+            out.insert(k.value.clone());
+        }
+    }
+}
+
+fn default_name(s: &StepDef) -> String {
+    if let Some(r) = &s.request {
+        let method = r
+            .value
+            .method
+            .as_ref()
+            .map_or("GET".to_owned(), |m| m.value.to_ascii_uppercase());
+        format!("{method} {}", r.value.url.value)
+    } else if let Some(w) = &s.wait {
+        format!("wait {}", w.value)
+    } else if let Some(i) = &s.include {
+        format!("include {}", i.value.file)
+    } else {
+        "step".to_owned()
+    }
+}
+
+fn status(v: &Value, problems: &mut Problems) -> Option<StatusMatch> {
+    let one = |v: &Value, problems: &mut Problems| -> Option<StatusPattern> {
+        let bad = |problems: &mut Problems| {
+            problems.push(
+                Problem::new(format!("invalid status `{}`", v.to_json()), v.span.as_ref())
+                    .with_help("write a code (200), a class (2xx) or a list: [200, 201]"),
+            );
+            None
+        };
+        match &v.kind {
+            ValueKind::Number(n) => match n.as_u64() {
+                Some(c @ 100..=599) => u16::try_from(c).ok().map(StatusPattern::Code),
+                _ => bad(problems),
+            },
+            ValueKind::String(s) => {
+                let b = s.as_bytes();
+                if b.len() == 3
+                    && (b'1'..=b'5').contains(&b[0])
+                    && s[1..].eq_ignore_ascii_case("xx")
+                {
+                    Some(StatusPattern::Class(u16::from(b[0] - b'0')))
+                } else if let Ok(c @ 100..=599) = s.parse::<u16>() {
+                    Some(StatusPattern::Code(c))
+                } else {
+                    bad(problems)
+                }
+            }
+            _ => bad(problems),
+        }
+    };
+    let patterns: Vec<StatusPattern> = match &v.kind {
+        ValueKind::Array(items) => items.iter().filter_map(|i| one(i, problems)).collect(),
+        _ => one(v, problems).into_iter().collect(),
+    };
+    (!patterns.is_empty()).then(|| StatusMatch {
+        patterns,
+        span: v.span.clone(),
+    })
+}
+
+fn json_path(k: &Spanned<String>, problems: &mut Problems) -> Option<JsonPath> {
+    match JsonPath::parse(&k.value) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            let hint = if k.value.starts_with('$') {
+                "JSONPath follows RFC 9535: `$.status`, `$.items[0].id`, `$['odd key']`".to_owned()
+            } else {
+                format!("a JSONPath starts with `$`: did you mean `$.{}`?", k.value)
+            };
+            problems.push(
+                Problem::new(
+                    format!(
+                        "invalid JSONPath `{}`: {}",
+                        k.value,
+                        first_line(&e.to_string())
+                    ),
+                    k.span.as_ref(),
+                )
+                .with_help(hint),
+            );
+            None
+        }
+    }
+}
+
+fn capture_from(v: &Value, problems: &mut Problems) -> Option<CaptureFrom> {
+    match &v.kind {
+        ValueKind::String(s) => json_path(
+            &Spanned {
+                value: s.clone(),
+                span: v.span.clone(),
+            },
+            problems,
+        )
+        .map(|p| CaptureFrom::Json(p, s.clone())),
+        ValueKind::Object(entries) => {
+            let get = |key: &str| entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v);
+            for (k, _) in entries {
+                if !["json", "header", "regex", "group", "body"].contains(&k.value.as_str()) {
+                    problems.push(
+                        Problem::new(format!("unknown capture key `{}`", k.value), k.span.as_ref())
+                            .with_help(did_you_mean(&k.value, ["json", "header", "regex", "group", "body"]).unwrap_or_else(|| "a capture takes `json`, `header`, `regex` (with `group`) or `body: true`".to_owned())),
+                    );
+                    return None;
+                }
+            }
+            let str_of = |v: &Value| match &v.kind {
+                ValueKind::String(s) => Some(Spanned {
+                    value: s.clone(),
+                    span: v.span.clone(),
+                }),
+                _ => None,
+            };
+            if let Some(p) = get("json").and_then(str_of) {
+                json_path(&p, problems).map(|j| CaptureFrom::Json(j, p.value))
+            } else if let Some(h) = get("header").and_then(str_of) {
+                Some(CaptureFrom::Header(h.value.to_ascii_lowercase()))
+            } else if let Some(r) = get("regex").and_then(str_of) {
+                let group = get("group").and_then(|g| g.to_json().as_u64()).unwrap_or(1);
+                match Regex::new(&r.value) {
+                    Ok(re) if usize::try_from(group).is_ok_and(|g| g < re.captures_len()) => {
+                        Some(CaptureFrom::Regex(re, usize::try_from(group).unwrap_or(1)))
+                    }
+                    Ok(re) => {
+                        problems.push(
+                            Problem::new(
+                                format!(
+                                    "the regex has {} group(s), group {group} was asked for",
+                                    re.captures_len() - 1
+                                ),
+                                r.span.as_ref(),
+                            )
+                            .with_help("put the part to capture in parentheses: `id=(\\d+)`"),
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        problems.push(
+                            Problem::new(
+                                format!("invalid regex: {}", regex_message(&e)),
+                                r.span.as_ref(),
+                            )
+                            .with_help("regexes use Rust syntax"),
+                        );
+                        None
+                    }
+                }
+            } else if matches!(get("body").map(|b| &b.kind), Some(ValueKind::Bool(true))) {
+                Some(CaptureFrom::Body)
+            } else {
+                problems.push(
+                    Problem::new(
+                        "a capture needs `json`, `header`, `regex` or `body: true`",
+                        v.span.as_ref(),
+                    )
+                    .with_help("e.g. `payment_id: $.id` or `location: { header: Location }`"),
+                );
+                None
+            }
+        }
+        _ => {
+            problems.push(
+                Problem::new("a capture is a JSONPath or a mapping", v.span.as_ref())
+                    .with_help("e.g. `payment_id: $.id`"),
+            );
+            None
+        }
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn kind_name(k: &ValueKind) -> &'static str {
+    match k {
+        ValueKind::Null => "null",
+        ValueKind::Bool(_) => "a boolean",
+        ValueKind::Number(_) => "a number",
+        ValueKind::String(_) => "a string",
+        ValueKind::Array(_) => "a list",
+        ValueKind::Object(_) => "a mapping",
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_owned()
+}
+
+/// The regex crate puts the useful part (`error: unclosed group`) on its last line.
+fn regex_message(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or(text.clone(), |l| {
+            l.trim().trim_start_matches("error: ").to_owned()
+        })
+}
+
+fn compile_value(
+    v: &Value,
+    templates: &mut Templates,
+    known: &[String],
+    problems: &mut Problems,
+) -> TplValue {
+    let env = Environment::new("environment");
+    let mut ctx = Ctx {
+        problems: Problems::default(),
+        known: known.to_vec(),
+        later: HashSet::new(),
+        names: HashSet::new(),
+        include_stack: Vec::new(),
+        file: Path::new(""),
+    };
+    let mut c = Compiler::new(&env, PathBuf::new(), templates);
+    let out = c.value(v, &mut ctx);
+    // Environment vars may use functions; only undefined variables matter here.
+    for p in ctx.problems.0 {
+        if p.message.starts_with("variable ") {
+            problems.push(p);
+        }
+    }
+    out
+}

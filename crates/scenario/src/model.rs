@@ -1,0 +1,343 @@
+//! The scenario and environment files as written, before validation.
+//!
+//! These types mirror the YAML one to one (and generate the JSON Schema); [`crate::compile`]
+//! turns them into a checked [`crate::Plan`].
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::duration::Dur;
+use crate::span::Spanned;
+use crate::value::{SpannedMap, Value};
+
+/// A scenario file: one business flow.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// What the flow proves, in a sentence.
+    pub name: Spanned<String>,
+    /// Longer description, shown in reports.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Tags for `--tag` filters.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The team that owns the flow; failures are grouped by owner.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// Variables of this scenario (templates allowed); the environment's vars come first.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    pub vars: SpannedMap<Value>,
+    /// The steps, run in order; the first failure stops the flow.
+    pub steps: Spanned<Vec<Spanned<StepDef>>>,
+    /// Steps that always run after `steps`, also after a failure or Ctrl-C.
+    #[serde(default)]
+    pub cleanup: Vec<Spanned<StepDef>>,
+}
+
+/// A fragment file, included by scenarios with `include:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FragmentFile {
+    /// Parameters the fragment takes, with optional defaults (`null` means required).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    pub params: SpannedMap<Value>,
+    /// The steps of the fragment.
+    pub steps: Spanned<Vec<Spanned<StepDef>>>,
+}
+
+/// One step. Exactly one of `request`, `wait` or `include` says what it does.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    /// Name shown in reports; unique within the scenario. Defaults to the action.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// An HTTP request.
+    #[serde(default)]
+    pub request: Option<Spanned<RequestDef>>,
+    /// Pause for a duration (`500ms`, `2s`).
+    #[serde(default)]
+    pub wait: Option<Spanned<Dur>>,
+    /// Run the steps of a fragment file.
+    #[serde(default)]
+    pub include: Option<Spanned<IncludeDef>>,
+    /// What the response must look like.
+    #[serde(default)]
+    pub expect: Option<Spanned<ExpectDef>>,
+    /// Values to take from the response, by variable name.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, CaptureSchema>")]
+    pub capture: SpannedMap<Value>,
+    /// Repeat the request until `expect` holds.
+    #[serde(default)]
+    pub poll: Option<Spanned<PollDef>>,
+}
+
+/// An HTTP request.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDef {
+    /// HTTP method; `GET` when left out.
+    #[serde(default)]
+    pub method: Option<Spanned<String>>,
+    /// Absolute URL (templates allowed).
+    pub url: Spanned<String>,
+    /// Request headers (templates allowed).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    pub headers: SpannedMap<Value>,
+    /// Query parameters (templates allowed).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    pub query: SpannedMap<Value>,
+    /// A JSON body; types are kept (`"{{ n }}"` with a number stays a number).
+    #[serde(default)]
+    pub json: Option<Value>,
+    /// A raw text body.
+    #[serde(default)]
+    pub body: Option<Spanned<String>>,
+    /// A form-encoded body.
+    #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, Value>>")]
+    pub form: Option<SpannedMap<Value>>,
+    /// Time allowed for the whole request; the environment's default otherwise.
+    #[serde(default)]
+    pub timeout: Option<Spanned<Dur>>,
+    /// Follow 3xx redirects (default: no, so they can be asserted).
+    #[serde(default)]
+    pub follow_redirects: Option<bool>,
+}
+
+/// What a response must look like.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectDef {
+    /// A code (`200`), a class (`2xx`) or a list of them.
+    #[serde(default)]
+    #[schemars(with = "Option<StatusSchema>")]
+    pub status: Option<Value>,
+    /// Header name → matcher (names are case-insensitive).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, MatcherSchema>")]
+    pub headers: SpannedMap<Value>,
+    /// RFC 9535 JSONPath → matcher. A literal means equality.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, MatcherSchema>")]
+    pub json: SpannedMap<Value>,
+    /// Text the body must contain (one or a list).
+    #[serde(default)]
+    #[schemars(with = "Option<OneOrMany>")]
+    pub body_contains: Option<Value>,
+    /// The response must arrive within this duration.
+    #[serde(default)]
+    pub duration_lt: Option<Spanned<Dur>>,
+    /// A JSON Schema fixture (path under `fixtures/`) the body must satisfy.
+    #[serde(default)]
+    pub schema: Option<Spanned<String>>,
+}
+
+/// How to repeat a request until its `expect` holds.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PollDef {
+    /// Time between attempts (default `1s`).
+    #[serde(default)]
+    pub every: Option<Spanned<Dur>>,
+    /// Give up after this long (default: the environment's poll timeout).
+    #[serde(default)]
+    pub timeout: Option<Spanned<Dur>>,
+    /// Multiply the interval by this after each attempt (default 1).
+    #[serde(default)]
+    pub backoff: Option<Spanned<f64>>,
+    /// Upper bound of the interval when backing off.
+    #[serde(default)]
+    pub max_every: Option<Spanned<Dur>>,
+    /// JSONPath → matcher; when any holds the poll fails at once (a terminal state).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, MatcherSchema>")]
+    pub fail_if: SpannedMap<Value>,
+}
+
+/// `include: path` or `include: {file, with}`.
+#[derive(Debug, JsonSchema)]
+pub struct IncludeDef {
+    /// Path of the fragment, relative to the including file.
+    pub file: String,
+    /// Parameters (templates allowed).
+    #[schemars(rename = "with", with = "std::collections::BTreeMap<String, Value>")]
+    pub params: SpannedMap<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IncludeFull {
+    file: String,
+    #[serde(default, rename = "with")]
+    params: SpannedMap<Value>,
+}
+
+impl<'de> Deserialize<'de> for IncludeDef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IncludeDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a fragment path or `{file, with}`")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<IncludeDef, E> {
+                Ok(IncludeDef {
+                    file: v.to_owned(),
+                    params: SpannedMap::default(),
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<IncludeDef, A::Error> {
+                let full =
+                    IncludeFull::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(IncludeDef {
+                    file: full.file,
+                    params: full.params,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An environment file: where to run and with what.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentFile {
+    /// Shown in reports.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Variables every scenario sees (templates allowed: `env('X')`).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    pub vars: SpannedMap<Value>,
+    /// Names of secrets this environment needs; values come from the process environment
+    /// or `--env-file`, never from this file.
+    #[serde(default)]
+    pub secrets: Vec<Spanned<String>>,
+    /// Default timeouts.
+    #[serde(default)]
+    pub timeouts: Option<TimeoutsDef>,
+    /// TLS settings for every request.
+    #[serde(default)]
+    pub tls: Option<Spanned<TlsDef>>,
+    /// Refuse to run unless `--allow-protected` is given (production-like environments).
+    #[serde(default)]
+    pub protected: bool,
+}
+
+/// Default timeouts of an environment.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsDef {
+    /// A request's timeout (default `30s`).
+    #[serde(default)]
+    pub request: Option<Spanned<Dur>>,
+    /// A poll's timeout (default `5m`).
+    #[serde(default)]
+    pub poll: Option<Spanned<Dur>>,
+}
+
+/// TLS settings: an extra CA, and a client certificate for mTLS.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsDef {
+    /// PEM file of an extra CA to trust (relative to the environment file).
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// PEM client certificate (mTLS).
+    #[serde(default)]
+    pub client_cert: Option<String>,
+    /// PEM private key of the client certificate.
+    #[serde(default)]
+    pub client_key: Option<String>,
+}
+
+/// Schema only: a status expectation.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum StatusSchema {
+    Code(u16),
+    Class(String),
+    List(Vec<StatusOne>),
+}
+
+/// Schema only.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum StatusOne {
+    Code(u16),
+    Class(String),
+}
+
+/// Schema only: a string or a list of strings.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Schema only: a literal (equality) or a mapping of operators.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum MatcherSchema {
+    Ops(Box<MatcherOps>),
+    Literal(Value),
+}
+
+/// Schema only: matcher operators.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) struct MatcherOps {
+    eq: Option<Value>,
+    ne: Option<Value>,
+    gt: Option<Value>,
+    gte: Option<Value>,
+    lt: Option<Value>,
+    lte: Option<Value>,
+    matches: Option<String>,
+    contains: Option<Value>,
+    exists: Option<bool>,
+    #[schemars(rename = "type")]
+    type_: Option<String>,
+    one_of: Option<Vec<Value>>,
+    len: Option<Value>,
+}
+
+/// Schema only: a capture.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum CaptureSchema {
+    /// A JSONPath.
+    Path(String),
+    /// One of the forms.
+    Full(CaptureOps),
+}
+
+/// Schema only.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) struct CaptureOps {
+    json: Option<String>,
+    header: Option<String>,
+    regex: Option<String>,
+    group: Option<u32>,
+    body: Option<bool>,
+}

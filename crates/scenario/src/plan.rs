@@ -1,0 +1,283 @@
+//! The checked, compiled form of scenarios and environments that the runner executes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+use serde_json_path::JsonPath;
+
+use crate::matcher::Matcher;
+use crate::span::Span;
+use crate::template::{Tpl, TplValue};
+
+/// An environment, checked: where to run and with what.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// Its name (`local`, `staging`) or file stem.
+    pub name: String,
+    /// The file it was read from.
+    pub path: Option<PathBuf>,
+    /// Shown in reports.
+    pub description: Option<String>,
+    /// Variables every scenario sees.
+    pub vars: Vec<(String, TplValue)>,
+    /// Names of the secrets it needs.
+    pub secrets: Vec<String>,
+    /// Default request timeout.
+    pub request_timeout: Duration,
+    /// Default poll timeout.
+    pub poll_timeout: Duration,
+    /// TLS settings.
+    pub tls: Tls,
+    /// Refused unless `--allow-protected`.
+    pub protected: bool,
+}
+
+impl Environment {
+    /// An environment with defaults and no vars (built in code).
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            path: None,
+            description: None,
+            vars: Vec::new(),
+            secrets: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+            poll_timeout: Duration::from_secs(300),
+            tls: Tls::default(),
+            protected: false,
+        }
+    }
+}
+
+/// TLS settings: files are resolved against the environment file's folder.
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    /// Extra CA (PEM).
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate (PEM), for mTLS.
+    pub client_cert: Option<PathBuf>,
+    /// Client key (PEM), for mTLS.
+    pub client_key: Option<PathBuf>,
+}
+
+/// A scenario, checked and compiled.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file, as given (relative paths stay relative); the sort key of `--shard`.
+    pub path: PathBuf,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// The owning team.
+    pub owner: Option<String>,
+    /// Its own variables, bound in order after the environment's.
+    pub vars: Vec<(String, TplValue)>,
+    /// The steps.
+    pub steps: Vec<Step>,
+    /// The steps that always run.
+    pub cleanup: Vec<Step>,
+    /// Where the scenario's name is written.
+    pub span: Span,
+}
+
+/// A step, compiled.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Its name, unique in its scenario.
+    pub name: String,
+    /// Where the step starts.
+    pub span: Span,
+    /// What it does.
+    pub action: Action,
+    /// What the response must look like (requests only).
+    pub expect: Expect,
+    /// What to take from the response.
+    pub captures: Vec<Capture>,
+    /// How to repeat it.
+    pub poll: Option<Poll>,
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per step at load time; boxing would only add indirection"
+)]
+pub enum Action {
+    /// An HTTP request.
+    Request(Request),
+    /// A pause.
+    Wait(Duration),
+    /// Binds variables (the parameters of an included fragment).
+    Bind(Vec<(String, TplValue)>),
+}
+
+/// An HTTP request, compiled.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Upper-case method.
+    pub method: String,
+    /// URL template.
+    pub url: Tpl,
+    /// Headers.
+    pub headers: Vec<(String, Tpl)>,
+    /// Query parameters.
+    pub query: Vec<(String, Tpl)>,
+    /// The body.
+    pub body: Body,
+    /// Overrides the environment's request timeout.
+    pub timeout: Option<Duration>,
+    /// Follow redirects.
+    pub follow_redirects: bool,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// No body.
+    None,
+    /// JSON (types kept).
+    Json(TplValue),
+    /// Text.
+    Text(Tpl),
+    /// Form-encoded.
+    Form(Vec<(String, Tpl)>),
+}
+
+/// What a response must look like.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// Accepted status codes; when none was written, anything below 400.
+    pub status: Option<StatusMatch>,
+    /// Header checks.
+    pub headers: Vec<HeaderCheck>,
+    /// JSONPath checks.
+    pub json: Vec<JsonCheck>,
+    /// Texts the body must contain.
+    pub body_contains: Vec<Tpl>,
+    /// Upper bound of the response time.
+    pub duration_lt: Option<Duration>,
+    /// A JSON Schema the body must satisfy.
+    pub schema: Option<SchemaCheck>,
+}
+
+/// Accepted status codes.
+#[derive(Debug, Clone)]
+pub struct StatusMatch {
+    /// The codes or classes.
+    pub patterns: Vec<StatusPattern>,
+    /// Where written.
+    pub span: Option<Span>,
+}
+
+impl StatusMatch {
+    /// True when `code` is accepted.
+    pub fn accepts(&self, code: u16) -> bool {
+        self.patterns.iter().any(|p| match p {
+            StatusPattern::Code(c) => *c == code,
+            StatusPattern::Class(c) => code / 100 == *c,
+        })
+    }
+}
+
+impl std::fmt::Display for StatusMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .patterns
+            .iter()
+            .map(|p| match p {
+                StatusPattern::Code(c) => c.to_string(),
+                StatusPattern::Class(c) => format!("{c}xx"),
+            })
+            .collect();
+        f.write_str(&parts.join(" or "))
+    }
+}
+
+/// A status code or class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusPattern {
+    /// An exact code.
+    Code(u16),
+    /// A class: `2` for `2xx`.
+    Class(u16),
+}
+
+/// A header check.
+#[derive(Debug, Clone)]
+pub struct HeaderCheck {
+    /// Lower-case header name.
+    pub name: String,
+    /// The matcher.
+    pub matcher: Matcher,
+    /// Where written.
+    pub span: Option<Span>,
+}
+
+/// A JSONPath check.
+#[derive(Debug, Clone)]
+pub struct JsonCheck {
+    /// The compiled path.
+    pub path: JsonPath,
+    /// The path as written.
+    pub path_text: String,
+    /// The matcher.
+    pub matcher: Matcher,
+    /// Where written.
+    pub span: Option<Span>,
+}
+
+/// A JSON Schema check.
+#[derive(Debug, Clone)]
+pub struct SchemaCheck {
+    /// The fixture path.
+    pub fixture: String,
+    /// The compiled validator.
+    pub validator: Arc<jsonschema::Validator>,
+    /// Where written.
+    pub span: Option<Span>,
+}
+
+/// A value to capture into a variable.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    /// The variable.
+    pub var: String,
+    /// Where to take it from.
+    pub from: CaptureFrom,
+    /// Where written.
+    pub span: Option<Span>,
+}
+
+/// Where a capture takes its value.
+#[derive(Debug, Clone)]
+pub enum CaptureFrom {
+    /// A JSONPath into the body (the path as written is kept for messages).
+    Json(JsonPath, String),
+    /// A response header.
+    Header(String),
+    /// A regex group over the body text.
+    Regex(Regex, usize),
+    /// The whole body (JSON if it parses, else text).
+    Body,
+}
+
+/// How to repeat a request.
+#[derive(Debug, Clone)]
+pub struct Poll {
+    /// First interval.
+    pub every: Duration,
+    /// Give up after.
+    pub timeout: Duration,
+    /// Interval factor after each attempt.
+    pub backoff: f64,
+    /// Interval bound.
+    pub max_every: Option<Duration>,
+    /// Terminal states: when one holds, the poll fails at once.
+    pub fail_if: Vec<JsonCheck>,
+}

@@ -1,0 +1,228 @@
+//! Source files and positions inside them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A file that was read, kept so that any later error can quote the offending line.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    path: PathBuf,
+    text: String,
+}
+
+impl SourceFile {
+    /// A source file with the given path (as shown to the user) and text.
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Self> {
+        Arc::new(Self {
+            path: path.into(),
+            text: text.into(),
+        })
+    }
+
+    /// The path as it is shown to the user.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The whole text of the file.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Byte offset of a 1-based line and (character) column.
+    pub(crate) fn offset_of(&self, line: usize, column: usize) -> usize {
+        let mut offset = 0;
+        for (i, l) in self.text.split_inclusive('\n').enumerate() {
+            if i + 1 == line {
+                let col: usize = l
+                    .char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
+                return offset + col;
+            }
+            offset += l.len();
+        }
+        self.text.len()
+    }
+
+    /// The length in bytes of the YAML token starting at `offset` (a scalar, a key), used
+    /// to underline it.
+    pub(crate) fn token_len(&self, offset: usize) -> usize {
+        let rest = &self.text[offset.min(self.text.len())..];
+        let line = rest.split('\n').next().unwrap_or("");
+        let mut end = 0;
+        let mut quote = None;
+        for (i, c) in line.char_indices() {
+            match (quote, c) {
+                (None, '"' | '\'') if i == 0 => quote = Some(c),
+                (Some(q), c) if c == q && i > 0 => {
+                    end = i + 1;
+                    break;
+                }
+                (None, ':') if line[i + 1..].starts_with([' ', '\t']) || i + 1 == line.len() => {
+                    break;
+                }
+                (None, ',' | ']' | '}' | '#') if i > 0 => break,
+                _ => {}
+            }
+            end = i + c.len_utf8();
+        }
+        line[..end].trim_end().len().max(1)
+    }
+}
+
+/// A place in a source file: `file:line:column`, with a byte range for underlining.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The file the span points into.
+    pub source: Arc<SourceFile>,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    /// Byte offset of the start.
+    pub offset: usize,
+    /// Length in bytes (at least 1).
+    pub len: usize,
+}
+
+impl Span {
+    /// A span at a line and column of a file, underlining the token that starts there.
+    pub fn at(source: &Arc<SourceFile>, line: usize, column: usize) -> Self {
+        let offset = source.offset_of(line, column);
+        let len = source.token_len(offset);
+        Self {
+            source: Arc::clone(source),
+            line,
+            column,
+            offset,
+            len,
+        }
+    }
+
+    /// A span covering the start of a file (used when nothing better is known).
+    pub fn file_start(source: &Arc<SourceFile>) -> Self {
+        Self::at(source, 1, 1)
+    }
+
+    /// The text of the line the span starts on.
+    pub fn line_text(&self) -> &str {
+        self.source
+            .text()
+            .lines()
+            .nth(self.line.saturating_sub(1))
+            .unwrap_or("")
+    }
+
+    /// The span as miette wants it.
+    pub fn source_span(&self) -> miette::SourceSpan {
+        (self.offset, self.len).into()
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}",
+            self.source.path().display(),
+            self.line,
+            self.column
+        )
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl serde::Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A value and where it was written.
+#[derive(Clone)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it stands in its file; `None` for values built in code.
+    pub span: Option<Span>,
+}
+
+impl<T> Spanned<T> {
+    /// A value with no source position (built in code, not read from a file).
+    pub fn new(value: T) -> Self {
+        Self { value, span: None }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Spanned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.value.fmt(f)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: serde::Serialize> serde::Serialize for Spanned<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Spanned<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+/// Name of the newtype struct through which the node deserializer hands out spans.
+pub(crate) const SPANNED_MAGIC: &str = "$__rehearse_spanned";
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
+            type Value = Spanned<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_newtype_struct<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                // The node deserializer answers here: the span comes through a side channel
+                // (see `node::take_span`), the value through `d`.
+                let span = crate::node::current_span();
+                let value = T::deserialize(d)?;
+                Ok(Spanned { value, span })
+            }
+        }
+        d.deserialize_newtype_struct(SPANNED_MAGIC, V(std::marker::PhantomData))
+    }
+}

@@ -1,0 +1,394 @@
+//! Templating with minijinja: `{{ var }}`, captures, `secret('NAME')`, `env('NAME')`,
+//! `uuid()`, `now()`, `fixture('path')`.
+//!
+//! Templates are compiled once, at validation; a run only renders them. An undefined
+//! variable is an error, never an empty string. A string that is exactly one
+//! `{{ expression }}` keeps the type of its value, so a captured number stays a number in
+//! a JSON body.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use minijinja::value::{Object, Value as JValue};
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use serde_json::Value as Json;
+
+use crate::span::Span;
+
+/// What templates may ask of the world: secrets, process environment variables, time and
+/// fresh ids. The runner provides it; the scenario crate itself reads no clock.
+pub trait Resolve: Send + Sync + fmt::Debug {
+    /// The value of a secret the environment declares, if set.
+    fn secret(&self, name: &str) -> Option<String>;
+    /// A process environment variable.
+    fn env(&self, name: &str) -> Option<String>;
+    /// The current time, RFC 3339.
+    fn now(&self) -> String;
+    /// A fresh UUID.
+    fn uuid(&self) -> String;
+}
+
+/// Variables in scope while rendering: environment vars, scenario vars, captures.
+pub type Vars = Arc<HashMap<String, Json>>;
+
+/// Functions templates can call. Names a template uses that are not variables.
+pub const FUNCTIONS: &[&str] = &["secret", "env", "uuid", "now", "fixture"];
+
+/// A compiled piece of text that may hold templates.
+#[derive(Clone, Debug)]
+pub struct Tpl {
+    kind: TplKind,
+    /// The text as written.
+    pub source: String,
+    /// Where it was written.
+    pub span: Option<Span>,
+}
+
+#[derive(Clone, Debug)]
+enum TplKind {
+    Literal,
+    Text(String),
+    Typed(String),
+}
+
+impl Tpl {
+    /// A literal that needs no rendering.
+    pub fn literal(text: impl Into<String>) -> Self {
+        Self {
+            kind: TplKind::Literal,
+            source: text.into(),
+            span: None,
+        }
+    }
+
+    /// True when the text holds no template.
+    pub fn is_literal(&self) -> bool {
+        matches!(self.kind, TplKind::Literal)
+    }
+}
+
+/// A YAML value whose strings are templates, ready to render to JSON.
+#[derive(Clone, Debug)]
+pub enum TplValue {
+    /// A value with no template in it.
+    Json(Json),
+    /// A string template.
+    Str(Tpl),
+    /// A list holding templates.
+    Array(Vec<TplValue>),
+    /// A mapping holding templates.
+    Object(Vec<(String, TplValue)>),
+}
+
+/// Failed to render a template.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct RenderError {
+    /// What went wrong.
+    pub message: String,
+    /// Where the template was written.
+    pub span: Option<Span>,
+}
+
+/// The template engine of a plan: every template of the loaded scenarios, compiled.
+pub struct Templates {
+    env: Environment<'static>,
+    next: usize,
+    fixtures: Arc<RwLock<BTreeMap<String, Json>>>,
+}
+
+impl fmt::Debug for Templates {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Templates")
+            .field("count", &self.next)
+            .finish()
+    }
+}
+
+impl Templates {
+    /// An engine whose functions ask `resolver`; fixtures are added as validation reads
+    /// them.
+    pub fn new(resolver: Arc<dyn Resolve>) -> Self {
+        let fixtures: Arc<RwLock<BTreeMap<String, Json>>> = Arc::default();
+        let fx = Arc::clone(&fixtures);
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        let r = Arc::clone(&resolver);
+        env.add_function("secret", move |name: String| {
+            r.secret(&name).ok_or_else(|| {
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("secret `{name}` is not set; export it or put it in the --env-file"),
+                )
+            })
+        });
+        let r = Arc::clone(&resolver);
+        env.add_function("env", move |name: String, default: Option<String>| {
+            r.env(&name).or(default).ok_or_else(|| {
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("environment variable `{name}` is not set; export it or give env('{name}', 'default')"),
+                )
+            })
+        });
+        let r = Arc::clone(&resolver);
+        env.add_function("uuid", move || r.uuid());
+        let r = resolver;
+        env.add_function("now", move || r.now());
+        env.add_function("fixture", move |path: String| {
+            let map = fx.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.get(&path)
+                .map(|v| JValue::from(minijinja::value::Serde(v)))
+                .ok_or_else(|| {
+                    minijinja::Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("unknown fixture `{path}`"),
+                    )
+                })
+        });
+        Self {
+            env,
+            next: 0,
+            fixtures,
+        }
+    }
+
+    /// Makes a fixture available to `fixture('path')`.
+    pub fn add_fixture(&self, path: &str, value: Json) {
+        self.fixtures
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(path.to_owned(), value);
+    }
+
+    /// Compiles text. Returns the template and the names of the variables it reads.
+    pub fn compile(
+        &mut self,
+        text: &str,
+        span: Option<&Span>,
+    ) -> Result<(Tpl, Vec<String>), String> {
+        if !text.contains("{{") && !text.contains("{%") {
+            return Ok((
+                Tpl {
+                    kind: TplKind::Literal,
+                    source: text.to_owned(),
+                    span: span.cloned(),
+                },
+                Vec::new(),
+            ));
+        }
+        let name = format!("t{}", self.next);
+        self.next += 1;
+        let (kind, source) = match single_expression(text) {
+            Some(expr) => (
+                TplKind::Typed(name.clone()),
+                format!("{{{{ ({expr}) | tojson }}}}"),
+            ),
+            None => (TplKind::Text(name.clone()), text.to_owned()),
+        };
+        self.env
+            .add_template_owned(name.clone(), source)
+            .map_err(|e| template_error_message(&e))?;
+        let tmpl = self
+            .env
+            .get_template(&name)
+            .map_err(|e| template_error_message(&e))?;
+        let mut vars: Vec<String> = tmpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !FUNCTIONS.contains(&v.as_str()))
+            .collect();
+        vars.sort();
+        Ok((
+            Tpl {
+                kind,
+                source: text.to_owned(),
+                span: span.cloned(),
+            },
+            vars,
+        ))
+    }
+
+    /// Renders a template to text.
+    pub fn render_string(&self, tpl: &Tpl, vars: &Vars) -> Result<String, RenderError> {
+        match &tpl.kind {
+            TplKind::Literal => Ok(tpl.source.clone()),
+            TplKind::Text(name) => self.render_named(name, tpl, vars),
+            TplKind::Typed(_) => match self.render_json(tpl, vars)? {
+                Json::String(s) => Ok(s),
+                other => Ok(other.to_string()),
+            },
+        }
+    }
+
+    /// Renders a template to JSON: a whole-string expression keeps its type.
+    pub fn render_json(&self, tpl: &Tpl, vars: &Vars) -> Result<Json, RenderError> {
+        match &tpl.kind {
+            TplKind::Literal => Ok(Json::String(tpl.source.clone())),
+            TplKind::Text(name) => self.render_named(name, tpl, vars).map(Json::String),
+            TplKind::Typed(name) => {
+                let text = self.render_named(name, tpl, vars)?;
+                serde_json::from_str(&text).map_err(|e| RenderError {
+                    message: format!("`{}` did not give a JSON value: {e}", tpl.source),
+                    span: tpl.span.clone(),
+                })
+            }
+        }
+    }
+
+    /// Renders a value, keeping the types of whole-string expressions.
+    pub fn render_value(&self, value: &TplValue, vars: &Vars) -> Result<Json, RenderError> {
+        Ok(match value {
+            TplValue::Json(j) => j.clone(),
+            TplValue::Str(t) => self.render_json(t, vars)?,
+            TplValue::Array(items) => Json::Array(
+                items
+                    .iter()
+                    .map(|v| self.render_value(v, vars))
+                    .collect::<Result<_, _>>()?,
+            ),
+            TplValue::Object(entries) => Json::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.render_value(v, vars)?)))
+                    .collect::<Result<_, RenderError>>()?,
+            ),
+        })
+    }
+
+    fn render_named(&self, name: &str, tpl: &Tpl, vars: &Vars) -> Result<String, RenderError> {
+        let ctx = JValue::from_object(Scope(Arc::clone(vars)));
+        self.env
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+            .map_err(|e| RenderError {
+                message: format!(
+                    "failed to render `{}`: {}",
+                    tpl.source,
+                    template_error_message(&e)
+                ),
+                span: tpl.span.clone(),
+            })
+    }
+}
+
+/// `{{ expr }}` and nothing else → `expr`.
+fn single_expression(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") {
+        return None;
+    }
+    Some(inner.trim())
+}
+
+fn template_error_message(e: &minijinja::Error) -> String {
+    let mut msg = match e.kind() {
+        ErrorKind::UndefinedError => "a variable is not defined".to_owned(),
+        _ => e
+            .detail()
+            .map_or_else(|| e.kind().to_string(), str::to_owned),
+    };
+    if let Some(src) = std::error::Error::source(e) {
+        msg.push_str(&format!(": {src}"));
+    }
+    msg
+}
+
+#[derive(Debug)]
+struct Scope(Vars);
+
+impl Object for Scope {
+    fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        self.0
+            .get(key.as_str()?)
+            .map(|v| JValue::from(minijinja::value::Serde(v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct R;
+    impl Resolve for R {
+        fn secret(&self, name: &str) -> Option<String> {
+            (name == "API_KEY").then(|| "s3cr3t".to_owned())
+        }
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn now(&self) -> String {
+            "2026-01-01T00:00:00Z".to_owned()
+        }
+        fn uuid(&self) -> String {
+            "00000000-0000-4000-8000-000000000000".to_owned()
+        }
+    }
+
+    fn engine() -> Templates {
+        let t = Templates::new(Arc::new(R));
+        t.add_fixture("a.json", serde_json::json!({"name": "acme"}));
+        t
+    }
+
+    fn vars() -> Vars {
+        let mut v = HashMap::new();
+        v.insert("n".to_owned(), serde_json::json!(42));
+        v.insert("base".to_owned(), serde_json::json!("http://x"));
+        Arc::new(v)
+    }
+
+    #[test]
+    fn whole_expression_keeps_its_type() {
+        let mut t = engine();
+        let (tpl, used) = t.compile("{{ n }}", None).unwrap();
+        assert_eq!(used, vec!["n"]);
+        assert_eq!(t.render_json(&tpl, &vars()).unwrap(), serde_json::json!(42));
+        let (tpl, _) = t.compile("{{ fixture('a.json') }}", None).unwrap();
+        assert_eq!(
+            t.render_json(&tpl, &vars()).unwrap(),
+            serde_json::json!({"name": "acme"})
+        );
+    }
+
+    #[test]
+    fn text_and_functions_render() {
+        let mut t = engine();
+        let (tpl, used) = t
+            .compile("{{ base }}/p/{{ n }}?k={{ secret('API_KEY') }}", None)
+            .unwrap();
+        assert_eq!(used, vec!["base", "n"]);
+        assert_eq!(
+            t.render_string(&tpl, &vars()).unwrap(),
+            "http://x/p/42?k=s3cr3t"
+        );
+        let (tpl, _) = t.compile("id-{{ uuid() }}", None).unwrap();
+        assert_eq!(
+            t.render_string(&tpl, &vars()).unwrap(),
+            "id-00000000-0000-4000-8000-000000000000"
+        );
+    }
+
+    #[test]
+    fn undefined_variable_is_an_error_not_empty() {
+        let mut t = engine();
+        let (tpl, _) = t.compile("a{{ missing }}b", None).unwrap();
+        let err = t.render_string(&tpl, &vars()).unwrap_err();
+        assert!(err.message.contains("not defined"), "{}", err.message);
+    }
+
+    #[test]
+    fn missing_secret_names_it() {
+        let mut t = engine();
+        let (tpl, _) = t.compile("{{ secret('OTHER') }}", None).unwrap();
+        let err = t.render_string(&tpl, &vars()).unwrap_err();
+        assert!(
+            err.message.contains("secret `OTHER` is not set"),
+            "{}",
+            err.message
+        );
+    }
+}

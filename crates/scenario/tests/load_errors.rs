@@ -1,0 +1,97 @@
+//! Every malformed file under `tests/malformed/` is rejected before any request, with a
+//! message that names `file:line:col`, shows the line and says what to do.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rehearse_scenario::{Compiler, Environment, Resolve, Templates, TplValue, render_problem};
+
+#[derive(Debug)]
+struct NoWorld;
+impl Resolve for NoWorld {
+    fn secret(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn env(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn now(&self) -> String {
+        "2026-01-01T00:00:00Z".into()
+    }
+    fn uuid(&self) -> String {
+        "u".into()
+    }
+}
+
+fn problems_of(file: &str) -> String {
+    let mut env = Environment::new("test");
+    env.vars
+        .push(("base".into(), TplValue::Json("http://localhost:1".into())));
+    env.secrets.push("API_KEY".into());
+    let mut templates = Templates::new(Arc::new(NoWorld));
+    let mut compiler = Compiler::new(&env, "tests/fixtures", &mut templates);
+    let path = Path::new("tests/malformed").join(file);
+    let problems = compiler
+        .compile_file(&path)
+        .expect_err("a malformed file must be rejected");
+    problems
+        .iter()
+        .map(|p| {
+            assert!(
+                p.span.is_some(),
+                "every load error names file:line:col, but `{}` has no position",
+                p.message
+            );
+            render_problem(p, false)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+macro_rules! case {
+    ($name:ident) => {
+        #[test]
+        fn $name() {
+            let out = problems_of(concat!(stringify!($name), ".yaml"));
+            insta::assert_snapshot!(out);
+        }
+    };
+}
+
+case!(unknown_top_key);
+case!(unknown_step_key);
+case!(yaml_syntax);
+case!(bad_jsonpath);
+case!(jsonpath_without_dollar);
+case!(bad_regex);
+case!(used_before_capture);
+case!(undefined_variable);
+case!(unknown_fixture);
+case!(duplicate_step);
+case!(include_cycle);
+case!(unknown_matcher);
+case!(missing_url);
+case!(two_actions);
+case!(bad_status);
+case!(bad_duration);
+case!(unknown_method);
+case!(undeclared_secret);
+case!(wrong_type);
+case!(empty);
+case!(capture_group);
+case!(unknown_type);
+case!(include_missing_param);
+
+#[test]
+fn every_malformed_file_has_a_test() {
+    let this = include_str!("load_errors.rs");
+    for entry in std::fs::read_dir("tests/malformed").unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(stem) = name.strip_suffix(".yaml") {
+            assert!(
+                this.contains(&format!("case!({stem});")),
+                "no case for {name}"
+            );
+        }
+    }
+}
