@@ -1,0 +1,227 @@
+//! What a run produced: every scenario, step and attempt. Serialised as the JSON report.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The outcome of a whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The run id, also sent in `X-Rehearse-Run`.
+    pub run_id: String,
+    /// The environment's name.
+    pub environment: String,
+    /// When the run started (wall clock).
+    pub started_at: DateTime<Utc>,
+    /// How long it took.
+    #[serde(with = "millis")]
+    pub duration: Duration,
+    /// One entry per selected scenario, in the order of their paths.
+    pub scenarios: Vec<ScenarioResult>,
+    /// True when the run was stopped by Ctrl-C.
+    pub interrupted: bool,
+    /// Set when the run could not start (invalid input, environment not ready): what is
+    /// wrong. Reports are written all the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<Aborted>,
+}
+
+/// Why a run did not start its scenarios.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Aborted {
+    /// `invalid_input` or `environment_not_ready`.
+    pub reason: String,
+    /// One line per problem, secrets masked.
+    pub problems: Vec<String>,
+}
+
+impl RunResult {
+    /// Counts of scenarios by status.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for s in &self.scenarios {
+            match s.status {
+                Status::Passed => c.passed += 1,
+                Status::Failed | Status::Error => c.failed += 1,
+                Status::Skipped | Status::Interrupted => c.skipped += 1,
+            }
+        }
+        c
+    }
+
+    /// True when every scenario passed and the run was not interrupted.
+    pub fn passed(&self) -> bool {
+        !self.interrupted
+            && self.aborted.is_none()
+            && self.scenarios.iter().all(|s| s.status == Status::Passed)
+    }
+}
+
+/// Scenario counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Passed.
+    pub passed: usize,
+    /// Failed (assertion or error).
+    pub failed: usize,
+    /// Not run (fail-fast, Ctrl-C).
+    pub skipped: usize,
+}
+
+/// How a scenario, step or attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Everything held.
+    Passed,
+    /// An expectation did not hold.
+    Failed,
+    /// The step could not be carried out (connection refused, timeout, render error).
+    Error,
+    /// Not run.
+    Skipped,
+    /// Stopped by Ctrl-C.
+    Interrupted,
+}
+
+impl Status {
+    /// A short lowercase word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passed => "passed",
+            Self::Failed => "failed",
+            Self::Error => "error",
+            Self::Skipped => "skipped",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// The outcome of one scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// The scenario file.
+    pub path: String,
+    /// Its name.
+    pub name: String,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// The owning team.
+    pub owner: Option<String>,
+    /// How it ended.
+    pub status: Status,
+    /// How long it took.
+    #[serde(with = "millis")]
+    pub duration: Duration,
+    /// The steps, in order (those not reached are `skipped`).
+    pub steps: Vec<StepResult>,
+    /// The cleanup steps.
+    pub cleanup: Vec<StepResult>,
+}
+
+impl ScenarioResult {
+    /// The first step that did not pass, with its failure.
+    pub fn first_failure(&self) -> Option<(&StepResult, &Failure)> {
+        self.steps
+            .iter()
+            .chain(&self.cleanup)
+            .find_map(|s| s.failure.as_ref().map(|f| (s, f)))
+    }
+}
+
+/// The outcome of one step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Its name.
+    pub name: String,
+    /// Where it is written (`file:line:col`).
+    pub location: String,
+    /// How it ended.
+    pub status: Status,
+    /// How long it took, all attempts included.
+    #[serde(with = "millis")]
+    pub duration: Duration,
+    /// Every attempt (one for a plain request, several for a poll).
+    pub attempts: Vec<Attempt>,
+    /// Why it did not pass.
+    pub failure: Option<Failure>,
+    /// Variables captured (secret ones shown as `***`).
+    pub captures: Vec<(String, String)>,
+}
+
+/// One HTTP exchange.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1-based.
+    pub number: u32,
+    /// What was sent (secrets masked).
+    pub request: RequestRecord,
+    /// What came back, if anything did.
+    pub response: Option<ResponseRecord>,
+    /// Time from sending to the end of the body.
+    #[serde(with = "millis")]
+    pub duration: Duration,
+    /// A transport error (connection refused, timeout).
+    pub error: Option<String>,
+    /// Expectations that did not hold on this attempt.
+    pub failures: Vec<Failure>,
+}
+
+/// A request as sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// Method.
+    pub method: String,
+    /// Full URL (secrets masked).
+    pub url: String,
+    /// Headers (secrets masked).
+    pub headers: Vec<(String, String)>,
+    /// Body excerpt (secrets masked).
+    pub body: Option<String>,
+}
+
+/// A response as received.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    /// Status code.
+    pub status: u16,
+    /// Headers (secrets masked).
+    pub headers: Vec<(String, String)>,
+    /// Body excerpt (secrets masked).
+    pub body: String,
+}
+
+/// Why a step failed: what was expected, what came, where it is written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    /// What was checked, e.g. `$.status` or `status`.
+    pub check: String,
+    /// What was expected.
+    pub expected: String,
+    /// What came.
+    pub actual: String,
+    /// Where the expectation is written (`file:line:col`).
+    pub location: Option<String>,
+    /// The source line of the expectation.
+    pub source_line: Option<String>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: expected {}, got {}", self.check, self.expected, self.actual)
+    }
+}
+
+pub(crate) mod millis {
+    use std::time::Duration;
+
+    pub(crate) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms: u64 = serde::Deserialize::deserialize(d)?;
+        Ok(Duration::from_millis(ms))
+    }
+}
