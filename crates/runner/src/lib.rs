@@ -1,12 +1,28 @@
 //! Executes compiled scenarios over HTTP: requests, captures, assertions, polling,
 //! cleanup. It sends [`RunEvent`]s on a channel and returns a [`RunResult`]; it never
 //! prints.
+//!
+//! Every request carries a W3C `traceparent` (one trace per scenario, one span per
+//! attempt) and `X-Rehearse-Run: <run id>`. Secret values, and values captured from
+//! responses to requests that carried a secret, are masked as `***` in every event.
 
+mod check;
 mod event;
+mod exec;
+mod http;
+mod redact;
 mod result;
+mod run;
+mod select;
+mod world;
 
 pub use event::{Phase, RunEvent};
+pub use http::{ClientError, Clients};
+pub use redact::{MASK, Redactor};
 pub use result::{
     Aborted, Attempt, Counts, Failure, RequestRecord, ResponseRecord, RunResult, ScenarioResult,
     Status, StepResult,
 };
+pub use run::{Plan, RunOptions, new_run_id, run};
+pub use select::{Selection, Shard};
+pub use world::World;

@@ -209,7 +209,11 @@ pub struct Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: expected {}, got {}", self.check, self.expected, self.actual)
+        write!(
+            f,
+            "{}: expected {}, got {}",
+            self.check, self.expected, self.actual
+        )
     }
 }
 
@@ -220,7 +224,9 @@ pub(crate) mod millis {
         s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
-    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Duration, D::Error> {
         let ms: u64 = serde::Deserialize::deserialize(d)?;
         Ok(Duration::from_millis(ms))
     }

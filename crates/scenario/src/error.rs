@@ -33,11 +33,13 @@ impl Problem {
             span: span.cloned(),
             label: None,
             named: span.map(|s| {
-                Box::new(NamedSource::new(
-                    s.source.path().display().to_string(),
-                    SourceRef(Arc::clone(&s.source)),
+                Box::new(
+                    NamedSource::new(
+                        s.source.path().display().to_string(),
+                        SourceRef(Arc::clone(&s.source)),
+                    )
+                    .with_language("yaml"),
                 )
-                .with_language("yaml"))
             }),
         }
     }

@@ -1,0 +1,583 @@
+//! Running one scenario: its steps, then its cleanup.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rehearse_scenario::{Action, Body, Request, Scenario, Step, Templates, Vars};
+use serde_json::Value as Json;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use crate::check::{self, Response};
+use crate::event::{Phase, RunEvent};
+use crate::http::Clients;
+use crate::redact::Redactor;
+use crate::result::{
+    Attempt, Failure, RequestRecord, ResponseRecord, ScenarioResult, Status, StepResult,
+};
+use crate::run::Plan;
+
+/// Longest body excerpt kept in results.
+const BODY_EXCERPT: usize = 2048;
+
+pub(crate) struct ScenarioRun<'a> {
+    pub(crate) index: usize,
+    pub(crate) plan: &'a Plan,
+    pub(crate) clients: &'a Clients,
+    pub(crate) run_id: &'a str,
+    pub(crate) events: &'a UnboundedSender<RunEvent>,
+    pub(crate) cancel: &'a CancellationToken,
+    pub(crate) redactor: Redactor,
+    pub(crate) vars: Vars,
+    pub(crate) trace_id: String,
+}
+
+enum Outcome {
+    Passed,
+    Failed,
+    Interrupted,
+}
+
+impl ScenarioRun<'_> {
+    pub(crate) async fn run(mut self, scenario: &Scenario) -> ScenarioResult {
+        let started = Instant::now();
+        let _ = self.events.send(RunEvent::ScenarioStarted {
+            scenario: self.index,
+            path: scenario.path.display().to_string(),
+            name: scenario.name.clone(),
+        });
+        let mut status = Status::Passed;
+        let mut steps = Vec::with_capacity(scenario.steps.len());
+
+        // Variables: the environment's, then the scenario's, in order.
+        let bind_error = self.bind_vars(&scenario.vars);
+        let mut stopped = bind_error.is_some();
+        if let Some(f) = bind_error {
+            status = Status::Error;
+            steps.push(StepResult {
+                name: "bind variables".to_owned(),
+                location: scenario.span.to_string(),
+                status: Status::Error,
+                duration: Duration::ZERO,
+                attempts: Vec::new(),
+                failure: Some(f),
+                captures: Vec::new(),
+            });
+        }
+        for step in &scenario.steps {
+            if stopped {
+                steps.push(skipped(step));
+                continue;
+            }
+            let (result, outcome) = self.step(step, Phase::Steps, self.cancel).await;
+            match outcome {
+                Outcome::Passed => {}
+                Outcome::Failed => {
+                    status = result.status;
+                    stopped = true;
+                }
+                Outcome::Interrupted => {
+                    status = Status::Interrupted;
+                    stopped = true;
+                }
+            }
+            steps.push(result);
+        }
+        // Cleanup always runs, after a failure and after Ctrl-C too; it is not itself
+        // interrupted by the first Ctrl-C (each request still has its timeout).
+        let never = CancellationToken::new();
+        let mut cleanup = Vec::with_capacity(scenario.cleanup.len());
+        for step in &scenario.cleanup {
+            let (result, _) = self.step(step, Phase::Cleanup, &never).await;
+            cleanup.push(result);
+        }
+        let result = ScenarioResult {
+            path: scenario.path.display().to_string(),
+            name: scenario.name.clone(),
+            tags: scenario.tags.clone(),
+            owner: scenario.owner.clone(),
+            status,
+            duration: started.elapsed(),
+            steps,
+            cleanup,
+        };
+        let _ = self.events.send(RunEvent::ScenarioFinished {
+            scenario: self.index,
+            result: result.clone(),
+        });
+        result
+    }
+
+    fn bind_vars(&mut self, vars: &[(String, rehearse_scenario::TplValue)]) -> Option<Failure> {
+        for (name, value) in vars {
+            match self.plan.templates.render_value(value, &self.vars) {
+                Ok(v) => {
+                    Arc::make_mut(&mut self.vars).insert(name.clone(), v);
+                }
+                Err(e) => {
+                    return Some(Failure {
+                        check: format!("variable `{name}`"),
+                        expected: "a value".to_owned(),
+                        actual: self.redactor.mask(&e.message),
+                        location: e.span.as_ref().map(ToString::to_string),
+                        source_line: e.span.as_ref().map(|s| s.line_text().trim().to_owned()),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    async fn step(
+        &mut self,
+        step: &Step,
+        phase: Phase,
+        cancel: &CancellationToken,
+    ) -> (StepResult, Outcome) {
+        let started = Instant::now();
+        let _ = self.events.send(RunEvent::StepStarted {
+            scenario: self.index,
+            step: step.name.clone(),
+            phase,
+            poll_timeout: step.poll.as_ref().map(|p| p.timeout),
+        });
+        let mut result = StepResult {
+            name: step.name.clone(),
+            location: step.span.to_string(),
+            status: Status::Passed,
+            duration: Duration::ZERO,
+            attempts: Vec::new(),
+            failure: None,
+            captures: Vec::new(),
+        };
+        let outcome = match &step.action {
+            Action::Wait(d) => {
+                tokio::select! {
+                    () = tokio::time::sleep(*d) => Outcome::Passed,
+                    () = cancel.cancelled() => Outcome::Interrupted,
+                }
+            }
+            Action::Bind(binds) => match self.bind_vars(binds) {
+                None => Outcome::Passed,
+                Some(f) => {
+                    result.failure = Some(f);
+                    result.status = Status::Error;
+                    Outcome::Failed
+                }
+            },
+            Action::Request(req) => self.request_step(step, req, cancel, &mut result).await,
+        };
+        if matches!(outcome, Outcome::Interrupted) {
+            result.status = Status::Interrupted;
+        }
+        result.duration = started.elapsed();
+        let _ = self.events.send(RunEvent::StepFinished {
+            scenario: self.index,
+            phase,
+            result: result.clone(),
+        });
+        (result, outcome)
+    }
+
+    async fn request_step(
+        &mut self,
+        step: &Step,
+        req: &Request,
+        cancel: &CancellationToken,
+        result: &mut StepResult,
+    ) -> Outcome {
+        let templates = &self.plan.templates;
+        let prepared = match prepare(templates, req, &self.vars) {
+            Ok(p) => p,
+            Err(e) => {
+                result.status = Status::Error;
+                result.failure = Some(Failure {
+                    check: "template".to_owned(),
+                    expected: "every variable to be set".to_owned(),
+                    actual: self.redactor.mask(&e.message),
+                    location: e.span.as_ref().map(ToString::to_string),
+                    source_line: e.span.as_ref().map(|s| s.line_text().trim().to_owned()),
+                });
+                return Outcome::Failed;
+            }
+        };
+        let carries_secret = self.redactor.contains_secret(&prepared.url)
+            || prepared
+                .headers
+                .iter()
+                .any(|(_, v)| self.redactor.contains_secret(v))
+            || prepared
+                .body
+                .as_ref()
+                .is_some_and(|b| self.redactor.contains_secret(&String::from_utf8_lossy(b)));
+        let timeout = req.timeout.unwrap_or(self.plan.environment.request_timeout);
+        let poll = step.poll.as_ref();
+        let deadline = poll.map(|p| Instant::now() + p.timeout);
+        let mut interval = poll.map_or(Duration::ZERO, |p| p.every);
+        let mut number = 0u32;
+        loop {
+            number += 1;
+            let exchange = tokio::select! {
+                r = self.send(&prepared, req, timeout) => r,
+                () = cancel.cancelled() => return Outcome::Interrupted,
+            };
+            let mut attempt = Attempt {
+                number,
+                request: self.record_request(&prepared),
+                response: None,
+                duration: exchange.duration,
+                error: None,
+                failures: Vec::new(),
+            };
+            let mut terminal = false;
+            let mut retry_after = None;
+            match &exchange.outcome {
+                Err(e) => attempt.error = Some(self.redactor.mask(e)),
+                Ok(resp) => {
+                    attempt.response = Some(self.record_response(resp));
+                    retry_after = resp.retry_after();
+                    attempt.failures =
+                        check::expect(&step.expect, resp, exchange.duration, templates, &self.vars)
+                            .into_iter()
+                            .map(|f| self.mask_failure(f))
+                            .collect();
+                    if let Some(p) = poll
+                        && let Some(f) = check::fail_if(&p.fail_if, resp, templates, &self.vars)
+                    {
+                        attempt.failures.insert(0, self.mask_failure(f));
+                        terminal = true;
+                    }
+                }
+            }
+            let passed = attempt.error.is_none() && attempt.failures.is_empty();
+            let time_left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let _ = self.events.send(RunEvent::AttemptFinished {
+                scenario: self.index,
+                step: step.name.clone(),
+                attempt: attempt.clone(),
+                time_left,
+            });
+            result.attempts.push(attempt);
+            if passed && let Ok(resp) = &exchange.outcome {
+                return self.capture(step, resp, carries_secret, result);
+            }
+            // Not passed: stop now unless a poll has time left.
+            let left = match (poll, time_left) {
+                (Some(_), Some(left)) if !terminal && !left.is_zero() => left,
+                _ => {
+                    return self.fail(step, result, terminal);
+                }
+            };
+            let mut wait = interval;
+            if let Some(ra) = retry_after {
+                wait = wait.max(ra);
+            }
+            if wait >= left {
+                // The next attempt would start after the deadline: one last try at the
+                // deadline is pointless, so report now with the last response.
+                tokio::select! {
+                    () = tokio::time::sleep(left) => {},
+                    () = cancel.cancelled() => return Outcome::Interrupted,
+                }
+                return self.fail(step, result, false);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {},
+                () = cancel.cancelled() => return Outcome::Interrupted,
+            }
+            if let Some(p) = poll {
+                let next = interval.mul_f64(p.backoff);
+                interval = p.max_every.map_or(next, |m| next.min(m));
+            }
+        }
+    }
+
+    fn fail(&self, step: &Step, result: &mut StepResult, terminal: bool) -> Outcome {
+        let last = result.attempts.last();
+        let attempts = result.attempts.len();
+        let transport = last.and_then(|a| a.error.clone());
+        let mut failure = match (last.and_then(|a| a.failures.first().cloned()), transport) {
+            (Some(f), _) => f,
+            (None, Some(err)) => Failure {
+                check: "request".to_owned(),
+                expected: "a response".to_owned(),
+                actual: err,
+                location: Some(step.span.to_string()),
+                source_line: Some(step.span.line_text().trim().to_owned()),
+            },
+            (None, None) => Failure {
+                check: "step".to_owned(),
+                expected: "success".to_owned(),
+                actual: "failure".to_owned(),
+                location: Some(step.span.to_string()),
+                source_line: None,
+            },
+        };
+        if step.poll.is_some() {
+            let why = if terminal {
+                "terminal state reached"
+            } else {
+                "poll timed out"
+            };
+            failure.actual = format!(
+                "{} ({why} after {attempts} attempt{})",
+                failure.actual,
+                if attempts == 1 { "" } else { "s" }
+            );
+        }
+        result.status = if last.is_some_and(|a| a.error.is_some() && a.failures.is_empty()) {
+            Status::Error
+        } else {
+            Status::Failed
+        };
+        result.failure = Some(failure);
+        Outcome::Failed
+    }
+
+    fn capture(
+        &mut self,
+        step: &Step,
+        resp: &Response,
+        secret: bool,
+        result: &mut StepResult,
+    ) -> Outcome {
+        for c in &step.captures {
+            match check::capture(c, resp) {
+                Ok(value) => {
+                    let text = match &value {
+                        Json::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    if secret {
+                        // A value taken from a response to a request that carried a secret
+                        // (a token, say) is itself a secret.
+                        self.redactor.add(text.clone());
+                    }
+                    result
+                        .captures
+                        .push((c.var.clone(), self.redactor.mask(&text)));
+                    Arc::make_mut(&mut self.vars).insert(c.var.clone(), value);
+                }
+                Err(f) => {
+                    result.status = Status::Failed;
+                    result.failure = Some(self.mask_failure(f));
+                    return Outcome::Failed;
+                }
+            }
+        }
+        Outcome::Passed
+    }
+
+    fn mask_failure(&self, mut f: Failure) -> Failure {
+        f.expected = self.redactor.mask(&f.expected);
+        f.actual = self.redactor.mask(&f.actual);
+        f.source_line = f.source_line.map(|l| self.redactor.mask(&l));
+        f
+    }
+
+    fn record_request(&self, p: &Prepared) -> RequestRecord {
+        RequestRecord {
+            method: p.method.to_string(),
+            url: self.redactor.mask(&p.url),
+            headers: p
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
+                .collect(),
+            body: p.body.as_ref().map(|b| {
+                self.redactor.mask(&rehearse_scenario::excerpt(
+                    &String::from_utf8_lossy(b),
+                    BODY_EXCERPT,
+                ))
+            }),
+        }
+    }
+
+    fn record_response(&self, r: &Response) -> ResponseRecord {
+        ResponseRecord {
+            status: r.status,
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
+                .collect(),
+            body: self
+                .redactor
+                .mask(&rehearse_scenario::excerpt(&r.text, BODY_EXCERPT)),
+        }
+    }
+
+    async fn send(&self, p: &Prepared, req: &Request, timeout: Duration) -> Exchange {
+        let client = if req.follow_redirects {
+            &self.clients.follow
+        } else {
+            &self.clients.plain
+        };
+        let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
+        let mut builder = client
+            .request(p.method.clone(), &p.url)
+            .timeout(timeout)
+            .header("traceparent", format!("00-{}-{span_id}-01", self.trace_id))
+            .header("x-rehearse-run", self.run_id);
+        for (k, v) in &p.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(body) = &p.body {
+            builder = builder.body(body.clone());
+        }
+        let started = Instant::now();
+        let outcome = async {
+            let resp = builder.send().await.map_err(describe)?;
+            let status = resp.status().as_u16();
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let bytes = resp.bytes().await.map_err(describe)?;
+            Ok(Response::new(
+                status,
+                headers,
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ))
+        };
+        // reqwest's timeout covers the whole exchange; this outer one is a safety net so a
+        // step never outlives its timeout by more than a moment.
+        let outcome =
+            match tokio::time::timeout(timeout + Duration::from_millis(250), outcome).await {
+                Ok(r) => r,
+                Err(_) => Err(format!(
+                    "no response within {}",
+                    humantime::format_duration(timeout)
+                )),
+            };
+        let outcome = outcome.map_err(|e| {
+            if e.contains("timed out") || e.contains("operation timed out") {
+                format!(
+                    "no response within {} ({e})",
+                    humantime::format_duration(timeout)
+                )
+            } else {
+                e
+            }
+        });
+        Exchange {
+            outcome,
+            duration: started.elapsed(),
+        }
+    }
+}
+
+fn describe(e: reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_timeout() {
+        msg.push_str(" (timed out)");
+    }
+    msg
+}
+
+struct Exchange {
+    outcome: Result<Response, String>,
+    duration: Duration,
+}
+
+pub(crate) struct Prepared {
+    method: reqwest::Method,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+fn prepare(
+    t: &Templates,
+    req: &Request,
+    vars: &Vars,
+) -> Result<Prepared, rehearse_scenario::RenderError> {
+    let mut url = t.render_string(&req.url, vars)?;
+    if !req.query.is_empty() {
+        let pairs: Vec<(String, String)> = req
+            .query
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), t.render_string(v, vars)?)))
+            .collect::<Result<_, rehearse_scenario::RenderError>>()?;
+        let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(&qs);
+    }
+    let mut headers: Vec<(String, String)> = req
+        .headers
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), t.render_string(v, vars)?)))
+        .collect::<Result<_, rehearse_scenario::RenderError>>()?;
+    let has =
+        |h: &[(String, String)], name: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let body = match &req.body {
+        Body::None => None,
+        Body::Json(v) => {
+            let json = t.render_value(v, vars)?;
+            if !has(&headers, "content-type") {
+                headers.push(("content-type".to_owned(), "application/json".to_owned()));
+            }
+            Some(serde_json::to_vec(&json).unwrap_or_default())
+        }
+        Body::Text(tpl) => Some(t.render_string(tpl, vars)?.into_bytes()),
+        Body::Form(fields) => {
+            let pairs: Vec<(String, String)> = fields
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), t.render_string(v, vars)?)))
+                .collect::<Result<_, rehearse_scenario::RenderError>>()?;
+            if !has(&headers, "content-type") {
+                headers.push((
+                    "content-type".to_owned(),
+                    "application/x-www-form-urlencoded".to_owned(),
+                ));
+            }
+            Some(
+                serde_urlencoded::to_string(&pairs)
+                    .unwrap_or_default()
+                    .into_bytes(),
+            )
+        }
+    };
+    let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    Ok(Prepared {
+        method,
+        url,
+        headers,
+        body,
+    })
+}
+
+fn skipped(step: &Step) -> StepResult {
+    StepResult {
+        name: step.name.clone(),
+        location: step.span.to_string(),
+        status: Status::Skipped,
+        duration: Duration::ZERO,
+        attempts: Vec::new(),
+        failure: None,
+        captures: Vec::new(),
+    }
+}
+
+/// The starting variables of every scenario: the environment's, rendered once.
+pub(crate) fn environment_vars(plan: &Plan) -> Result<Vars, rehearse_scenario::RenderError> {
+    let mut vars: Vars = Arc::new(HashMap::new());
+    for (name, value) in &plan.environment.vars {
+        let v = plan.templates.render_value(value, &vars)?;
+        Arc::make_mut(&mut vars).insert(name.clone(), v);
+    }
+    Ok(vars)
+}

@@ -1,0 +1,211 @@
+//! Running a plan: scenarios concurrently, each isolated, events on a channel.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rehearse_scenario::{Environment, Scenario, Templates};
+use tokio::sync::Semaphore;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use crate::event::RunEvent;
+use crate::exec::{ScenarioRun, environment_vars};
+use crate::http::{ClientError, Clients};
+use crate::redact::Redactor;
+use crate::result::{Failure, RunResult, ScenarioResult, Status, StepResult};
+
+/// What to run: the environment, the selected scenarios and their compiled templates.
+#[derive(Debug)]
+pub struct Plan {
+    /// Where.
+    pub environment: Environment,
+    /// What, in order of path.
+    pub scenarios: Vec<Scenario>,
+    /// Every template of the environment and the scenarios.
+    pub templates: Templates,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Sent as `X-Rehearse-Run` and shown in reports.
+    pub run_id: String,
+    /// Scenarios at once.
+    pub jobs: usize,
+    /// Stop starting scenarios after the first failure.
+    pub fail_fast: bool,
+    /// Values to mask everywhere (the environment's secrets).
+    pub secrets: Vec<String>,
+}
+
+impl RunOptions {
+    /// Options with a fresh run id and one job per CPU.
+    pub fn new() -> Self {
+        Self {
+            run_id: new_run_id(),
+            jobs: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            fail_fast: false,
+            secrets: Vec::new(),
+        }
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A short, sortable, unique run id: `r-20261126T223000Z-1a2b3c`.
+pub fn new_run_id() -> String {
+    let now = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let rand = uuid::Uuid::new_v4().simple().to_string();
+    format!("r-{now}-{}", &rand[..6])
+}
+
+/// Runs every scenario of the plan. Sends events on `events` (the last one is
+/// [`RunEvent::RunFinished`]) and returns the result. `cancel` (Ctrl-C) stops the steps in
+/// flight; cleanup still runs and the result is still returned.
+pub async fn run(
+    plan: Arc<Plan>,
+    options: RunOptions,
+    events: UnboundedSender<RunEvent>,
+    cancel: CancellationToken,
+) -> Result<RunResult, ClientError> {
+    let clients = Clients::for_environment(&plan.environment)?;
+    let started_at = chrono::Utc::now();
+    let started = Instant::now();
+    let _ = events.send(RunEvent::RunStarted {
+        run_id: options.run_id.clone(),
+        environment: plan.environment.name.clone(),
+        scenarios: plan.scenarios.len(),
+    });
+    let redactor = Redactor::new(options.secrets.iter().cloned());
+    let base_vars = environment_vars(&plan);
+    let stop_new = cancel.child_token();
+    let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..plan.scenarios.len() {
+        let plan = Arc::clone(&plan);
+        let clients = clients.clone();
+        let events = events.clone();
+        let cancel = cancel.clone();
+        let stop_new = stop_new.clone();
+        let permits = Arc::clone(&permits);
+        let redactor = redactor.clone();
+        let run_id = options.run_id.clone();
+        let base_vars = base_vars.clone();
+        let fail_fast = options.fail_fast;
+        tasks.spawn(async move {
+            let scenario = &plan.scenarios[index];
+            let permit = tokio::select! {
+                p = permits.acquire_owned() => p.ok(),
+                () = stop_new.cancelled() => None,
+            };
+            if permit.is_none() || stop_new.is_cancelled() {
+                let status = if cancel.is_cancelled() {
+                    Status::Interrupted
+                } else {
+                    Status::Skipped
+                };
+                return (index, not_run(scenario, status));
+            }
+            let vars = match base_vars {
+                Ok(v) => v,
+                Err(e) => {
+                    let mut r = not_run(scenario, Status::Error);
+                    r.steps.insert(
+                        0,
+                        StepResult {
+                            name: "environment variables".to_owned(),
+                            location: e
+                                .span
+                                .as_ref()
+                                .map_or_else(String::new, ToString::to_string),
+                            status: Status::Error,
+                            duration: std::time::Duration::ZERO,
+                            attempts: Vec::new(),
+                            failure: Some(Failure {
+                                check: "environment vars".to_owned(),
+                                expected: "every variable to render".to_owned(),
+                                actual: redactor.mask(&e.message),
+                                location: e.span.as_ref().map(ToString::to_string),
+                                source_line: e
+                                    .span
+                                    .as_ref()
+                                    .map(|s| s.line_text().trim().to_owned()),
+                            }),
+                            captures: Vec::new(),
+                        },
+                    );
+                    return (index, r);
+                }
+            };
+            let run = ScenarioRun {
+                index,
+                plan: &plan,
+                clients: &clients,
+                run_id: &run_id,
+                events: &events,
+                cancel: &cancel,
+                redactor,
+                vars,
+                trace_id: uuid::Uuid::new_v4().simple().to_string(),
+            };
+            let result = run.run(scenario).await;
+            if fail_fast && result.status != Status::Passed {
+                stop_new.cancel();
+            }
+            (index, result)
+        });
+    }
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; plan.scenarios.len()];
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok((index, result)) = joined {
+            results[index] = Some(result);
+        }
+    }
+    let scenarios = results
+        .into_iter()
+        .zip(&plan.scenarios)
+        .map(|(r, s)| r.unwrap_or_else(|| not_run(s, Status::Error)))
+        .collect();
+    let result = RunResult {
+        run_id: options.run_id,
+        environment: plan.environment.name.clone(),
+        started_at,
+        duration: started.elapsed(),
+        scenarios,
+        interrupted: cancel.is_cancelled(),
+        aborted: None,
+    };
+    let _ = events.send(RunEvent::RunFinished {
+        result: result.clone(),
+    });
+    Ok(result)
+}
+
+fn not_run(s: &Scenario, status: Status) -> ScenarioResult {
+    ScenarioResult {
+        path: s.path.display().to_string(),
+        name: s.name.clone(),
+        tags: s.tags.clone(),
+        owner: s.owner.clone(),
+        status,
+        duration: std::time::Duration::ZERO,
+        steps: s
+            .steps
+            .iter()
+            .map(|st| StepResult {
+                name: st.name.clone(),
+                location: st.span.to_string(),
+                status: Status::Skipped,
+                duration: std::time::Duration::ZERO,
+                attempts: Vec::new(),
+                failure: None,
+                captures: Vec::new(),
+            })
+            .collect(),
+        cleanup: Vec::new(),
+    }
+}
