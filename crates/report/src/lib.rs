@@ -1,1 +1,58 @@
-//! placeholder
+//! Reports of a run, each a consumer of the runner's [`RunEvent`]s or of its final
+//! [`RunResult`]:
+//!
+//! - [`ConsoleReporter`]: a block per scenario (a header, a line per step, what was
+//!   expected and what came on failure) and a summary line; a live spinner for running
+//!   scenarios and polls on a terminal; honours `NO_COLOR` and [`ColorChoice`].
+//! - [`write_junit`]: JUnit XML, a testsuite per scenario file, a testcase per scenario.
+//! - [`write_json`]: the whole result, every attempt of every step.
+//!
+//! The CLI picks files with repeatable `--report junit=PATH` / `json=PATH`, read into
+//! [`ReportSpec`]s. Reporters print only what the events carry; the runner masks
+//! secrets before it sends them.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use rehearse_report::{ColorChoice, ConsoleOptions, ConsoleReporter, ReportSpec, Reporter};
+//! use rehearse_runner::{RunEvent, RunResult};
+//!
+//! let result = RunResult {
+//!     run_id: "r-1".into(),
+//!     environment: "local".into(),
+//!     started_at: chrono::Utc::now(),
+//!     duration: Duration::from_millis(1_230),
+//!     scenarios: vec![],
+//!     interrupted: false,
+//!     aborted: None,
+//! };
+//! let options = ConsoleOptions::new().color(ColorChoice::Never);
+//! let mut console = ConsoleReporter::new(Box::new(std::io::stdout()), options);
+//! console.report(&RunEvent::RunFinished { result: result.clone() })?;
+//! // prints: 0 passed, 0 failed, 0 skipped in 1.23s · run r-1 · environment local
+//!
+//! let spec: ReportSpec = "junit=out/junit.xml".parse()?;
+//! assert_eq!(spec, ReportSpec::Junit("out/junit.xml".into()));
+//! let xml = rehearse_report::to_junit_string(&result)?;
+//! assert!(xml.contains(r#"<testsuites name="rehearse""#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod console;
+mod json;
+mod junit;
+mod options;
+mod render;
+mod reporter;
+mod spec;
+mod style;
+
+pub use console::ConsoleReporter;
+pub use json::{to_json_string, write_json};
+pub use junit::{to_junit_string, write_junit};
+pub use options::{ColorChoice, ConsoleOptions, Verbosity};
+pub use reporter::Reporter;
+pub use spec::{ReportSpec, ReportSpecError, WriteReportError, parse_report_specs, write_reports};
+
+#[doc(no_inline)]
+pub use rehearse_runner::{RunEvent, RunResult};

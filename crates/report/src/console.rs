@@ -1,0 +1,403 @@
+//! The console reporter: a block per scenario, printed when it finishes, and a summary.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rehearse_runner::{Aborted, Attempt, RunEvent, RunResult, ScenarioResult, Status, StepResult};
+
+use crate::options::{ConsoleOptions, Verbosity};
+use crate::render;
+use crate::reporter::Reporter;
+use crate::style::{Painter, Tone};
+
+/// Writes a run to a terminal or any writer, one event at a time.
+///
+/// Scenarios run concurrently, so each scenario is printed as one block when it finishes
+/// (in order of completion); meanwhile, on a terminal, a live spinner per running
+/// scenario shows its current step and, for a poll, the attempts made and the time left.
+/// Output that is not a terminal gets no spinner and, unless
+/// [`ColorChoice::Always`](crate::ColorChoice::Always), no ANSI escapes.
+///
+/// It prints only what the events carry (the runner has masked secrets in them).
+pub struct ConsoleReporter {
+    out: Box<dyn Write + Send>,
+    options: ConsoleOptions,
+    painter: Painter,
+    printed: HashSet<(String, String)>,
+    live: Option<Live>,
+}
+
+impl std::fmt::Debug for ConsoleReporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleReporter")
+            .field("options", &self.options)
+            .field("color", &self.painter.color)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Live spinners, one per running scenario (terminal only).
+struct Live {
+    multi: MultiProgress,
+    bars: HashMap<usize, (ProgressBar, String)>,
+}
+
+impl ConsoleReporter {
+    /// A reporter writing to `out`. Colour follows `options` (for `Auto`: the
+    /// `terminal` option and `NO_COLOR`); the spinner draws on stdout and only when
+    /// `options` says the output is a terminal.
+    pub fn new(out: Box<dyn Write + Send>, options: ConsoleOptions) -> Self {
+        let painter = Painter {
+            color: options.color.use_color(options.terminal),
+        };
+        let live = options.terminal.then(|| Live {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stdout()),
+            bars: HashMap::new(),
+        });
+        Self {
+            out,
+            options,
+            painter,
+            printed: HashSet::new(),
+            live,
+        }
+    }
+
+    /// A reporter on stdout; whether it is a terminal is detected (and overrides the
+    /// `terminal` option).
+    pub fn stdout(options: ConsoleOptions) -> Self {
+        let terminal = io::stdout().is_terminal();
+        Self::new(Box::new(io::stdout()), options.terminal(terminal))
+    }
+
+    /// Takes the next event.
+    pub fn handle(&mut self, event: &RunEvent) -> io::Result<()> {
+        match event {
+            RunEvent::RunStarted {
+                run_id,
+                environment,
+                scenarios,
+            } => {
+                if self.options.verbosity >= Verbosity::Normal {
+                    let plural = if *scenarios == 1 { "" } else { "s" };
+                    let line = format!(
+                        "running {scenarios} scenario{plural} against {} {}",
+                        self.painter.paint(Tone::Bold, environment),
+                        self.painter.paint(Tone::Dim, format!("(run {run_id})")),
+                    );
+                    self.emit(&[line])?;
+                }
+            }
+            RunEvent::ScenarioStarted { scenario, name, .. } => {
+                self.spin(*scenario, Some(name), name.clone());
+            }
+            RunEvent::StepStarted {
+                scenario,
+                step,
+                poll_timeout,
+                ..
+            } => {
+                let left = poll_timeout.map(|t| format!(" ({} left)", render::duration(t)));
+                self.spin_step(*scenario, step, left.as_deref().unwrap_or(""));
+            }
+            RunEvent::AttemptFinished {
+                scenario,
+                step,
+                attempt,
+                time_left,
+            } => {
+                let left = time_left
+                    .map(|t| format!(", {} left", render::duration(t)))
+                    .unwrap_or_default();
+                let note = format!(" (attempt {}{left})", attempt.number);
+                self.spin_step(*scenario, step, &note);
+            }
+            RunEvent::StepFinished { .. } => {}
+            RunEvent::ScenarioFinished { scenario, result } => {
+                if let Some(live) = &mut self.live
+                    && let Some((bar, _)) = live.bars.remove(scenario)
+                {
+                    bar.finish_and_clear();
+                    live.multi.remove(&bar);
+                }
+                self.print_scenario(result)?;
+            }
+            RunEvent::RunFinished { result } => {
+                if let Some(live) = self.live.take() {
+                    for (bar, _) in live.bars.values() {
+                        bar.finish_and_clear();
+                    }
+                    live.multi.clear()?;
+                }
+                self.finish(result)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Prints the scenarios that never sent `ScenarioFinished`, problems, the summary.
+    fn finish(&mut self, result: &RunResult) -> io::Result<()> {
+        for s in &result.scenarios {
+            if !self.printed.contains(&(s.path.clone(), s.name.clone())) {
+                self.print_scenario(s)?;
+            }
+        }
+        let p = self.painter;
+        let mut lines = Vec::new();
+        if let Some(Aborted { reason, problems }) = &result.aborted {
+            lines.push(format!(
+                "{} {}",
+                p.paint(Tone::Fail, "run aborted:"),
+                reason.replace('_', " ")
+            ));
+            lines.extend(problems.iter().map(|pr| format!("  - {pr}")));
+        }
+        if result.interrupted {
+            lines.push(p.paint(
+                Tone::Skip,
+                "run interrupted: unfinished scenarios were stopped",
+            ));
+        }
+        let c = result.counts();
+        let count = |n: usize, word: &str, tone: Tone| {
+            let text = format!("{n} {word}");
+            if n == 0 { text } else { p.paint(tone, text) }
+        };
+        lines.push(format!(
+            "{}, {}, {} in {} {}",
+            count(c.passed, "passed", Tone::Pass),
+            count(c.failed, "failed", Tone::Fail),
+            count(c.skipped, "skipped", Tone::Skip),
+            render::duration(result.duration),
+            p.paint(
+                Tone::Dim,
+                format!(
+                    "· run {} · environment {}",
+                    result.run_id, result.environment
+                )
+            ),
+        ));
+        self.emit(&lines)
+    }
+
+    fn print_scenario(&mut self, s: &ScenarioResult) -> io::Result<()> {
+        self.printed.insert((s.path.clone(), s.name.clone()));
+        let lines = self.scenario_block(s);
+        self.emit(&lines)
+    }
+
+    /// The block of one scenario: a header, a line per step, failure details.
+    fn scenario_block(&self, s: &ScenarioResult) -> Vec<String> {
+        let quiet = self.options.verbosity == Verbosity::Quiet;
+        if quiet && matches!(s.status, Status::Passed | Status::Skipped) {
+            return Vec::new();
+        }
+        let p = self.painter;
+        let mut header = format!(
+            "{} {} {}",
+            self.mark(s.status),
+            p.paint(Tone::Bold, &s.name),
+            p.paint(Tone::Dim, format!("({})", s.path)),
+        );
+        match s.status {
+            Status::Skipped => header.push_str(" skipped"),
+            Status::Interrupted => {
+                header.push_str(&format!(
+                    " interrupted after {}",
+                    render::duration(s.duration)
+                ));
+            }
+            _ => header.push_str(&format!(" {}", render::duration(s.duration))),
+        }
+        let mut lines = vec![header];
+        let steps = s.steps.iter().map(|st| (st, false));
+        let cleanup = s.cleanup.iter().map(|st| (st, true));
+        for (step, is_cleanup) in steps.chain(cleanup) {
+            if quiet && matches!(step.status, Status::Passed | Status::Skipped) {
+                continue;
+            }
+            lines.extend(self.step_lines(step, is_cleanup));
+        }
+        lines
+    }
+
+    fn step_lines(&self, step: &StepResult, is_cleanup: bool) -> Vec<String> {
+        let p = self.painter;
+        let prefix = if is_cleanup { "cleanup: " } else { "" };
+        let mut line = format!("  {} {prefix}{}", self.mark(step.status), step.name);
+        if step.status == Status::Skipped {
+            line.push_str(&format!(" {}", p.paint(Tone::Dim, "skipped")));
+        } else {
+            line.push_str(&format!(
+                " {}",
+                p.paint(Tone::Dim, render::duration(step.duration))
+            ));
+            if let Some(note) = render::attempts_note(step) {
+                line.push_str(&format!(" {note}"));
+            }
+        }
+        let mut lines = vec![line];
+        if self.options.verbosity >= Verbosity::Verbose {
+            let numbered = step.attempts.len() > 1;
+            for attempt in &step.attempts {
+                lines.extend(self.attempt_lines(attempt, numbered));
+            }
+        }
+        if matches!(step.status, Status::Failed | Status::Error) {
+            lines.extend(
+                render::failure_block(step, p)
+                    .into_iter()
+                    .map(|l| format!("      {l}")),
+            );
+        }
+        lines
+    }
+
+    /// `→ METHOD url` and `← status duration` (with headers and bodies at `-vv`).
+    fn attempt_lines(&self, a: &Attempt, numbered: bool) -> Vec<String> {
+        let p = self.painter;
+        let very = self.options.verbosity >= Verbosity::VeryVerbose;
+        let indent = "      ";
+        let number = if numbered {
+            format!("#{} ", a.number)
+        } else {
+            String::new()
+        };
+        let mut lines = vec![format!(
+            "{indent}{number}{} {} {}",
+            p.paint(Tone::Dim, "→"),
+            a.request.method,
+            a.request.url
+        )];
+        let pad = " ".repeat(number.chars().count());
+        if very {
+            lines.extend(headers_and_body(
+                &format!("{indent}{pad}  "),
+                '>',
+                &a.request.headers,
+                a.request.body.as_deref(),
+            ));
+        }
+        let took = p.paint(Tone::Dim, render::duration(a.duration));
+        match (&a.response, &a.error) {
+            (Some(r), _) => {
+                let tone = if r.status < 400 {
+                    Tone::Pass
+                } else {
+                    Tone::Fail
+                };
+                lines.push(format!(
+                    "{indent}{pad}{} {} {took}",
+                    p.paint(Tone::Dim, "←"),
+                    p.paint(tone, r.status)
+                ));
+                if very {
+                    lines.extend(headers_and_body(
+                        &format!("{indent}{pad}  "),
+                        '<',
+                        &r.headers,
+                        Some(&r.body),
+                    ));
+                }
+            }
+            (None, Some(err)) => lines.push(format!(
+                "{indent}{pad}{} {} {took}",
+                p.paint(Tone::Dim, "←"),
+                p.paint(Tone::Fail, format!("error: {err}"))
+            )),
+            (None, None) => lines.push(format!(
+                "{indent}{pad}{} no response {took}",
+                p.paint(Tone::Dim, "←")
+            )),
+        }
+        lines
+    }
+
+    fn mark(&self, status: Status) -> String {
+        let (unicode, ascii, tone) = match status {
+            Status::Passed => ("✓", "ok", Tone::Pass),
+            Status::Failed => ("✗", "FAIL", Tone::Fail),
+            Status::Error => ("✗", "ERR", Tone::Fail),
+            Status::Skipped => ("-", "skip", Tone::Skip),
+            Status::Interrupted => ("!", "INT", Tone::Skip),
+        };
+        let text = if self.options.unicode { unicode } else { ascii };
+        self.painter.paint(tone, text)
+    }
+
+    /// Writes lines, above the spinners when they are drawn.
+    fn emit(&mut self, lines: &[String]) -> io::Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let out = &mut self.out;
+        let mut write = || {
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        };
+        match &self.live {
+            Some(live) => live.multi.suspend(write),
+            None => write(),
+        }
+    }
+
+    /// Starts a scenario's spinner (terminal only).
+    fn spin(&mut self, scenario: usize, name: Option<&String>, message: String) {
+        let Some(live) = &mut self.live else { return };
+        let bar = live.multi.add(ProgressBar::new_spinner());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message(message);
+        bar.enable_steady_tick(Duration::from_millis(100));
+        let name = name.cloned().unwrap_or_default();
+        live.bars.insert(scenario, (bar, name));
+    }
+
+    /// Shows a scenario's current step on its spinner.
+    fn spin_step(&mut self, scenario: usize, step: &str, note: &str) {
+        if self
+            .live
+            .as_ref()
+            .is_some_and(|l| !l.bars.contains_key(&scenario))
+        {
+            self.spin(scenario, None, String::new());
+        }
+        if let Some(live) = &self.live
+            && let Some((bar, name)) = live.bars.get(&scenario)
+        {
+            bar.set_message(format!("{name} › {step}{note}"));
+        }
+    }
+}
+
+impl Reporter for ConsoleReporter {
+    fn report(&mut self, event: &RunEvent) -> io::Result<()> {
+        self.handle(event)
+    }
+}
+
+/// Header lines (`> name: value`) then a body excerpt, each after `indent`.
+fn headers_and_body(
+    indent: &str,
+    arrow: char,
+    headers: &[(String, String)],
+    body: Option<&str>,
+) -> Vec<String> {
+    let mut lines: Vec<String> = headers
+        .iter()
+        .map(|(k, v)| format!("{indent}{arrow} {k}: {v}"))
+        .collect();
+    if let Some(body) = body.filter(|b| !b.trim().is_empty()) {
+        lines.extend(
+            render::excerpt(body)
+                .lines()
+                .map(|l| format!("{indent}{l}")),
+        );
+    }
+    lines
+}
