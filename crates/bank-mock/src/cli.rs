@@ -1,0 +1,186 @@
+//! `rehearse mock-bank`: the flags and the serve loop (the binary wires them in).
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use rehearse_status_sim::AutoDecide;
+
+use crate::contract::Auth;
+use crate::server::{
+    ClockMode, DEFAULT_API_KEY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REVIEW_THRESHOLD,
+    DEFAULT_SEED,
+};
+use crate::{ApiVersion, BankMock, Error, RunningBank};
+
+/// What happens to payments in review that nobody decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AutoDecideArg {
+    /// Approve them `--after` the delay.
+    Approve,
+    /// Reject them `--after` the delay.
+    Reject,
+    /// Leave them for a reviewer (the admin API).
+    Never,
+}
+
+/// Flags of `rehearse mock-bank`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MockBankArgs {
+    /// Port to listen on (0 picks a free port).
+    #[arg(long, default_value_t = 8081)]
+    pub port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+    /// API versions to serve, comma-separated.
+    #[arg(long = "api", value_delimiter = ',', default_value = "v1,v2,v3")]
+    pub api: Vec<ApiVersion>,
+    /// API key v1 and v2 accept (`Authorization: Bearer KEY`).
+    #[arg(long, default_value = DEFAULT_API_KEY)]
+    pub api_key: String,
+    /// OAuth client id accepted by POST /oauth/token (v3).
+    #[arg(long, default_value = DEFAULT_CLIENT_ID)]
+    pub client_id: String,
+    /// OAuth client secret accepted by POST /oauth/token (v3).
+    #[arg(long, default_value = DEFAULT_CLIENT_SECRET)]
+    pub client_secret: String,
+    /// Seed of payment references and tokens (same seed and calls, same ids).
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+    /// Payments at or above this amount (currency units) wait for manual review.
+    #[arg(long, default_value = DEFAULT_REVIEW_THRESHOLD)]
+    pub review_threshold: String,
+    /// Decide reviews unattended: approve or reject `--after` a delay of bank time, or never.
+    #[arg(long, value_enum, default_value_t = AutoDecideArg::Never)]
+    pub auto_decide: AutoDecideArg,
+    /// Bank-time delay before `--auto-decide` acts (e.g. 30m, 4h).
+    #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
+    pub after: Duration,
+    /// Bank time: `realtime` follows the wall clock (and POST /__admin/clock/advance jumps
+    /// ahead); `manual` moves only through the admin API.
+    #[arg(long, value_enum, default_value_t = ClockMode::Realtime)]
+    pub clock: ClockMode,
+}
+
+impl MockBankArgs {
+    fn builder(&self) -> crate::BankMockBuilder {
+        let auto_decide = match self.auto_decide {
+            AutoDecideArg::Never => AutoDecide::Never,
+            AutoDecideArg::Approve => AutoDecide::Approve { after: self.after },
+            AutoDecideArg::Reject => AutoDecide::Reject { after: self.after },
+        };
+        BankMock::builder()
+            .host(self.host)
+            .port(self.port)
+            .versions(self.api.iter().copied())
+            .api_key(&self.api_key)
+            .client(&self.client_id, &self.client_secret)
+            .seed(self.seed)
+            .review_threshold(&self.review_threshold)
+            .auto_decide(auto_decide)
+            .clock_mode(self.clock)
+    }
+}
+
+/// Print where the bank is and what it accepts.
+pub fn write_banner(
+    bank: &RunningBank,
+    args: &MockBankArgs,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let base = bank.base_url();
+    writeln!(out, "rehearse bank mock is listening")?;
+    writeln!(out, "  base URL:   {base}")?;
+    writeln!(out, "  admin URL:  {}", bank.admin_url())?;
+    let versions: Vec<String> = bank
+        .versions()
+        .iter()
+        .map(|v| format!("{v} at {base}/{v}"))
+        .collect();
+    writeln!(out, "  APIs:       {}", versions.join(", "))?;
+    let mut key_versions = Vec::new();
+    let mut oauth_versions = Vec::new();
+    for v in bank.versions() {
+        match crate::contract::Contract::load(v).map(|c| c.auth) {
+            Ok(Auth::ApiKey) => key_versions.push(v.to_string()),
+            Ok(Auth::OauthClientCredentials) => oauth_versions.push(v.to_string()),
+            Err(_) => {}
+        }
+    }
+    let creds = bank.credentials();
+    writeln!(out, "  credentials:")?;
+    if !key_versions.is_empty() {
+        writeln!(
+            out,
+            "    API key ({}): Authorization: Bearer {}",
+            key_versions.join(", "),
+            creds.api_key
+        )?;
+    }
+    if !oauth_versions.is_empty() {
+        writeln!(
+            out,
+            "    OAuth client ({}): client_id={} client_secret={} (POST {})",
+            oauth_versions.join(", "),
+            creds.client_id,
+            creds.client_secret,
+            bank.token_url()
+        )?;
+    }
+    let policy = match args.auto_decide {
+        AutoDecideArg::Never => {
+            "never (decide with POST /__admin/reviews/{id}/decision)".to_owned()
+        }
+        AutoDecideArg::Approve => {
+            format!("approve after {}", humantime::format_duration(args.after))
+        }
+        AutoDecideArg::Reject => format!("reject after {}", humantime::format_duration(args.after)),
+    };
+    writeln!(
+        out,
+        "  review threshold: {}; auto-decide: {policy}",
+        args.review_threshold
+    )?;
+    writeln!(
+        out,
+        "  bank clock: {} ({}), settlement batches every hour on the hour",
+        bank.clock()
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        match args.clock {
+            ClockMode::Realtime => "follows the wall clock",
+            ClockMode::Manual => "moves only through POST /__admin/clock/advance",
+        }
+    )?;
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()
+}
+
+/// Start the bank, print its URLs and credentials, and serve until `stop` completes.
+pub async fn serve_until(
+    args: MockBankArgs,
+    out: &mut dyn std::io::Write,
+    stop: impl Future<Output = ()>,
+) -> Result<(), Error> {
+    let bank = args.builder().start().await?;
+    write_banner(&bank, &args, out)?;
+    stop.await;
+    bank.shutdown().await;
+    writeln!(out, "bank mock stopped")?;
+    Ok(())
+}
+
+/// Start the bank, print its URLs and credentials, and serve until Ctrl-C.
+pub async fn serve_until_ctrl_c(
+    args: MockBankArgs,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    serve_until(args, out, async {
+        // If the signal handler cannot be installed, serve until the process is killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+    .await
+}

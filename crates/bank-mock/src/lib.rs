@@ -1,0 +1,107 @@
+//! The evolving bank API, mocked: one stateful engine on [wiremock] serving the bank's API
+//! versions (`v1`, `v2`, `v3`, described as data in `fixtures/bank-api/vN/`), its manual
+//! review queue and settlement batches on simulated time ([`rehearse_status_sim`]), and a
+//! back-office admin API to drive it all from a scenario.
+//!
+//! ```
+//! use rehearse_bank_mock::{ApiVersion, BankMock};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), rehearse_bank_mock::Error> {
+//! let bank = BankMock::builder()
+//!     .versions([ApiVersion::V1, ApiVersion::V2, ApiVersion::V3])
+//!     .api_key("test-api-key")
+//!     .review_threshold("10000.00")
+//!     .start()
+//!     .await?;
+//! println!("bank at {}, back office at {}", bank.base_url(), bank.admin_url());
+//! bank.clock().advance(std::time::Duration::from_secs(4 * 3600)); // runs 4 settlement batches
+//! bank.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # The versions
+//!
+//! | | v1 | v2 | v3 |
+//! |---|---|---|---|
+//! | create | `POST /v1/payments` | `POST /v2/payments` | `POST /v3/transfers` |
+//! | status | `GET /v1/payments/{id}` | `GET /v2/payments/{id}` | `GET /v3/transfers/{id}`, list `GET /v3/transfers?limit=&cursor=` |
+//! | amount | `amount_cents` (integer) | `amount` (decimal string) + `currency` | `amount: {value, currency}` |
+//! | statuses | `RECEIVED` `PENDING_REVIEW` `ACCEPTED` `REJECTED` `SETTLED` | the same, lowercase | `submitted` `in_review` `approved` `declined` `completed` |
+//! | auth | `Authorization: Bearer <API key>` | the same | `Bearer <token>` from `POST /oauth/token` (client credentials, form or Basic) |
+//! | extras | | `Idempotency-Key` required; `review` object; `status_history` | `Idempotency-Key` required; `remittance_information`; errors are `application/problem+json` |
+//!
+//! Every version: missing or wrong credentials → 401 with the version's error body; a body
+//! that breaks the version's schema → 422 listing the fields; an unknown id → 404. On v2 and
+//! v3 a replayed `Idempotency-Key` with the same body returns the first response (header
+//! `idempotent-replayed: true`); with another body, 409. Payments at or above the review
+//! threshold wait for review; accepted payments settle at the next batch (hourly by default).
+//!
+//! # Back-office admin API (`{base}/__admin`)
+//!
+//! The payment id is the bank reference the create call returned (`pay_…`, `trf_…`). Errors
+//! are `{"error": "<message>"}` with 400 (bad body), 404 (unknown id) or 409 (wrong state).
+//!
+//! - `GET /__admin` → `{"versions", "review_threshold", "settlement_cron", "now", "payments",
+//!   "requests_served", "mock_recycles"}`.
+//! - `GET /__admin/reviews` → `{"reviews": [{"payment_id", "version", "amount": "25000.00",
+//!   "currency", "reason", "submitted_at", "auto_decide_at"}]}` (oldest first).
+//! - `POST /__admin/reviews/{payment_id}/decision` with `{"decision": "approve"|"reject",
+//!   "note": "…"}` → `{"payment_id", "decision", "status": "accepted"|"rejected",
+//!   "decided_at", "next_settlement"}`.
+//! - `GET /__admin/payments/{payment_id}` → the bank's view: `{"id", "seq", "amount_minor",
+//!   "currency", "status", "history": [{"status", "at"}], "review", "details"}`.
+//! - `GET /__admin/clock` → `{"now", "start", "next_settlement"}`.
+//! - `POST /__admin/clock/advance` with `{"by": "4h"}` (humantime: `90s`, `30m`, `1day`) and
+//!   `POST /__admin/clock/set` with `{"to": "2025-01-06T15:00:00Z"}` → `{"from", "now",
+//!   "ticks": [{"job": "settlement batch", "at"}], "next_settlement"}`. Setting backwards runs
+//!   nothing.
+//! - `POST /__admin/faults` with `{"kind": "latency"|"error"|"rate_limit"|"reset"|"malformed",
+//!   "route": "/v2/payments*", "version": "v2", "method": "POST", "count": 2, "delay": "2s",
+//!   "status": 503, "retry_after": "30s"}` → 201 with the armed fault and its `"id"`. All
+//!   fields but `kind` are optional: `route` is a glob (`*` matches anything), absent scope
+//!   means every bank route, absent `count` means until deleted. `latency` needs `delay` and
+//!   stacks on other faults; `error` answers `status` (default 500) with the version's error
+//!   body; `rate_limit` answers 429 with `Retry-After` in seconds (default 1); `reset` closes
+//!   the connection without an answer; `malformed` processes the request and then sends half
+//!   of the JSON body. `error`, `rate_limit` and `reset` do not process the request.
+//!   `GET /__admin/faults` → `{"faults": [...]}`; `DELETE /__admin/faults` (all) and
+//!   `DELETE /__admin/faults/{id}` → 204.
+//! - `GET /__admin/journal?path=/v2/payments*&method=POST&limit=100` → `{"total", "entries":
+//!   [{"seq", "at" (bank time), "method", "path", "query", "version", "headers", "body",
+//!   "status", "fault"}]}`, oldest first. Credentials are masked (`Bearer ****-key`: scheme
+//!   and last 4 characters), as are body fields named like secrets; `path` is exact unless it
+//!   has a `*`. The journal keeps the last 10,000 requests by default; admin calls are not in it.
+//! - `POST /__admin/reset` → 204: forgets payments, keys, tokens, faults and the journal, and
+//!   puts the clock back to its start.
+//!
+//! # Long-lived use
+//!
+//! wiremock 0.6.5 keeps a clone of every request a mounted mock matches (even with request
+//! recording disabled), so a busy mock grows without bound. Here each server's mocks are
+//! re-registered every `recycle_after` requests (default 10,000) without refusing or cutting a
+//! request: see the notes on the recycler in `server.rs`. The journal, the payments (100,000)
+//! and the idempotency keys are bounded too. Several wiremock servers (one per core) accept
+//! from duplicates of one listening socket, so both cores serve.
+
+mod admin;
+mod cli;
+mod contract;
+mod engine;
+mod error;
+mod faults;
+mod ids;
+mod journal;
+mod money;
+mod server;
+mod template;
+
+pub use cli::{AutoDecideArg, MockBankArgs, serve_until, serve_until_ctrl_c, write_banner};
+pub use contract::{ApiVersion, fixture};
+pub use error::Error;
+pub use rehearse_status_sim::{AutoDecide, Decision, Payment, PaymentStatus, VirtualClock};
+pub use server::{
+    BankMock, BankMockBuilder, ClockMode, Credentials, DEFAULT_API_KEY, DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET, DEFAULT_REVIEW_THRESHOLD, DEFAULT_SEED, RunningBank,
+};
