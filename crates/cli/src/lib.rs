@@ -1,1 +1,43 @@
-//! placeholder
+//! The `rehearse` command: parses flags, loads and checks the input, runs, reports, and
+//! maps the outcome to a documented exit code (see [`exit`]).
+
+pub mod args;
+mod commands;
+pub mod exit;
+mod load;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    init_tracing(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return ExitCode::from(exit::INTERNAL);
+        }
+    };
+    ExitCode::from(runtime.block_on(commands::dispatch(cli)))
+}
+
+fn init_tracing(cli: &args::Cli) {
+    // Logs go to stderr. -vvv turns on debug logs of rehearse itself; RUST_LOG wins.
+    let default = match cli.verbose {
+        0..=2 => "warn",
+        _ => "rehearse=debug,rehearse_runner=debug,warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}

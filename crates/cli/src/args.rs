@@ -1,0 +1,120 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit;
+
+/// End-to-end synthetic tests for platforms that integrate with banks.
+#[derive(Debug, Parser)]
+#[command(name = "rehearse", version, about, after_help = exit::HELP)]
+pub struct Cli {
+    /// More output (-v: requests, -vv: headers and bodies, -vvv: debug logs). Secrets are
+    /// masked at every level.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only failures and the summary.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to colour the output; `auto` honours NO_COLOR.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    pub color: Color,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Color {
+    /// Colour on a terminal unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run scenarios against an environment.
+    #[command(after_help = exit::HELP)]
+    Run(RunArgs),
+    /// Check scenarios and the environment without sending a request.
+    #[command(after_help = exit::HELP)]
+    Validate(SelectArgs),
+    /// List the scenarios that a run would select.
+    List(SelectArgs),
+    /// Print the JSON Schema of scenario files (or environment files).
+    Schema {
+        /// Which schema.
+        #[arg(value_enum, default_value_t = SchemaKind::Scenario)]
+        kind: SchemaKind,
+    },
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `rehearse schema KIND`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SchemaKind {
+    /// Scenario files.
+    Scenario,
+    /// Environment files.
+    Environment,
+}
+
+/// Which scenarios, where.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Scenario files or folders (default: scenarios/).
+    pub paths: Vec<PathBuf>,
+    /// Environment: a name under environments/ or a path to a YAML file.
+    #[arg(short, long, default_value = "local", env = "REHEARSE_ENV")]
+    pub env: String,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Only scenarios whose name contains this (repeatable).
+    #[arg(long)]
+    pub name: Vec<String>,
+    /// Run one slice of the selection: K/N (deterministic by path).
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<rehearse_runner::Shard>,
+    /// Folder of fixture files (default: fixtures/ beside the scenarios folder's parent).
+    #[arg(long, default_value = "fixtures")]
+    pub fixtures: PathBuf,
+}
+
+fn parse_shard(s: &str) -> Result<rehearse_runner::Shard, String> {
+    s.parse()
+}
+
+/// `rehearse run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// What to run.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Read secrets and variables from this dotenv file (it wins over the process
+    /// environment).
+    #[arg(long)]
+    pub env_file: Option<PathBuf>,
+    /// Scenarios at once (default: number of CPUs).
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Start no new scenario after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Write a report: junit=PATH or json=PATH (repeatable).
+    #[arg(long = "report", value_name = "KIND=PATH")]
+    pub reports: Vec<String>,
+    /// Allow running against an environment marked `protected: true`.
+    #[arg(long)]
+    pub allow_protected: bool,
+}

@@ -1,0 +1,285 @@
+//! The subcommands.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use clap::CommandFactory;
+use rehearse_report::{ColorChoice, ConsoleOptions, ConsoleReporter, ReportSpec, Verbosity};
+use rehearse_runner::{Aborted, Plan, RunOptions, RunResult, Selection, World};
+use rehearse_scenario::{Problem, Problems, render_problem};
+use tokio_util::sync::CancellationToken;
+
+use crate::args::{Cli, Color, Command, RunArgs, SchemaKind, SelectArgs};
+use crate::exit;
+use crate::load::{self, Loaded};
+
+pub(crate) async fn dispatch(cli: Cli) -> u8 {
+    let color = cli.color;
+    match cli.command {
+        Command::Run(ref args) => run(&cli, args).await,
+        Command::Validate(ref args) => validate(args, color),
+        Command::List(ref args) => list(args, color),
+        Command::Schema { kind } => {
+            let text = match kind {
+                SchemaKind::Scenario => rehearse_scenario::scenario_schema(),
+                SchemaKind::Environment => rehearse_scenario::environment_schema(),
+            };
+            println!("{text}");
+            exit::PASSED
+        }
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "rehearse", &mut std::io::stdout());
+            exit::PASSED
+        }
+    }
+}
+
+fn stderr_color(color: Color) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stderr().is_terminal()
+        }
+    }
+}
+
+fn print_problems(problems: &Problems, color: Color) {
+    let color = stderr_color(color);
+    let mut err = std::io::stderr().lock();
+    for p in problems.iter() {
+        let _ = write!(err, "{}", render_problem(p, color));
+    }
+    let n = problems.0.len();
+    let _ = writeln!(
+        err,
+        "error: {n} problem{} found; nothing was run",
+        if n == 1 { "" } else { "s" }
+    );
+}
+
+fn select(args: &SelectArgs, loaded: Loaded) -> Loaded {
+    let selection = Selection {
+        tags: args.tag.clone(),
+        names: args.name.clone(),
+        shard: args.shard,
+    };
+    Loaded {
+        scenarios: selection.apply(loaded.scenarios),
+        ..loaded
+    }
+}
+
+fn validate(args: &SelectArgs, color: Color) -> u8 {
+    match load::load(args) {
+        Ok(loaded) => {
+            let loaded = select(args, loaded);
+            let steps: usize = loaded
+                .scenarios
+                .iter()
+                .map(|s| s.steps.len() + s.cleanup.len())
+                .sum();
+            println!(
+                "ok: {} scenario{} ({} steps) valid against environment `{}`",
+                loaded.scenarios.len(),
+                if loaded.scenarios.len() == 1 { "" } else { "s" },
+                steps,
+                loaded.environment.name
+            );
+            exit::PASSED
+        }
+        Err(problems) => {
+            print_problems(&problems, color);
+            exit::INVALID_INPUT
+        }
+    }
+}
+
+fn list(args: &SelectArgs, color: Color) -> u8 {
+    match load::load(args) {
+        Ok(loaded) => {
+            let loaded = select(args, loaded);
+            for s in &loaded.scenarios {
+                let tags = if s.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", s.tags.join(", "))
+                };
+                println!("{}  {}{tags}", s.path.display(), s.name);
+            }
+            exit::PASSED
+        }
+        Err(problems) => {
+            print_problems(&problems, color);
+            exit::INVALID_INPUT
+        }
+    }
+}
+
+/// A result for a run that never started, so reports are still written.
+fn aborted_result(run_id: &str, env: &str, reason: &str, problems: Vec<String>) -> RunResult {
+    RunResult {
+        run_id: run_id.to_owned(),
+        environment: env.to_owned(),
+        started_at: chrono::Utc::now(),
+        duration: std::time::Duration::ZERO,
+        scenarios: Vec::new(),
+        interrupted: false,
+        aborted: Some(Aborted {
+            reason: reason.to_owned(),
+            problems,
+        }),
+    }
+}
+
+fn write_reports(result: &RunResult, specs: &[ReportSpec]) -> bool {
+    match rehearse_report::write_reports(result, specs) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: {e}");
+            false
+        }
+    }
+}
+
+async fn run(cli: &Cli, args: &RunArgs) -> u8 {
+    let run_id = rehearse_runner::new_run_id();
+    let specs = match rehearse_report::parse_report_specs(&args.reports) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let abort = |reason: &str, problems: &Problems, code: u8| {
+        print_problems(problems, cli.color);
+        let lines = problems.iter().map(Problem::one_line).collect();
+        let result = aborted_result(&run_id, &args.select.env, reason, lines);
+        write_reports(&result, &specs);
+        code
+    };
+    let loaded = match load::load(&args.select) {
+        Ok(l) => select(&args.select, l),
+        Err(problems) => return abort("invalid_input", &problems, exit::INVALID_INPUT),
+    };
+    if loaded.environment.protected && !args.allow_protected {
+        let p = Problem::new(
+            format!("environment `{}` is protected", loaded.environment.name),
+            None,
+        )
+        .with_help("pass --allow-protected if you really mean to run against it");
+        return abort("invalid_input", &Problems(vec![p]), exit::INVALID_INPUT);
+    }
+    let env_file = match &args.env_file {
+        Some(path) => match load::read_env_file(path) {
+            Ok(m) => m,
+            Err(p) => return abort("invalid_input", &Problems(vec![p]), exit::INVALID_INPUT),
+        },
+        None => Default::default(),
+    };
+    let world = World::new(env_file, &loaded.environment.secrets);
+    let missing = world.missing(&loaded.environment.secrets);
+    if !missing.is_empty() {
+        let problems = Problems(
+            missing
+                .iter()
+                .map(|name| {
+                    Problem::new(
+                        format!(
+                            "secret `{name}` is not set (environment `{}` needs it)",
+                            loaded.environment.name
+                        ),
+                        None,
+                    )
+                    .with_help(format!(
+                        "export {name}=… or put it in the file given with --env-file"
+                    ))
+                })
+                .collect(),
+        );
+        let mut err = std::io::stderr().lock();
+        for p in problems.iter() {
+            let _ = write!(err, "{}", render_problem(p, stderr_color(cli.color)));
+        }
+        let _ = writeln!(err, "error: environment not ready; no request was sent");
+        let lines = problems.iter().map(Problem::one_line).collect();
+        let result = aborted_result(
+            &run_id,
+            &loaded.environment.name,
+            "environment_not_ready",
+            lines,
+        );
+        write_reports(&result, &specs);
+        return exit::NOT_READY;
+    }
+    let secrets = world.secret_values();
+    loaded.world.set(world);
+    let plan = Arc::new(Plan {
+        environment: loaded.environment,
+        scenarios: loaded.scenarios,
+        templates: loaded.templates,
+    });
+    let mut options = RunOptions::new();
+    options.run_id.clone_from(&run_id);
+    options.fail_fast = args.fail_fast;
+    options.secrets = secrets;
+    if let Some(j) = args.jobs {
+        options.jobs = j.max(1);
+    }
+
+    let cancel = CancellationToken::new();
+    let ctrl_c = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "interrupted: stopping steps, running cleanup and writing reports (Ctrl-C again to quit now)"
+                );
+                cancel.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(exit::INTERRUPTED));
+                }
+            }
+        })
+    };
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let console_options = ConsoleOptions::new()
+        .color(match cli.color {
+            Color::Auto => ColorChoice::Auto,
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+        })
+        .verbosity(Verbosity::from_flags(cli.quiet, cli.verbose));
+    let console = tokio::task::spawn_blocking(move || {
+        let mut reporter = ConsoleReporter::stdout(console_options);
+        while let Some(event) = rx.blocking_recv() {
+            if let Err(e) = reporter.handle(&event) {
+                tracing::warn!("console output failed: {e}");
+            }
+        }
+    });
+    let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;
+    let _ = console.await;
+    ctrl_c.abort();
+    let result = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            let p = Problem::new(e.to_string(), None)
+                .with_help("check the TLS files of the environment");
+            return abort("invalid_input", &Problems(vec![p]), exit::INVALID_INPUT);
+        }
+    };
+    let written = write_reports(&result, &specs);
+    if result.interrupted {
+        exit::INTERRUPTED
+    } else if !written {
+        exit::INTERNAL
+    } else if result.passed() {
+        exit::PASSED
+    } else {
+        exit::FAILED
+    }
+}
