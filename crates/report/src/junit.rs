@@ -33,7 +33,7 @@ fn build(result: &RunResult) -> Report {
     if let Some(aborted) = &result.aborted {
         let mut suite = suite(NAME, result);
         suite.add_test_case(aborted_case(aborted));
-        suites.push((String::new(), suite, Duration::ZERO));
+        suites.push((String::new(), suite, result.duration));
     }
     for s in &result.scenarios {
         let at = match suites.iter().position(|(path, ..)| *path == s.path) {
@@ -94,9 +94,11 @@ fn case(s: &ScenarioResult) -> TestCase {
         }
     };
     let mut case = TestCase::new(s.name.as_str(), status);
-    case.set_classname(s.path.as_str())
-        .set_time(s.duration)
-        .set_system_out(steps_summary(s));
+    case.set_classname(s.path.as_str()).set_time(s.duration);
+    let steps = steps_summary(s);
+    if !steps.is_empty() {
+        case.set_system_out(steps);
+    }
     if let Some(owner) = &s.owner {
         case.add_property(Property::new("owner", owner.as_str()));
     }
@@ -152,12 +154,10 @@ fn failed(s: &ScenarioResult) -> TestCaseStatus {
 /// A line per step, like the console's.
 fn steps_summary(s: &ScenarioResult) -> String {
     let line = |st: &StepResult, prefix: &str| {
-        let mut l = format!(
-            "{} {prefix}{} {}",
-            st.status.as_str(),
-            st.name,
-            render::duration(st.duration)
-        );
+        let mut l = format!("{} {prefix}{}", st.status.as_str(), st.name);
+        if st.status != Status::Skipped {
+            l.push_str(&format!(" {}", render::duration(st.duration)));
+        }
         if let Some(n) = render::attempts_note(st) {
             l.push_str(&format!(" {n}"));
         }

@@ -20,3 +20,26 @@ where
         self(event)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closure_is_a_reporter() {
+        let mut seen = Vec::new();
+        let mut reporter = |e: &RunEvent| {
+            if let RunEvent::RunStarted { run_id, .. } = e {
+                seen.push(run_id.clone());
+            }
+            Ok(())
+        };
+        let event = RunEvent::RunStarted {
+            run_id: "r-1".into(),
+            environment: "local".into(),
+            scenarios: 0,
+        };
+        Reporter::report(&mut reporter, &event).unwrap();
+        assert_eq!(seen, ["r-1"]);
+    }
+}
