@@ -63,6 +63,7 @@ pub struct StepDef {
     pub wait: Option<Spanned<Dur>>,
     /// Run the steps of a fragment file.
     #[serde(default)]
+    #[schemars(with = "Option<IncludeSchema>")]
     pub include: Option<Spanned<IncludeDef>>,
     /// What the response must look like.
     #[serde(default)]
@@ -340,4 +341,15 @@ pub(crate) struct CaptureOps {
     regex: Option<String>,
     group: Option<u32>,
     body: Option<bool>,
+}
+
+/// Schema only: `include: path` or `include: {file, with}`.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum IncludeSchema {
+    /// The fragment's path, relative to the including file.
+    Path(String),
+    /// The path and parameters.
+    Full(IncludeDef),
 }
