@@ -2,9 +2,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use rehearse_runner::{Aborted, Attempt, RunEvent, RunResult, ScenarioResult, Status, StepResult};
 
 use crate::options::{ConsoleOptions, Verbosity};
@@ -41,7 +42,14 @@ impl std::fmt::Debug for ConsoleReporter {
 /// Live spinners, one per running scenario (terminal only).
 struct Live {
     multi: MultiProgress,
-    bars: HashMap<usize, (ProgressBar, String)>,
+    bars: HashMap<usize, Spinner>,
+}
+
+/// A running scenario's spinner; for a poll, it counts down to the deadline.
+struct Spinner {
+    bar: ProgressBar,
+    name: String,
+    deadline: Arc<Mutex<Option<Instant>>>,
 }
 
 impl ConsoleReporter {
@@ -91,43 +99,34 @@ impl ConsoleReporter {
                 }
             }
             RunEvent::ScenarioStarted { scenario, name, .. } => {
-                self.spin(*scenario, Some(name), name.clone());
+                self.spin(*scenario, name);
             }
             RunEvent::StepStarted {
                 scenario,
                 step,
                 poll_timeout,
                 ..
-            } => {
-                let left = poll_timeout.map(|t| format!(" ({} left)", render::duration(t)));
-                self.spin_step(*scenario, step, left.as_deref().unwrap_or(""));
-            }
+            } => self.spin_step(*scenario, step, None, *poll_timeout),
             RunEvent::AttemptFinished {
                 scenario,
                 step,
                 attempt,
                 time_left,
-            } => {
-                let left = time_left
-                    .map(|t| format!(", {} left", render::duration(t)))
-                    .unwrap_or_default();
-                let note = format!(" (attempt {}{left})", attempt.number);
-                self.spin_step(*scenario, step, &note);
-            }
+            } => self.spin_step(*scenario, step, Some(attempt.number), *time_left),
             RunEvent::StepFinished { .. } => {}
             RunEvent::ScenarioFinished { scenario, result } => {
                 if let Some(live) = &mut self.live
-                    && let Some((bar, _)) = live.bars.remove(scenario)
+                    && let Some(spinner) = live.bars.remove(scenario)
                 {
-                    bar.finish_and_clear();
-                    live.multi.remove(&bar);
+                    spinner.bar.finish_and_clear();
+                    live.multi.remove(&spinner.bar);
                 }
                 self.print_scenario(result)?;
             }
             RunEvent::RunFinished { result } => {
                 if let Some(live) = self.live.take() {
-                    for (bar, _) in live.bars.values() {
-                        bar.finish_and_clear();
+                    for spinner in live.bars.values() {
+                        spinner.bar.finish_and_clear();
                     }
                     live.multi.clear()?;
                 }
@@ -346,32 +345,62 @@ impl ConsoleReporter {
     }
 
     /// Starts a scenario's spinner (terminal only).
-    fn spin(&mut self, scenario: usize, name: Option<&String>, message: String) {
+    fn spin(&mut self, scenario: usize, name: &str) {
         let Some(live) = &mut self.live else { return };
+        let deadline: Arc<Mutex<Option<Instant>>> = Arc::default();
         let bar = live.multi.add(ProgressBar::new_spinner());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}") {
-            bar.set_style(style);
+        let shown = Arc::clone(&deadline);
+        let left = move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let deadline = shown.lock().ok().and_then(|d| *d);
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                let _ = write!(w, " · {} left", render::remaining(left));
+            }
+        };
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg}{left}") {
+            bar.set_style(style.with_key("left", left));
         }
-        bar.set_message(message);
+        bar.set_message(name.to_owned());
         bar.enable_steady_tick(Duration::from_millis(100));
-        let name = name.cloned().unwrap_or_default();
-        live.bars.insert(scenario, (bar, name));
+        let name = name.to_owned();
+        live.bars.insert(
+            scenario,
+            Spinner {
+                bar,
+                name,
+                deadline,
+            },
+        );
     }
 
-    /// Shows a scenario's current step on its spinner.
-    fn spin_step(&mut self, scenario: usize, step: &str, note: &str) {
+    /// Shows a scenario's current step on its spinner: for a poll, the attempts made
+    /// and a countdown to its deadline.
+    fn spin_step(
+        &mut self,
+        scenario: usize,
+        step: &str,
+        attempt: Option<u32>,
+        left: Option<Duration>,
+    ) {
         if self
             .live
             .as_ref()
             .is_some_and(|l| !l.bars.contains_key(&scenario))
         {
-            self.spin(scenario, None, String::new());
+            self.spin(scenario, "");
         }
-        if let Some(live) = &self.live
-            && let Some((bar, name)) = live.bars.get(&scenario)
-        {
-            bar.set_message(format!("{name} › {step}{note}"));
+        let Some(spinner) = self.live.as_ref().and_then(|l| l.bars.get(&scenario)) else {
+            return;
+        };
+        if let Ok(mut deadline) = spinner.deadline.lock() {
+            *deadline = left.map(|l| Instant::now() + l);
         }
+        let attempts = attempt
+            .map(|n| format!(" · attempt {n}"))
+            .unwrap_or_default();
+        spinner
+            .bar
+            .set_message(format!("{} › {step}{attempts}", spinner.name));
     }
 }
 

@@ -27,6 +27,16 @@ pub(crate) fn duration(d: Duration) -> String {
     }
 }
 
+/// Time left, in whole seconds: `45s`, `19m 30s`, `1h 02m`.
+pub(crate) fn remaining(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3_600, s / 60 % 60),
+    }
+}
+
 /// A body cut to a readable size; JSON is pretty-printed first.
 pub(crate) fn excerpt(body: &str) -> String {
     let pretty = serde_json::from_str::<serde_json::Value>(body)
@@ -157,6 +167,9 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(1_234)), "1.23s");
         assert_eq!(duration(Duration::from_secs(123)), "2m 03s");
         assert_eq!(duration(Duration::from_secs(3_720)), "1h 02m");
+        assert_eq!(remaining(Duration::from_millis(45_900)), "45s");
+        assert_eq!(remaining(Duration::from_secs(1_170)), "19m 30s");
+        assert_eq!(remaining(Duration::from_secs(3_720)), "1h 02m");
     }
 
     #[test]
