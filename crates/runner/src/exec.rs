@@ -235,6 +235,19 @@ impl ScenarioRun<'_> {
             match &exchange.outcome {
                 Err(e) => attempt.error = Some(self.redactor.mask(e)),
                 Ok(resp) => {
+                    if carries_secret || step.captures.iter().any(|c| c.secret == Some(true)) {
+                        // What this response would give a capture (a token) is a secret:
+                        // learn it before the response is recorded and sent in an event.
+                        for c in step
+                            .captures
+                            .iter()
+                            .filter(|c| c.secret.unwrap_or(carries_secret))
+                        {
+                            if let Ok(value) = check::capture(c, resp) {
+                                self.redactor.add(capture_text(&value));
+                            }
+                        }
+                    }
                     attempt.response = Some(self.record_response(resp));
                     retry_after = resp.retry_after();
                     attempt.failures =
@@ -345,11 +358,8 @@ impl ScenarioRun<'_> {
         for c in &step.captures {
             match check::capture(c, resp) {
                 Ok(value) => {
-                    let text = match &value {
-                        Json::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    if secret {
+                    let text = capture_text(&value);
+                    if c.secret.unwrap_or(secret) {
                         // A value taken from a response to a request that carried a secret
                         // (a token, say) is itself a secret.
                         self.redactor.add(text.clone());
@@ -558,6 +568,14 @@ fn prepare(
         headers,
         body,
     })
+}
+
+/// A captured value as text, the way it is shown and masked.
+fn capture_text(value: &Json) -> String {
+    match value {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn skipped(step: &Step) -> StepResult {

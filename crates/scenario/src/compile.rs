@@ -875,9 +875,17 @@ impl<'a> Compiler<'a> {
                 );
             }
             if let Some(from) = capture_from(v, &mut ctx.problems) {
+                let secret = match &v.kind {
+                    ValueKind::Object(entries) => entries
+                        .iter()
+                        .find(|(k, _)| k.value == "secret")
+                        .and_then(|(_, b)| b.to_json().as_bool()),
+                    _ => None,
+                };
                 out.push(Capture {
                     var: k.value.clone(),
                     from,
+                    secret,
                     span: k.span.clone(),
                 });
             }
@@ -1114,10 +1122,12 @@ fn capture_from(v: &Value, problems: &mut Problems) -> Option<CaptureFrom> {
         ValueKind::Object(entries) => {
             let get = |key: &str| entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v);
             for (k, _) in entries {
-                if !["json", "header", "regex", "group", "body"].contains(&k.value.as_str()) {
+                if !["json", "header", "regex", "group", "body", "secret"]
+                    .contains(&k.value.as_str())
+                {
                     problems.push(
                         Problem::new(format!("unknown capture key `{}`", k.value), k.span.as_ref())
-                            .with_help(did_you_mean(&k.value, ["json", "header", "regex", "group", "body"]).unwrap_or_else(|| "a capture takes `json`, `header`, `regex` (with `group`) or `body: true`".to_owned())),
+                            .with_help(did_you_mean(&k.value, ["json", "header", "regex", "group", "body", "secret"]).unwrap_or_else(|| "a capture takes `json`, `header`, `regex` (with `group`) or `body: true`".to_owned())),
                     );
                     return None;
                 }

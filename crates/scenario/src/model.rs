@@ -341,6 +341,8 @@ pub(crate) struct CaptureOps {
     regex: Option<String>,
     group: Option<u32>,
     body: Option<bool>,
+    /// Mask the value in all output (default: when the request carried a secret).
+    secret: Option<bool>,
 }
 
 /// Schema only: `include: path` or `include: {file, with}`.

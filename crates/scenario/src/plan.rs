@@ -250,6 +250,9 @@ pub struct Capture {
     pub var: String,
     /// Where to take it from.
     pub from: CaptureFrom,
+    /// Mask the value in all output. Unset: masked when the request carried a secret
+    /// (a token obtained with an API key is itself a secret).
+    pub secret: Option<bool>,
     /// Where written.
     pub span: Option<Span>,
 }

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 fn check(file: &str, generated: String) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schema").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/schema")
+        .join(file);
     let generated = format!("{generated}\n");
     if std::env::var_os("REHEARSE_UPDATE_SCHEMA").is_some() {
         std::fs::write(&path, &generated).unwrap();
@@ -25,7 +27,10 @@ fn scenario_schema_is_committed() {
 
 #[test]
 fn environment_schema_is_committed() {
-    check("environment.schema.json", rehearse_scenario::environment_schema());
+    check(
+        "environment.schema.json",
+        rehearse_scenario::environment_schema(),
+    );
 }
 
 #[test]
@@ -39,11 +44,18 @@ fn shipped_scenarios_validate_against_the_schema() {
     for entry in walk(&root) {
         let text = std::fs::read_to_string(&entry).unwrap();
         let value: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", entry.display());
         checked += 1;
     }
-    assert!(checked > 0, "no shipped scenarios found under {}", root.display());
+    assert!(
+        checked > 0,
+        "no shipped scenarios found under {}",
+        root.display()
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
