@@ -216,11 +216,11 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     }
     let secrets = world.secret_values();
     loaded.world.set(world);
-    let plan = Arc::new(Plan {
-        environment: loaded.environment,
-        scenarios: loaded.scenarios,
-        templates: loaded.templates,
-    });
+    let plan = Arc::new(Plan::new(
+        loaded.environment,
+        loaded.scenarios,
+        loaded.templates,
+    ));
     let mut options = RunOptions::new();
     options.run_id.clone_from(&run_id);
     options.fail_fast = args.fail_fast;

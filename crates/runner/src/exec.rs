@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use crate::check::{self, Response};
+use crate::control::{ApprovalRequest, Approver, ClockControl};
 use crate::event::{Phase, RunEvent};
 use crate::http::Clients;
 use crate::redact::Redactor;
@@ -30,7 +31,10 @@ pub(crate) struct ScenarioRun<'a> {
     pub(crate) cancel: &'a CancellationToken,
     pub(crate) redactor: Redactor,
     pub(crate) vars: Vars,
+    pub(crate) approver: Option<Arc<dyn Approver>>,
+    pub(crate) clock: Option<Arc<dyn ClockControl>>,
     pub(crate) trace_id: String,
+    pub(crate) scenario_name: String,
 }
 
 enum Outcome {
@@ -167,6 +171,32 @@ impl ScenarioRun<'_> {
                 }
             },
             Action::Request(req) => self.request_step(step, req, cancel, &mut result).await,
+            Action::Approve(a) => self.approve_step(step, a, cancel, &mut result).await,
+            Action::AdvanceClock(by) => {
+                let Some(clock) = self.clock.clone() else {
+                    return self.finish_without(
+                        step,
+                        phase,
+                        started,
+                        result,
+                        "the environment's clock cannot be advanced (it is not virtual)",
+                    );
+                };
+                tokio::select! {
+                    r = clock.advance(*by) => match r {
+                        Ok(summary) => {
+                            result.captures.push(("bank_clock".to_owned(), summary));
+                            Outcome::Passed
+                        }
+                        Err(e) => {
+                            result.status = Status::Error;
+                            result.failure = Some(step_failure(step, "advance_clock", format!("the bank's clock to move {}", humantime::format_duration(*by)), self.redactor.mask(&e)));
+                            Outcome::Failed
+                        }
+                    },
+                    () = cancel.cancelled() => Outcome::Interrupted,
+                }
+            }
         };
         if matches!(outcome, Outcome::Interrupted) {
             result.status = Status::Interrupted;
@@ -178,6 +208,94 @@ impl ScenarioRun<'_> {
             result: result.clone(),
         });
         (result, outcome)
+    }
+
+    fn finish_without(
+        &self,
+        step: &Step,
+        phase: Phase,
+        started: Instant,
+        mut result: StepResult,
+        why: &str,
+    ) -> (StepResult, Outcome) {
+        result.status = Status::Error;
+        result.failure = Some(step_failure(
+            step,
+            "step",
+            "it to be possible here".to_owned(),
+            why.to_owned(),
+        ));
+        result.duration = started.elapsed();
+        let _ = self.events.send(RunEvent::StepFinished {
+            scenario: self.index,
+            phase,
+            result: result.clone(),
+        });
+        (result, Outcome::Failed)
+    }
+
+    async fn approve_step(
+        &mut self,
+        step: &Step,
+        a: &rehearse_scenario::Approval,
+        cancel: &CancellationToken,
+        result: &mut StepResult,
+    ) -> Outcome {
+        let t = &self.plan.templates;
+        let rendered = t
+            .render_string(&a.reference, &self.vars)
+            .and_then(|reference| {
+                let note = a
+                    .note
+                    .as_ref()
+                    .map(|n| t.render_string(n, &self.vars))
+                    .transpose()?;
+                Ok((reference, note))
+            });
+        let (reference, note) = match rendered {
+            Ok(r) => r,
+            Err(e) => {
+                result.status = Status::Error;
+                result.failure = Some(step_failure(
+                    step,
+                    "approve",
+                    "every variable to be set".to_owned(),
+                    self.redactor.mask(&e.message),
+                ));
+                return Outcome::Failed;
+            }
+        };
+        let Some(approver) = self.approver.clone() else {
+            result.status = Status::Error;
+            result.failure = Some(step_failure(
+                step,
+                "approve",
+                "an approval mode".to_owned(),
+                "no approver: the environment approves through the bank mock but has no var `bank_admin`".to_owned(),
+            ));
+            return Outcome::Failed;
+        };
+        let request = ApprovalRequest {
+            reference,
+            decision: a.decision,
+            note,
+            scenario: self.scenario_name.clone(),
+            step: step.name.clone(),
+        };
+        tokio::select! {
+            r = approver.approve(&request) => match r {
+                Ok(summary) => {
+                    result.captures.push(("approval".to_owned(), self.redactor.mask(&summary)));
+                    Outcome::Passed
+                }
+                Err(e) => {
+                    result.status = Status::Failed;
+                    result.failure = Some(step_failure(step, "approve", format!("the bank to {} {}", a.decision.as_str(), request.reference), self.redactor.mask(&e)));
+                    Outcome::Failed
+                }
+            },
+            () = cancel.cancelled() => Outcome::Interrupted,
+        }
     }
 
     async fn request_step(
@@ -575,6 +693,16 @@ fn capture_text(value: &Json) -> String {
     match value {
         Json::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+fn step_failure(step: &Step, check: &str, expected: String, actual: String) -> Failure {
+    Failure {
+        check: check.to_owned(),
+        expected,
+        actual,
+        location: Some(step.span.to_string()),
+        source_line: Some(step.span.line_text().trim().to_owned()),
     }
 }
 

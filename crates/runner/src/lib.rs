@@ -7,6 +7,7 @@
 //! responses to requests that carried a secret, are masked as `***` in every event.
 
 mod check;
+mod control;
 mod event;
 mod exec;
 mod http;
@@ -16,6 +17,10 @@ mod run;
 mod select;
 mod world;
 
+pub use control::{
+    ApprovalRequest, Approver, ClockControl, FiredJob, HttpClock, MockApprover, WaitApprover,
+    due_ticks,
+};
 pub use event::{Phase, RunEvent};
 pub use http::{ClientError, Clients};
 pub use redact::{MASK, Redactor};

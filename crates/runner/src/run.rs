@@ -3,11 +3,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use rehearse_scenario::{Environment, Scenario, Templates};
+use rehearse_scenario::{ApprovalMode, ClockKind, Environment, Scenario, Templates};
 use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+use crate::control::{Approver, ClockControl, HttpClock, MockApprover, WaitApprover};
 use crate::event::RunEvent;
 use crate::exec::{ScenarioRun, environment_vars};
 use crate::http::{ClientError, Clients};
@@ -23,6 +24,69 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
     /// Every template of the environment and the scenarios.
     pub templates: Templates,
+    /// Carries out `approve` steps; when `None`, the environment's mode decides
+    /// (`mock`: the bank mock's back office at var `bank_admin`; `wait`: nobody).
+    pub approver: Option<Arc<dyn Approver>>,
+    /// Moves the bank's clock; when `None` and the environment's clock is virtual, the
+    /// bank mock's admin API at var `bank_admin`, firing the environment's `jobs`.
+    pub clock: Option<Arc<dyn ClockControl>>,
+}
+
+impl Plan {
+    /// A plan with the environment's own approval mode and clock.
+    pub fn new(environment: Environment, scenarios: Vec<Scenario>, templates: Templates) -> Self {
+        Self {
+            environment,
+            scenarios,
+            templates,
+            approver: None,
+            clock: None,
+        }
+    }
+}
+
+/// The approver and the clock control of a run, when there are any.
+pub(crate) type Controls = (Option<Arc<dyn Approver>>, Option<Arc<dyn ClockControl>>);
+
+/// The approver and clock of a run: the plan's, or those the environment describes.
+pub(crate) fn controls(
+    plan: &Plan,
+    vars: &rehearse_scenario::Vars,
+    client: &reqwest::Client,
+) -> Result<Controls, String> {
+    let admin = vars
+        .get("bank_admin")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    let approver: Option<Arc<dyn Approver>> =
+        match (&plan.approver, plan.environment.approvals, &admin) {
+            (Some(a), _, _) => Some(Arc::clone(a)),
+            (None, ApprovalMode::Wait, _) => Some(Arc::new(WaitApprover)),
+            (None, ApprovalMode::Mock, Some(admin)) => {
+                Some(Arc::new(MockApprover::new(client.clone(), admin)))
+            }
+            (None, ApprovalMode::Mock, None) => None,
+        };
+    let clock: Option<Arc<dyn ClockControl>> = match (&plan.clock, plan.environment.clock, &admin) {
+        (Some(c), _, _) => Some(Arc::clone(c)),
+        (None, ClockKind::Virtual, Some(admin)) => {
+            let mut specs = Vec::new();
+            for j in &plan.environment.jobs {
+                let trigger = plan
+                    .templates
+                    .render_string(&j.trigger, vars)
+                    .map_err(|e| format!("job `{}`: {}", j.name, e.message))?;
+                specs.push((j.name.clone(), j.cron.clone(), trigger));
+            }
+            Some(Arc::new(HttpClock::new(
+                client.clone(),
+                admin,
+                HttpClock::jobs(specs)?,
+            )))
+        }
+        _ => None,
+    };
+    Ok((approver, clock))
 }
 
 /// How to run.
@@ -81,7 +145,15 @@ pub async fn run(
         scenarios: plan.scenarios.len(),
     });
     let redactor = Redactor::new(options.secrets.iter().cloned());
-    let base_vars = environment_vars(&plan);
+    let base_vars = environment_vars(&plan).and_then(|vars| {
+        let (approver, clock) = controls(&plan, &vars, &clients.plain).map_err(|message| {
+            rehearse_scenario::RenderError {
+                message,
+                span: None,
+            }
+        })?;
+        Ok((vars, approver, clock))
+    });
     let stop_new = cancel.child_token();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -110,7 +182,7 @@ pub async fn run(
                 };
                 return (index, not_run(scenario, status));
             }
-            let vars = match base_vars {
+            let (vars, approver, clock) = match base_vars {
                 Ok(v) => v,
                 Err(e) => {
                     let mut r = not_run(scenario, Status::Error);
@@ -150,7 +222,10 @@ pub async fn run(
                 cancel: &cancel,
                 redactor,
                 vars,
+                approver,
+                clock,
                 trace_id: uuid::Uuid::new_v4().simple().to_string(),
+                scenario_name: scenario.name.clone(),
             };
             let result = run.run(scenario).await;
             if fail_fast && result.status != Status::Passed {

@@ -13,13 +13,13 @@ use serde_json_path::JsonPath;
 use crate::error::{Problem, Problems};
 use crate::matcher::{JsonType, Matcher, OPERATORS, Op};
 use crate::model::{
-    EnvironmentFile, ExpectDef, FragmentFile, IncludeDef, PollDef, RequestDef, ScenarioFile,
-    StepDef,
+    ApprovalMode, ClockKind, DecisionDef, EnvironmentFile, ExpectDef, FragmentFile, IncludeDef,
+    PollDef, RequestDef, ScenarioFile, StepDef,
 };
 use crate::node::{self, DecodeError, did_you_mean};
 use crate::plan::{
-    Action, Body, Capture, CaptureFrom, Environment, Expect, HeaderCheck, JsonCheck, Poll, Request,
-    Scenario, SchemaCheck, StatusMatch, StatusPattern, Step, Tls,
+    Action, Approval, Body, Capture, CaptureFrom, Decision, Environment, Expect, HeaderCheck, Job,
+    JsonCheck, Poll, Request, Scenario, SchemaCheck, StatusMatch, StatusPattern, Step, Tls,
 };
 use crate::span::{SourceFile, Span, Spanned};
 use crate::template::{FUNCTIONS, Templates, Tpl, TplValue};
@@ -132,11 +132,60 @@ pub fn load_environment(
         }
     }
     env.protected = file.protected;
+    if let Some(c) = &file.clock {
+        env.clock = c.value;
+    }
+    if let Some(a) = &file.approvals {
+        env.approvals = a.value.mode.value;
+    }
+    if env.clock == ClockKind::Virtual && !known.iter().any(|k| k == "bank_admin") {
+        problems.push(
+            Problem::new(
+                "a virtual clock is driven through the bank's admin API, but no var `bank_admin` is set",
+                file.clock.as_ref().and_then(|c| c.span.as_ref()),
+            )
+            .with_help("add `bank_admin: http://…/__admin` under `vars:`"),
+        );
+    }
+    for j in &file.jobs {
+        if let Err(e) = parse_cron(&j.value.cron.value) {
+            problems.push(
+                Problem::new(
+                    format!("invalid cron `{}`: {e}", j.value.cron.value),
+                    j.value.cron.span.as_ref(),
+                )
+                .with_help("6 fields: sec min hour day month weekday, e.g. \"0 */5 * * * *\""),
+            );
+        }
+        let trigger = Value {
+            kind: ValueKind::String(j.value.trigger.value.clone()),
+            span: j.value.trigger.span.clone(),
+        };
+        let trigger = match compile_value(&trigger, templates, &known, &mut problems) {
+            TplValue::Str(t) => t,
+            _ => Tpl::literal(j.value.trigger.value.clone()),
+        };
+        env.jobs.push(Job {
+            name: j.value.name.clone(),
+            cron: j.value.cron.value.clone(),
+            trigger,
+        });
+    }
     if problems.is_empty() {
         Ok(env)
     } else {
         Err(problems)
     }
+}
+
+/// Parses a 6-field cron expression (`sec min hour day month weekday`), the dialect of
+/// tokio-cron-scheduler.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .build()
+        .parse(expr)
+        .map_err(|e| e.to_string())
 }
 
 /// Lists the scenario files under the given paths (files are taken as they are; folders are
@@ -297,13 +346,19 @@ impl<'a> Compiler<'a> {
             .span
             .clone()
             .unwrap_or_else(|| Span::file_start(&SourceFile::new(ctx.file, String::new())));
-        let actions = [s.request.is_some(), s.wait.is_some(), s.include.is_some()];
+        let actions = [
+            s.request.is_some(),
+            s.wait.is_some(),
+            s.include.is_some(),
+            s.approve.is_some(),
+            s.advance_clock.is_some(),
+        ];
         let count = actions.iter().filter(|a| **a).count();
         if count != 1 {
             let msg = if count == 0 {
-                "a step needs an action: `request`, `wait` or `include`"
+                "a step needs an action: `request`, `wait`, `include`, `approve` or `advance_clock`"
             } else {
-                "a step has one action: `request`, `wait` or `include`, not several"
+                "a step has one action (`request`, `wait`, `include`, `approve` or `advance_clock`), not several"
             };
             ctx.problems
                 .push(Problem::new(msg, Some(&span)).with_help("split it into separate steps"));
@@ -355,6 +410,61 @@ impl<'a> Compiler<'a> {
         }
         if let Some(inc) = &s.include {
             self.include(inc, &span, ctx, out, &full_name);
+            return;
+        }
+        if let Some(by) = &s.advance_clock {
+            if self.env.clock != ClockKind::Virtual {
+                ctx.problems.push(
+                    Problem::new(
+                        format!(
+                            "step `{full_name}` advances the clock, but environment `{}` runs on real time",
+                            self.env.name
+                        ),
+                        by.span.as_ref().or(Some(&span)),
+                    )
+                    .with_help("`advance_clock` needs `clock: virtual` (the local stack); against real time, `poll` for the status instead"),
+                );
+            }
+            out.push(Step {
+                name: full_name,
+                span,
+                action: Action::AdvanceClock(by.value.0),
+                expect: Expect::default(),
+                captures: Vec::new(),
+                poll: None,
+            });
+            return;
+        }
+        if let Some(a) = &s.approve {
+            if self.env.approvals == ApprovalMode::Mock
+                && !ctx.known.iter().any(|k| k == "bank_admin")
+            {
+                ctx.problems.push(
+                    Problem::new(
+                        format!("step `{full_name}` approves through the bank mock, but environment `{}` has no var `bank_admin`", self.env.name),
+                        a.span.as_ref().or(Some(&span)),
+                    )
+                    .with_help("set `bank_admin` in the environment's vars, or choose another `approvals: { mode: … }`"),
+                );
+            }
+            let reference = self.text(&a.value.reference, ctx);
+            let note = a.value.note.as_ref().map(|n| self.text(n, ctx));
+            let decision = match a.value.decision.as_ref().map(|d| d.value) {
+                Some(DecisionDef::Reject) => Decision::Reject,
+                _ => Decision::Approve,
+            };
+            out.push(Step {
+                name: full_name,
+                span,
+                action: Action::Approve(Approval {
+                    reference,
+                    decision,
+                    note,
+                }),
+                expect: Expect::default(),
+                captures: Vec::new(),
+                poll: None,
+            });
             return;
         }
         let Some(req) = &s.request else { return };
@@ -1039,6 +1149,14 @@ fn default_name(s: &StepDef) -> String {
         format!("wait {}", w.value)
     } else if let Some(i) = &s.include {
         format!("include {}", i.value.file)
+    } else if let Some(a) = &s.approve {
+        let d = match a.value.decision.as_ref().map(|d| d.value) {
+            Some(DecisionDef::Reject) => "reject",
+            _ => "approve",
+        };
+        format!("{d} {}", a.value.reference.value)
+    } else if let Some(by) = &s.advance_clock {
+        format!("advance clock {}", by.value)
     } else {
         "step".to_owned()
     }

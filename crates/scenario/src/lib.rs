@@ -39,15 +39,16 @@ mod span;
 mod template;
 mod value;
 
-pub use compile::{Compiler, discover, load_environment, read_source};
+pub use compile::{Compiler, discover, load_environment, parse_cron, read_source};
 pub use duration::Dur;
 pub use error::{Problem, Problems, render_problem};
 pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerpt, json_eq};
 pub use model::{EnvironmentFile, FragmentFile, ScenarioFile};
 pub use node::did_you_mean;
 pub use plan::{
-    Action, Body, Capture, CaptureFrom, Environment, Expect, HeaderCheck, JsonCheck, Poll, Request,
-    Scenario, SchemaCheck, StatusMatch, StatusPattern, Step, Tls,
+    Action, Approval, ApprovalMode, Body, Capture, CaptureFrom, ClockKind, Decision, Environment,
+    Expect, HeaderCheck, Job, JsonCheck, Poll, Request, Scenario, SchemaCheck, StatusMatch,
+    StatusPattern, Step, Tls,
 };
 pub use schema::{environment_schema, scenario_schema};
 pub use span::{SourceFile, Span, Spanned};

@@ -48,7 +48,8 @@ pub struct FragmentFile {
     pub steps: Spanned<Vec<Spanned<StepDef>>>,
 }
 
-/// One step. Exactly one of `request`, `wait` or `include` says what it does.
+/// One step. Exactly one of `request`, `wait`, `include`, `approve` or `advance_clock`
+/// says what it does.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
@@ -65,6 +66,13 @@ pub struct StepDef {
     #[serde(default)]
     #[schemars(with = "Option<IncludeSchema>")]
     pub include: Option<Spanned<IncludeDef>>,
+    /// A bank reviewer's decision, carried out by the environment's approval mode.
+    #[serde(default)]
+    pub approve: Option<Spanned<ApproveDef>>,
+    /// Move the bank's virtual clock forward (`4h`), firing the platform's cron jobs due
+    /// in that span in time order. Only where the environment's clock is `virtual`.
+    #[serde(default)]
+    pub advance_clock: Option<Spanned<Dur>>,
     /// What the response must look like.
     #[serde(default)]
     pub expect: Option<Spanned<ExpectDef>>,
@@ -234,6 +242,82 @@ pub struct EnvironmentFile {
     /// Refuse to run unless `--allow-protected` is given (production-like environments).
     #[serde(default)]
     pub protected: bool,
+    /// The bank's clock: `real` (default) or `virtual` (the bank mock's simulated time,
+    /// driven through its admin API at the var `bank_admin`; enables `advance_clock`).
+    #[serde(default)]
+    pub clock: Option<Spanned<ClockKind>>,
+    /// How `approve` steps are carried out.
+    #[serde(default)]
+    pub approvals: Option<Spanned<ApprovalsDef>>,
+    /// The platform's cron jobs, fired in time order by `advance_clock` on a virtual clock.
+    #[serde(default)]
+    pub jobs: Vec<Spanned<JobDef>>,
+}
+
+/// Which clock the bank runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// Wall-clock time: delayed statuses take as long as they take.
+    #[default]
+    Real,
+    /// Simulated time that `advance_clock` moves (the bank mock's clock).
+    Virtual,
+}
+
+/// How `approve` steps are carried out.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalsDef {
+    /// `mock`: the bank mock's back office (var `bank_admin`) decides; `wait`: someone else
+    /// decides and a later poll waits for the status.
+    pub mode: Spanned<ApprovalMode>,
+}
+
+/// Approval modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalMode {
+    /// Through the bank mock's admin API.
+    Mock,
+    /// Someone else approves; the step only records that it is waiting.
+    Wait,
+}
+
+/// A cron job of the platform under test.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobDef {
+    /// The job's name.
+    pub name: String,
+    /// Its 6-field cron expression (`sec min hour day month weekday`).
+    pub cron: Spanned<String>,
+    /// URL that runs the job now (POST); templates allowed.
+    pub trigger: Spanned<String>,
+}
+
+/// `approve:` — a bank reviewer's decision on a payment held for review.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveDef {
+    /// The bank's id of the payment (templates allowed).
+    pub reference: Spanned<String>,
+    /// `approve` (default) or `reject`.
+    #[serde(default)]
+    pub decision: Option<Spanned<DecisionDef>>,
+    /// The reviewer's note (the rejection reason the platform should show).
+    #[serde(default)]
+    pub note: Option<Spanned<String>>,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionDef {
+    /// Approve the payment.
+    Approve,
+    /// Reject it.
+    Reject,
 }
 
 /// Default timeouts of an environment.

@@ -8,6 +8,7 @@ use regex::Regex;
 use serde_json_path::JsonPath;
 
 use crate::matcher::Matcher;
+pub use crate::model::{ApprovalMode, ClockKind};
 use crate::span::Span;
 use crate::template::{Tpl, TplValue};
 
@@ -32,6 +33,23 @@ pub struct Environment {
     pub tls: Tls,
     /// Refused unless `--allow-protected`.
     pub protected: bool,
+    /// The bank's clock.
+    pub clock: ClockKind,
+    /// How `approve` steps are carried out.
+    pub approvals: ApprovalMode,
+    /// The platform's cron jobs (fired by `advance_clock`).
+    pub jobs: Vec<Job>,
+}
+
+/// A cron job of the platform under test.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Its name.
+    pub name: String,
+    /// Its 6-field cron expression, checked.
+    pub cron: String,
+    /// URL that runs it now.
+    pub trigger: Tpl,
 }
 
 impl Environment {
@@ -47,6 +65,9 @@ impl Environment {
             poll_timeout: Duration::from_secs(300),
             tls: Tls::default(),
             protected: false,
+            clock: ClockKind::Real,
+            approvals: ApprovalMode::Mock,
+            jobs: Vec::new(),
         }
     }
 }
@@ -104,10 +125,6 @@ pub struct Step {
 
 /// What a step does.
 #[derive(Debug, Clone)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "built once per step at load time; boxing would only add indirection"
-)]
 pub enum Action {
     /// An HTTP request.
     Request(Request),
@@ -115,6 +132,40 @@ pub enum Action {
     Wait(Duration),
     /// Binds variables (the parameters of an included fragment).
     Bind(Vec<(String, TplValue)>),
+    /// A bank reviewer's decision.
+    Approve(Approval),
+    /// Moves the bank's virtual clock forward.
+    AdvanceClock(Duration),
+}
+
+/// A reviewer's decision to carry out.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    /// The bank's id of the payment.
+    pub reference: Tpl,
+    /// Approve or reject.
+    pub decision: Decision,
+    /// The reviewer's note.
+    pub note: Option<Tpl>,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Approve.
+    Approve,
+    /// Reject.
+    Reject,
+}
+
+impl Decision {
+    /// `approve` or `reject`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+        }
+    }
 }
 
 /// An HTTP request, compiled.

@@ -81,6 +81,8 @@ case!(empty);
 case!(capture_group);
 case!(unknown_type);
 case!(include_missing_param);
+case!(advance_clock_real_time);
+case!(approve_without_back_office);
 
 #[test]
 fn every_malformed_file_has_a_test() {

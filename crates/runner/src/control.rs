@@ -1,0 +1,298 @@
+//! How the runner acts on the world beyond plain requests: a bank reviewer's decision
+//! ([`Approver`]) and the bank's clock ([`ClockControl`]). Each is a one-method trait; the
+//! built-in implementations talk HTTP to the bank mock's back office, so they work for the
+//! embedded stack and for a mock started as a separate process alike.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use rehearse_scenario::{Decision, parse_cron};
+
+/// A reviewer's decision the runner needs carried out.
+#[derive(Debug, Clone)]
+pub struct ApprovalRequest {
+    /// The bank's id of the payment.
+    pub reference: String,
+    /// Approve or reject.
+    pub decision: Decision,
+    /// The reviewer's note.
+    pub note: Option<String>,
+    /// The scenario asking (for prompts).
+    pub scenario: String,
+    /// The step asking.
+    pub step: String,
+}
+
+/// Carries out `approve` steps.
+pub trait Approver: Send + Sync + fmt::Debug {
+    /// Carries out the decision; `Ok` holds a one-line account of what happened, `Err`
+    /// says why it could not be done.
+    fn approve<'a>(&'a self, request: &'a ApprovalRequest)
+    -> BoxFuture<'a, Result<String, String>>;
+}
+
+/// Moves the bank's clock (only where it is virtual).
+pub trait ClockControl: Send + Sync + fmt::Debug {
+    /// Advances by `by`, firing what falls due in time order; `Ok` holds a one-line
+    /// account (the new bank time, the jobs fired).
+    fn advance(&self, by: Duration) -> BoxFuture<'_, Result<String, String>>;
+}
+
+/// Approves through the bank mock's back office:
+/// `POST {admin}/reviews/{reference}/decision`.
+#[derive(Debug, Clone)]
+pub struct MockApprover {
+    client: reqwest::Client,
+    admin: String,
+}
+
+impl MockApprover {
+    /// An approver for the back office at `admin` (`http://…/__admin`).
+    pub fn new(client: reqwest::Client, admin: impl Into<String>) -> Self {
+        Self {
+            client,
+            admin: admin.into().trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+impl Approver for MockApprover {
+    fn approve<'a>(&'a self, r: &'a ApprovalRequest) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let url = format!("{}/reviews/{}/decision", self.admin, r.reference);
+            let body = serde_json::json!({
+                "decision": r.decision.as_str(),
+                "note": r.note.clone().unwrap_or_else(|| format!("{} by rehearse", r.decision.as_str())),
+            });
+            let resp = self
+                .client
+                .post(&url)
+                .json(&body)
+                .timeout(Duration::from_secs(10))
+                .send()
+                .await
+                .map_err(|e| format!("the bank's back office at {url} did not answer: {e}"))?;
+            let status = resp.status();
+            let text = resp.text().await.unwrap_or_default();
+            if status.is_success() {
+                let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+                Ok(format!(
+                    "{} {}: bank status {}",
+                    r.decision.as_str(),
+                    r.reference,
+                    v["status"].as_str().unwrap_or("unknown")
+                ))
+            } else {
+                Err(format!(
+                    "the bank's back office refused to {} {}: {} {}",
+                    r.decision.as_str(),
+                    r.reference,
+                    status.as_u16(),
+                    rehearse_scenario::excerpt(&text, 200)
+                ))
+            }
+        })
+    }
+}
+
+/// For environments where someone else approves: the step passes at once and a later
+/// `poll` waits for the bank's status.
+#[derive(Debug, Clone, Default)]
+pub struct WaitApprover;
+
+impl Approver for WaitApprover {
+    fn approve<'a>(&'a self, r: &'a ApprovalRequest) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            Ok(format!(
+                "waiting for someone else to {} {} (approval mode `wait`)",
+                r.decision.as_str(),
+                r.reference
+            ))
+        })
+    }
+}
+
+/// A platform job to fire at its cron ticks.
+#[derive(Debug, Clone)]
+pub struct FiredJob {
+    /// Its name.
+    pub name: String,
+    /// Its cron expression.
+    pub cron: croner::Cron,
+    /// URL that runs it now (POST).
+    pub trigger: String,
+}
+
+/// Drives the bank mock's virtual clock over its admin API and fires the platform's jobs
+/// that fall due, in time order: for each tick the bank's clock is set to the tick (so the
+/// bank runs what was due first, e.g. a settlement batch), then the job's trigger URL is
+/// called, as the platform's scheduler would have done at that moment.
+#[derive(Debug)]
+pub struct HttpClock {
+    client: reqwest::Client,
+    admin: String,
+    jobs: Vec<FiredJob>,
+    // Scenarios share the bank's clock: advance one at a time.
+    lock: tokio::sync::Mutex<()>,
+}
+
+impl HttpClock {
+    /// A clock behind the back office at `admin`, firing `jobs`.
+    pub fn new(client: reqwest::Client, admin: impl Into<String>, jobs: Vec<FiredJob>) -> Self {
+        Self {
+            client,
+            admin: admin.into().trim_end_matches('/').to_owned(),
+            jobs,
+            lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Builds the job list from names, cron texts and trigger URLs.
+    pub fn jobs(
+        specs: impl IntoIterator<Item = (String, String, String)>,
+    ) -> Result<Vec<FiredJob>, String> {
+        specs
+            .into_iter()
+            .map(|(name, cron, trigger)| {
+                Ok(FiredJob {
+                    cron: parse_cron(&cron)
+                        .map_err(|e| format!("job {name}: invalid cron `{cron}`: {e}"))?,
+                    name,
+                    trigger,
+                })
+            })
+            .collect()
+    }
+
+    async fn post(
+        &self,
+        url: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, String> {
+        let mut req = self.client.post(url).timeout(Duration::from_secs(30));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| format!("{url} did not answer: {e}"))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!(
+                "{url} answered {}: {}",
+                status.as_u16(),
+                rehearse_scenario::excerpt(&text, 200)
+            ));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or_default())
+    }
+
+    async fn now(&self) -> Result<DateTime<Utc>, String> {
+        let url = format!("{}/clock", self.admin);
+        let resp = self
+            .client
+            .get(&url)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| format!("{url} did not answer: {e}"))?;
+        let v: serde_json::Value = resp.json().await.map_err(|e| format!("{url}: {e}"))?;
+        v["now"]
+            .as_str()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|d| d.with_timezone(&Utc))
+            .ok_or_else(|| format!("{url} gave no `now`: {v}"))
+    }
+
+    async fn set(&self, to: DateTime<Utc>) -> Result<(), String> {
+        let to = to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        self.post(
+            &format!("{}/clock/set", self.admin),
+            Some(serde_json::json!({ "to": to })),
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+/// The ticks of `jobs` in `(from, to]`, in time order (ties: in the order jobs are listed).
+pub fn due_ticks(
+    jobs: &[FiredJob],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, usize)> {
+    let mut ticks = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let mut after = from;
+        while let Ok(next) = job.cron.find_next_occurrence(&after, false) {
+            if next > to {
+                break;
+            }
+            ticks.push((next, i));
+            after = next;
+        }
+    }
+    ticks.sort();
+    ticks
+}
+
+impl ClockControl for HttpClock {
+    fn advance(&self, by: Duration) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let _one_at_a_time = self.lock.lock().await;
+            let from = self.now().await?;
+            let to = from + chrono::Duration::from_std(by).map_err(|e| e.to_string())?;
+            let ticks = due_ticks(&self.jobs, from, to);
+            for (at, job) in &ticks {
+                self.set(*at).await?;
+                let job = &self.jobs[*job];
+                self.post(&job.trigger, None)
+                    .await
+                    .map_err(|e| format!("job `{}` at {at}: {e}", job.name))?;
+            }
+            self.set(to).await?;
+            Ok(format!(
+                "bank time {} → {} ({} job run{})",
+                from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ticks.len(),
+                if ticks.len() == 1 { "" } else { "s" }
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_of_several_jobs_come_in_time_order() {
+        let jobs = HttpClock::jobs([
+            (
+                "a".to_owned(),
+                "0 */30 * * * *".to_owned(),
+                "http://a".to_owned(),
+            ),
+            (
+                "b".to_owned(),
+                "0 0 * * * *".to_owned(),
+                "http://b".to_owned(),
+            ),
+        ])
+        .unwrap();
+        let from = DateTime::parse_from_rfc3339("2026-01-05T09:10:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let to = from + chrono::Duration::hours(1);
+        let ticks: Vec<String> = due_ticks(&jobs, from, to)
+            .into_iter()
+            .map(|(t, j)| format!("{} {}", t.format("%H:%M"), jobs[j].name))
+            .collect();
+        assert_eq!(ticks, vec!["09:30 a", "10:00 a", "10:00 b"]);
+    }
+}
