@@ -75,11 +75,7 @@ impl Project {
                 }
             }
         }
-        let plan = Arc::new(Plan {
-            environment,
-            scenarios,
-            templates,
-        });
+        let plan = Arc::new(Plan::new(environment, scenarios, templates));
         let mut options = RunOptions::new();
         options.jobs = 2;
         options.secrets = secret_values;
