@@ -146,6 +146,15 @@ impl BankClient {
         &self.missing
     }
 
+    /// The environment variables of missing settings: credentials, and `BANK_BASE_URL`.
+    pub(crate) fn missing_settings(&self) -> Vec<&'static str> {
+        let mut missing = self.missing.clone();
+        if self.base_url.is_none() {
+            missing.push("BANK_BASE_URL");
+        }
+        missing
+    }
+
     /// Why nothing can be sent (no base URL, no credentials), if so.
     pub(crate) fn not_configured(&self) -> Option<BankError> {
         if !self.missing.is_empty() {

@@ -169,7 +169,7 @@ async fn create_payment(
             let body = match refusal {
                 Refusal::NotConfigured(message) => json!({
                     "error": message,
-                    "missing": state.0.bank.missing_credentials(),
+                    "missing": state.0.bank.missing_settings(),
                     "hint": "set the missing settings in the platform's environment; GET /readyz shows every failing check",
                 }),
                 Refusal::Unauthorized(message) => json!({

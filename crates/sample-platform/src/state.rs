@@ -312,6 +312,9 @@ impl Shared {
                     value: "ok".to_owned(),
                     detail: None,
                 },
+                Err(BankError::NotConfigured(message) | BankError::Unavailable(message)) => {
+                    unreachable(message)
+                }
                 Err(error) => unreachable(error.to_string()),
             };
         }

@@ -173,3 +173,28 @@ async fn version_reports_version_commit_and_bank_api() -> TestResult {
     stack.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_missing_bank_url_is_named_by_readyz_and_by_payments() -> TestResult {
+    let stack = Stack::with(BankApiVersion::V2, |c| c.bank_base_url = None).await?;
+
+    let (status, body) = stack.get("/readyz").await?;
+    let (payment_status, payment) = stack
+        .post("/payments", &crate::common::payment("120.00"))
+        .await?;
+
+    assert_eq!(status, 503, "{body:#}");
+    assert_eq!(body["checks"]["bank_credentials"], "ok");
+    assert_eq!(
+        body["checks"]["bank_reachable"],
+        "unreachable: the bank's address is not configured (BANK_BASE_URL)"
+    );
+    assert_eq!(payment_status, 502, "{payment:#}");
+    assert_eq!(
+        payment["error"],
+        "the bank's address is not configured (BANK_BASE_URL)"
+    );
+    assert_eq!(payment["missing"], json!(["BANK_BASE_URL"]));
+    stack.shutdown().await;
+    Ok(())
+}
