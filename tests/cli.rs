@@ -493,3 +493,22 @@ fn help_documents_exit_codes() {
     }
     let _ = Path::new(BIN);
 }
+
+#[test]
+fn advance_clock_on_a_real_clock_is_invalid_input_naming_the_step() {
+    let p = Project::new(&env_for("http://127.0.0.1:9"));
+    p.scenario(
+        "clock.yaml",
+        "name: clock\nsteps:\n  - name: wait for the batch\n    advance_clock: 4h\n",
+    );
+    let out = p.cmd(&["validate", "--env", "test"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(
+            "step `wait for the batch` advances the clock, but environment `test` runs on real time"
+        ),
+        "{t}"
+    );
+    assert!(t.contains("scenarios/clock.yaml:4:20"), "{t}");
+}

@@ -53,6 +53,10 @@ pub enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Scenario)]
         kind: SchemaKind,
     },
+    /// Start the embedded local stack (bank mock + sample platform) and keep it running.
+    Up,
+    /// Run the bank API mock as a standalone server until Ctrl-C.
+    MockBank(rehearse_bank_mock::MockBankArgs),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -74,7 +78,8 @@ pub enum SchemaKind {
 pub struct SelectArgs {
     /// Scenario files or folders (default: scenarios/).
     pub paths: Vec<PathBuf>,
-    /// Environment: a name under environments/ or a path to a YAML file.
+    /// Environment: `local` (the embedded stack, built in), a name under environments/, or
+    /// a path to a YAML file.
     #[arg(short, long, default_value = "local", env = "REHEARSE_ENV")]
     pub env: String,
     /// Only scenarios with this tag (repeatable: any of them).

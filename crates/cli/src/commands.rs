@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::args::{Cli, Color, Command, RunArgs, SchemaKind, SelectArgs};
 use crate::exit;
 use crate::load::{self, Loaded};
+use crate::stack::LocalStack;
 
 pub(crate) async fn dispatch(cli: Cli) -> u8 {
     let color = cli.color;
@@ -26,6 +27,17 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
             };
             println!("{text}");
             exit::PASSED
+        }
+        Command::Up => up().await,
+        Command::MockBank(args) => {
+            let mut out = std::io::stdout();
+            match rehearse_bank_mock::serve_until_ctrl_c(args, &mut out).await {
+                Ok(()) => exit::PASSED,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    exit::INTERNAL
+                }
+            }
         }
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
@@ -144,6 +156,26 @@ fn write_reports(result: &RunResult, specs: &[ReportSpec]) -> bool {
     }
 }
 
+async fn up() -> u8 {
+    let stack = match LocalStack::start().await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INTERNAL;
+        }
+    };
+    println!("rehearse local stack is up (Ctrl-C to stop)");
+    println!("  bank        {}", stack.urls.bank);
+    println!("  back office {}/__admin", stack.urls.bank);
+    for (v, url) in &stack.urls.platforms {
+        println!("  platform    {url}  (bank API {v})");
+    }
+    println!("  credentials {}", stack.credentials());
+    let _ = tokio::signal::ctrl_c().await;
+    stack.shutdown().await;
+    exit::PASSED
+}
+
 async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
     let specs = match rehearse_report::parse_report_specs(&args.reports) {
@@ -216,11 +248,31 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     }
     let secrets = world.secret_values();
     loaded.world.set(world);
-    let plan = Arc::new(Plan::new(
-        loaded.environment,
-        loaded.scenarios,
-        loaded.templates,
-    ));
+    let mut environment = loaded.environment;
+    let stack = if loaded.embedded {
+        match LocalStack::start().await {
+            Ok(stack) => {
+                stack.fill(&mut environment);
+                Some(stack)
+            }
+            Err(e) => {
+                let p = Problem::new(e, None)
+                    .with_help("this is a bug or a busy machine; run again with -vvv");
+                print_problems(&Problems(vec![p.clone()]), cli.color);
+                let result = aborted_result(
+                    &run_id,
+                    &environment.name,
+                    "internal_error",
+                    vec![p.one_line()],
+                );
+                write_reports(&result, &specs);
+                return exit::INTERNAL;
+            }
+        }
+    } else {
+        None
+    };
+    let plan = Arc::new(Plan::new(environment, loaded.scenarios, loaded.templates));
     let mut options = RunOptions::new();
     options.run_id.clone_from(&run_id);
     options.fail_fast = args.fail_fast;
@@ -264,6 +316,9 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;
     let _ = console.await;
     ctrl_c.abort();
+    if let Some(stack) = stack {
+        stack.shutdown().await;
+    }
     let result = match outcome {
         Ok(r) => r,
         Err(e) => {

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 pub mod exit;
 mod load;
+mod stack;
 
 use std::process::ExitCode;
 
@@ -29,9 +30,13 @@ pub fn main() -> ExitCode {
 
 fn init_tracing(cli: &args::Cli) {
     // Logs go to stderr. -vvv turns on debug logs of rehearse itself; RUST_LOG wins.
+    // The embedded stack's own logs (bank mock, sample platform) are the system under
+    // test's business: shown from -vvv on, or with RUST_LOG.
     let default = match cli.verbose {
-        0..=2 => "warn",
-        _ => "rehearse=debug,rehearse_runner=debug,warn",
+        0..=2 => "warn,rehearse_sample_platform=off,rehearse_bank_mock=off,rehearse_status_sim=off",
+        _ => {
+            "rehearse=debug,rehearse_runner=debug,rehearse_sample_platform=info,rehearse_bank_mock=info,warn"
+        }
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

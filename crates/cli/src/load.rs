@@ -47,6 +47,15 @@ pub(crate) struct Loaded {
     pub(crate) scenarios: Vec<Scenario>,
     pub(crate) templates: Templates,
     pub(crate) world: Arc<LateWorld>,
+    /// True for the built-in `local` environment: the embedded stack must be started.
+    pub(crate) embedded: bool,
+}
+
+/// True when `name` means the built-in embedded stack (no environments/local.yaml here).
+pub(crate) fn is_embedded(name: &str) -> bool {
+    name == crate::stack::LOCAL
+        && !Path::new("environments/local.yaml").is_file()
+        && !Path::new("environments/local.yml").is_file()
 }
 
 /// Where an environment named on the command line lives.
@@ -72,9 +81,9 @@ pub(crate) fn environment_path(name: &str) -> Result<PathBuf, Problem> {
     let help = match rehearse_scenario::did_you_mean(name, known.iter().map(String::as_str)) {
         Some(d) => d,
         None if known.is_empty() => {
-            "there is no environments/ folder here; run rehearse from your project's root or give --env PATH".to_owned()
+            "there is no environments/ folder here; run rehearse from your project's root, give --env PATH, or use the built-in `local`".to_owned()
         }
-        None => format!("known environments: {}", known.join(", ")),
+        None => format!("known environments: local (built in), {}", known.join(", ")),
     };
     Err(Problem::new(
         format!("unknown environment `{name}` (no environments/{name}.yaml)"),
@@ -136,11 +145,16 @@ pub(crate) fn read_env_file(path: &Path) -> Result<HashMap<String, String>, Prob
 pub(crate) fn load(args: &SelectArgs) -> Result<Loaded, Problems> {
     let world = Arc::new(LateWorld::default());
     let mut templates = Templates::new(Arc::clone(&world) as Arc<dyn Resolve>);
-    let env_path = environment_path(&args.env).map_err(|p| Problems(vec![p]))?;
-    let env_name = env_path
-        .file_stem()
-        .map_or_else(|| args.env.clone(), |s| s.to_string_lossy().into_owned());
-    let environment = load_environment(&env_path, &env_name, &mut templates)?;
+    let embedded = is_embedded(&args.env);
+    let environment = if embedded {
+        crate::stack::local_environment()
+    } else {
+        let env_path = environment_path(&args.env).map_err(|p| Problems(vec![p]))?;
+        let env_name = env_path
+            .file_stem()
+            .map_or_else(|| args.env.clone(), |s| s.to_string_lossy().into_owned());
+        load_environment(&env_path, &env_name, &mut templates)?
+    };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("scenarios")]
     } else {
@@ -182,5 +196,6 @@ pub(crate) fn load(args: &SelectArgs) -> Result<Loaded, Problems> {
         scenarios,
         templates,
         world,
+        embedded,
     })
 }

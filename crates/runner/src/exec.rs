@@ -170,7 +170,10 @@ impl ScenarioRun<'_> {
                     Outcome::Failed
                 }
             },
-            Action::Request(req) => self.request_step(step, req, cancel, &mut result).await,
+            Action::Request(req) => {
+                self.request_step(step, req, phase, cancel, &mut result)
+                    .await
+            }
             Action::Approve(a) => self.approve_step(step, a, cancel, &mut result).await,
             Action::AdvanceClock(by) => {
                 let Some(clock) = self.clock.clone() else {
@@ -302,12 +305,23 @@ impl ScenarioRun<'_> {
         &mut self,
         step: &Step,
         req: &Request,
+        phase: Phase,
         cancel: &CancellationToken,
         result: &mut StepResult,
     ) -> Outcome {
         let templates = &self.plan.templates;
         let prepared = match prepare(templates, req, &self.vars) {
             Ok(p) => p,
+            Err(e) if phase == Phase::Cleanup && !e.missing.is_empty() => {
+                // Cleanup of something that was never created (its id was never captured):
+                // nothing to clean up.
+                result.status = Status::Skipped;
+                result.captures.push((
+                    "skipped".to_owned(),
+                    format!("needs {}, which was never captured", e.missing.join(", ")),
+                ));
+                return Outcome::Passed;
+            }
             Err(e) => {
                 result.status = Status::Error;
                 result.failure = Some(Failure {

@@ -150,38 +150,59 @@ pub async fn run(
             rehearse_scenario::RenderError {
                 message,
                 span: None,
+                missing: Vec::new(),
             }
         })?;
         Ok((vars, approver, clock))
     });
     let stop_new = cancel.child_token();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
+    // Exclusive scenarios take the write side: they run alone.
+    let alone = Arc::new(tokio::sync::RwLock::new(()));
     let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..plan.scenarios.len() {
+    let mut results: Vec<Option<ScenarioResult>> = vec![None; plan.scenarios.len()];
+    for (index, slot) in results.iter_mut().enumerate() {
+        // Admission in path order (so `--jobs 1` runs and prints in a stable order): a job
+        // slot, then the shared lock, or the exclusive one for a scenario that runs alone.
+        let exclusive = plan.scenarios[index].exclusive;
+        let admission = async {
+            let permit = Arc::clone(&permits).acquire_owned().await.ok()?;
+            let guard = if exclusive {
+                Guard::Write(Arc::clone(&alone).write_owned().await)
+            } else {
+                Guard::Read(Arc::clone(&alone).read_owned().await)
+            };
+            Some((permit, guard))
+        };
+        let admitted = if stop_new.is_cancelled() {
+            None
+        } else {
+            tokio::select! {
+                a = admission => a,
+                () = stop_new.cancelled() => None,
+            }
+        };
+        let Some(admitted) = admitted else {
+            let status = if cancel.is_cancelled() {
+                Status::Interrupted
+            } else {
+                Status::Skipped
+            };
+            *slot = Some(not_run(&plan.scenarios[index], status));
+            continue;
+        };
         let plan = Arc::clone(&plan);
         let clients = clients.clone();
         let events = events.clone();
         let cancel = cancel.clone();
         let stop_new = stop_new.clone();
-        let permits = Arc::clone(&permits);
         let redactor = redactor.clone();
         let run_id = options.run_id.clone();
         let base_vars = base_vars.clone();
         let fail_fast = options.fail_fast;
         tasks.spawn(async move {
+            let _admitted = admitted;
             let scenario = &plan.scenarios[index];
-            let permit = tokio::select! {
-                p = permits.acquire_owned() => p.ok(),
-                () = stop_new.cancelled() => None,
-            };
-            if permit.is_none() || stop_new.is_cancelled() {
-                let status = if cancel.is_cancelled() {
-                    Status::Interrupted
-                } else {
-                    Status::Skipped
-                };
-                return (index, not_run(scenario, status));
-            }
             let (vars, approver, clock) = match base_vars {
                 Ok(v) => v,
                 Err(e) => {
@@ -234,7 +255,6 @@ pub async fn run(
             (index, result)
         });
     }
-    let mut results: Vec<Option<ScenarioResult>> = vec![None; plan.scenarios.len()];
     while let Some(joined) = tasks.join_next().await {
         if let Ok((index, result)) = joined {
             results[index] = Some(result);
@@ -258,6 +278,14 @@ pub async fn run(
         result: result.clone(),
     });
     Ok(result)
+}
+
+/// Held while a scenario runs: shared, or alone for an exclusive one.
+enum Guard {
+    Read(#[expect(dead_code, reason = "held for its drop")] tokio::sync::OwnedRwLockReadGuard<()>),
+    Write(
+        #[expect(dead_code, reason = "held for its drop")] tokio::sync::OwnedRwLockWriteGuard<()>,
+    ),
 }
 
 fn not_run(s: &Scenario, status: Status) -> ScenarioResult {

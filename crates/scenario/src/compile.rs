@@ -327,6 +327,7 @@ impl<'a> Compiler<'a> {
             description: file.description,
             tags: file.tags,
             owner: file.owner,
+            exclusive: file.exclusive,
             vars,
             steps,
             cleanup,
@@ -605,7 +606,14 @@ impl<'a> Compiler<'a> {
         });
         collect_captures(&frag.steps.value, &mut ctx.later);
         ctx.include_stack.push(path);
-        let prefix = format!("{name} › ");
+        // Steps of the fragment read "login › POST /auth": the include step's own name
+        // when it has one, else the fragment's file stem.
+        let (parent, last) = match name.rsplit_once(" › ") {
+            Some((p, l)) => (format!("{p} › "), l),
+            None => (String::new(), name),
+        };
+        let label = last.strip_prefix("include ").unwrap_or(last);
+        let prefix = format!("{parent}{label} › ");
         for s in &frag.steps.value {
             self.step(s, ctx, out, &prefix);
         }
@@ -1137,6 +1145,13 @@ fn collect_captures(steps: &[Spanned<StepDef>], out: &mut HashSet<String>) {
     }
 }
 
+fn fragment_stem(file: &str) -> &str {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    base.strip_suffix(".yaml")
+        .or_else(|| base.strip_suffix(".yml"))
+        .unwrap_or(base)
+}
+
 fn default_name(s: &StepDef) -> String {
     if let Some(r) = &s.request {
         let method = r
@@ -1148,7 +1163,7 @@ fn default_name(s: &StepDef) -> String {
     } else if let Some(w) = &s.wait {
         format!("wait {}", w.value)
     } else if let Some(i) = &s.include {
-        format!("include {}", i.value.file)
+        format!("include {}", fragment_stem(&i.value.file))
     } else if let Some(a) = &s.approve {
         let d = match a.value.decision.as_ref().map(|d| d.value) {
             Some(DecisionDef::Reject) => "reject",

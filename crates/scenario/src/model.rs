@@ -25,6 +25,10 @@ pub struct ScenarioFile {
     /// The team that owns the flow; failures are grouped by owner.
     #[serde(default)]
     pub owner: Option<String>,
+    /// Run this scenario alone, with no other scenario of the run at the same time (it
+    /// injects faults or moves shared state that would disturb others).
+    #[serde(default)]
+    pub exclusive: bool,
     /// Variables of this scenario (templates allowed); the environment's vars come first.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Value>")]

@@ -96,6 +96,8 @@ pub struct Scenario {
     pub tags: Vec<String>,
     /// The owning team.
     pub owner: Option<String>,
+    /// Runs with no other scenario at the same time.
+    pub exclusive: bool,
     /// Its own variables, bound in order after the environment's.
     pub vars: Vec<(String, TplValue)>,
     /// The steps.

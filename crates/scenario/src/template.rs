@@ -43,6 +43,8 @@ pub struct Tpl {
     pub source: String,
     /// Where it was written.
     pub span: Option<Span>,
+    /// The variables it reads.
+    pub vars: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +61,7 @@ impl Tpl {
             kind: TplKind::Literal,
             source: text.into(),
             span: None,
+            vars: Vec::new(),
         }
     }
 
@@ -89,6 +92,8 @@ pub struct RenderError {
     pub message: String,
     /// Where the template was written.
     pub span: Option<Span>,
+    /// Variables the template reads that are not defined.
+    pub missing: Vec<String>,
 }
 
 /// The template engine of a plan: every template of the loaded scenarios, compiled.
@@ -175,6 +180,7 @@ impl Templates {
                     kind: TplKind::Literal,
                     source: text.to_owned(),
                     span: span.cloned(),
+                    vars: Vec::new(),
                 },
                 Vec::new(),
             ));
@@ -206,6 +212,7 @@ impl Templates {
                 kind,
                 source: text.to_owned(),
                 span: span.cloned(),
+                vars: vars.clone(),
             },
             vars,
         ))
@@ -233,6 +240,7 @@ impl Templates {
                 serde_json::from_str(&text).map_err(|e| RenderError {
                     message: format!("`{}` did not give a JSON value: {e}", tpl.source),
                     span: tpl.span.clone(),
+                    missing: Vec::new(),
                 })
             }
         }
@@ -263,13 +271,27 @@ impl Templates {
         self.env
             .get_template(name)
             .and_then(|t| t.render(ctx))
-            .map_err(|e| RenderError {
-                message: format!(
-                    "failed to render `{}`: {}",
-                    tpl.source,
-                    template_error_message(&e)
-                ),
-                span: tpl.span.clone(),
+            .map_err(|e| {
+                let missing: Vec<String> = tpl
+                    .vars
+                    .iter()
+                    .filter(|v| !vars.contains_key(*v))
+                    .cloned()
+                    .collect();
+                let message = if e.kind() == ErrorKind::UndefinedError && !missing.is_empty() {
+                    format!(
+                        "variable{} {} not defined: it is captured by a step that did not run or did not capture it",
+                        if missing.len() == 1 { "" } else { "s" },
+                        missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                    )
+                } else {
+                    format!("failed to render `{}`: {}", tpl.source, template_error_message(&e))
+                };
+                RenderError {
+                    message,
+                    span: tpl.span.clone(),
+                    missing,
+                }
             })
     }
 }

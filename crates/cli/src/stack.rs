@@ -1,0 +1,160 @@
+//! The embedded local stack: the bank mock (virtual clock) and the sample platform, one
+//! instance per bank API version, in-process on free loopback ports.
+
+use std::time::Duration;
+
+use rehearse_bank_mock::{ApiVersion, BankMock, RunningBank};
+use rehearse_sample_platform::{BankApiVersion, Config, RunningPlatform};
+use rehearse_scenario::{ApprovalMode, ClockKind, Environment, Job, Tpl, TplValue};
+
+/// The name of the built-in environment.
+pub(crate) const LOCAL: &str = "local";
+
+/// The platform's status poller, as the environment declares it.
+const POLLER: &str = "bank-status-poller";
+/// Its schedule: every 5 minutes (bank time, fired by `advance_clock`).
+const POLL_CRON: &str = "0 */5 * * * *";
+/// The platform's real schedule in the embedded stack: once a year, so a real tick never
+/// lands in the middle of a run.
+const WALL_CLOCK_CRON: &str = "0 0 0 1 1 *";
+
+const VERSIONS: [(&str, BankApiVersion); 3] = [
+    ("v1", BankApiVersion::V1),
+    ("v2", BankApiVersion::V2),
+    ("v3", BankApiVersion::V3),
+];
+
+/// The URLs of a running stack (or placeholders, for validation).
+#[derive(Debug, Clone)]
+pub(crate) struct Urls {
+    pub(crate) bank: String,
+    /// Platform base URL per bank API version, v1..v3.
+    pub(crate) platforms: Vec<(String, String)>,
+}
+
+impl Urls {
+    fn placeholder() -> Self {
+        Self {
+            bank: "http://127.0.0.1:0".to_owned(),
+            platforms: VERSIONS
+                .iter()
+                .map(|(v, _)| ((*v).to_owned(), "http://127.0.0.1:0".to_owned()))
+                .collect(),
+        }
+    }
+}
+
+/// The built-in `local` environment. Its var names are fixed, so scenarios are checked
+/// against it before anything starts; [`LocalStack::fill`] puts in the real URLs.
+pub(crate) fn local_environment() -> Environment {
+    let mut env = Environment::new(LOCAL);
+    env.description = Some(
+        "embedded stack: bank mock (virtual clock) + sample platform per bank API version"
+            .to_owned(),
+    );
+    env.clock = ClockKind::Virtual;
+    env.approvals = ApprovalMode::Mock;
+    env.request_timeout = Duration::from_secs(10);
+    env.poll_timeout = Duration::from_secs(60);
+    set_urls(&mut env, &Urls::placeholder());
+    env
+}
+
+fn set_urls(env: &mut Environment, urls: &Urls) {
+    let s = |v: &str| TplValue::Json(serde_json::Value::String(v.to_owned()));
+    let default_platform = urls
+        .platforms
+        .iter()
+        .find(|(v, _)| v == "v2")
+        .map_or_else(String::new, |(_, u)| u.clone());
+    let mut vars = vec![
+        ("platform".to_owned(), s(&default_platform)),
+        ("bank".to_owned(), s(&urls.bank)),
+        (
+            "bank_admin".to_owned(),
+            s(&format!("{}/__admin", urls.bank)),
+        ),
+    ];
+    for (v, u) in &urls.platforms {
+        vars.push((format!("platform_{v}"), s(u)));
+    }
+    env.vars = vars;
+    env.jobs = urls
+        .platforms
+        .iter()
+        .map(|(v, u)| Job {
+            name: format!("{POLLER} ({v})"),
+            cron: POLL_CRON.to_owned(),
+            trigger: Tpl::literal(format!("{u}/internal/jobs/{POLLER}/run")),
+        })
+        .collect();
+}
+
+/// A running local stack.
+pub(crate) struct LocalStack {
+    bank: RunningBank,
+    platforms: Vec<RunningPlatform>,
+    pub(crate) urls: Urls,
+}
+
+impl LocalStack {
+    /// Starts the bank mock (all versions, virtual clock) and one platform per version.
+    pub(crate) async fn start() -> Result<Self, String> {
+        let bank = BankMock::builder()
+            .versions([ApiVersion::V1, ApiVersion::V2, ApiVersion::V3])
+            .start()
+            .await
+            .map_err(|e| format!("failed to start the bank mock: {e}"))?;
+        let creds = bank.credentials().clone();
+        let mut platforms = Vec::new();
+        let mut urls = Urls {
+            bank: bank.base_url().to_owned(),
+            platforms: Vec::new(),
+        };
+        for (name, version) in VERSIONS {
+            let config = Config {
+                bank_base_url: Some(bank.base_url().to_owned()),
+                bank_api_key: Some(creds.api_key.clone()),
+                bank_client_id: Some(creds.client_id.clone()),
+                bank_client_secret: Some(creds.client_secret.clone()),
+                bank_api_version: version,
+                // The platform's own scheduler runs on the wall clock: keep it registered
+                // (as in production) but let `advance_clock` fire it at simulated times.
+                poll_schedule: WALL_CLOCK_CRON.to_owned(),
+                ..Config::default()
+            };
+            let p = rehearse_sample_platform::start(config)
+                .await
+                .map_err(|e| format!("failed to start the sample platform ({name}): {e}"))?;
+            urls.platforms.push((name.to_owned(), p.base_url()));
+            platforms.push(p);
+        }
+        Ok(Self {
+            bank,
+            platforms,
+            urls,
+        })
+    }
+
+    /// Puts the stack's URLs into the environment.
+    pub(crate) fn fill(&self, env: &mut Environment) {
+        set_urls(env, &self.urls);
+    }
+
+    /// The credentials the bank accepts (shown by `rehearse up`).
+    pub(crate) fn credentials(&self) -> String {
+        let c = self.bank.credentials();
+        format!(
+            "api key {} · client id {} · client secret {}",
+            c.api_key, c.client_id, c.client_secret
+        )
+    }
+
+    /// Stops everything.
+    pub(crate) async fn shutdown(self) {
+        for p in self.platforms {
+            p.shutdown().await;
+        }
+        self.bank.shutdown().await;
+    }
+}
