@@ -139,6 +139,9 @@ fn aborted_result(run_id: &str, env: &str, reason: &str, problems: Vec<String>) 
         duration: std::time::Duration::ZERO,
         scenarios: Vec::new(),
         interrupted: false,
+        preflight: Vec::new(),
+        rehearse_version: env!("CARGO_PKG_VERSION").to_owned(),
+        bank_api_version: None,
         aborted: Some(Aborted {
             reason: reason.to_owned(),
             problems,

@@ -317,6 +317,7 @@ impl ConsoleReporter {
     fn mark(&self, status: Status) -> String {
         let (unicode, ascii, tone) = match status {
             Status::Passed => ("✓", "ok", Tone::Pass),
+            Status::Flaky => ("~", "FLAKY", Tone::Skip),
             Status::Failed => ("✗", "FAIL", Tone::Fail),
             Status::Error => ("✗", "ERR", Tone::Fail),
             Status::Skipped => ("-", "skip", Tone::Skip),

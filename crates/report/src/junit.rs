@@ -82,6 +82,14 @@ fn aborted_case(aborted: &Aborted) -> TestCase {
 fn case(s: &ScenarioResult) -> TestCase {
     let status = match s.status {
         Status::Passed => TestCaseStatus::success(),
+        Status::Flaky => {
+            // Passed only after a network-level retry: JUnit's flaky run.
+            let mut rerun = quick_junit::TestRerun::new(quick_junit::NonSuccessKind::Error);
+            rerun.set_message("flaky: passed only after a network-level retry");
+            TestCaseStatus::Success {
+                flaky_runs: vec![rerun],
+            }
+        }
         Status::Failed | Status::Error => failed(s),
         Status::Skipped | Status::Interrupted => {
             let mut status = TestCaseStatus::skipped();

@@ -24,6 +24,9 @@
 //!     duration: Duration::from_millis(1_230),
 //!     scenarios: vec![],
 //!     interrupted: false,
+//!     preflight: vec![],
+//!     rehearse_version: "0.1.0".into(),
+//!     bank_api_version: None,
 //!     aborted: None,
 //! };
 //! let options = ConsoleOptions::new().color(ColorChoice::Never);

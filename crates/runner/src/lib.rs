@@ -25,8 +25,8 @@ pub use event::{Phase, RunEvent};
 pub use http::{ClientError, Clients};
 pub use redact::{MASK, Redactor};
 pub use result::{
-    Aborted, Attempt, Counts, Failure, RequestRecord, ResponseRecord, RunResult, ScenarioResult,
-    Status, StepResult,
+    Aborted, Attempt, CheckResult, Counts, Failure, RequestRecord, ResponseRecord, RunResult,
+    ScenarioResult, Status, StepResult,
 };
 pub use run::{Plan, RunOptions, new_run_id, run};
 pub use select::{Selection, Shard};

@@ -21,10 +21,67 @@ pub struct RunResult {
     pub scenarios: Vec<ScenarioResult>,
     /// True when the run was stopped by Ctrl-C.
     pub interrupted: bool,
+    /// The pre-flight checks (of the environment and of the selected scenarios), run
+    /// before any business step.
+    #[serde(default)]
+    pub preflight: Vec<CheckResult>,
+    /// The rehearse version that ran.
+    #[serde(default)]
+    pub rehearse_version: String,
+    /// The bank API version, when the environment says (var `bank_api_version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank_api_version: Option<String>,
     /// Set when the run could not start (invalid input, environment not ready): what is
     /// wrong. Reports are written all the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aborted: Option<Aborted>,
+}
+
+/// The outcome of one pre-flight check: is this part of the environment ready, and if
+/// not, who must fix what.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// What is checked, e.g. "platform has bank credentials".
+    pub name: String,
+    /// The kind: `request`, `job_heartbeat`, `version`, `secret_present`, `reachable`.
+    pub kind: String,
+    /// Who fixes it when it fails (a team, a person).
+    pub owner: Option<String>,
+    /// What to do when it fails.
+    pub hint: Option<String>,
+    /// `passed` or `failed`.
+    pub status: Status,
+    /// What was seen: status and body excerpt, the age of a heartbeat, the version found…
+    /// (secrets masked).
+    pub evidence: String,
+    /// How long it took.
+    #[serde(with = "millis")]
+    pub duration: Duration,
+    /// Where the check is written (`file:line:col`).
+    pub location: Option<String>,
+    /// The scenarios that require it (empty: the environment's own check).
+    #[serde(default)]
+    pub required_by: Vec<String>,
+}
+
+impl RunResult {
+    /// The failed pre-flight checks, grouped by owner (owners sorted; no owner last).
+    pub fn preflight_failures_by_owner(&self) -> Vec<(Option<String>, Vec<&CheckResult>)> {
+        let mut groups: Vec<(Option<String>, Vec<&CheckResult>)> = Vec::new();
+        for c in self.preflight.iter().filter(|c| c.status != Status::Passed) {
+            match groups.iter_mut().find(|(o, _)| *o == c.owner) {
+                Some((_, list)) => list.push(c),
+                None => groups.push((c.owner.clone(), vec![c])),
+            }
+        }
+        groups.sort_by(|a, b| match (&a.0, &b.0) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        groups
+    }
 }
 
 /// Why a run did not start its scenarios.
@@ -43,6 +100,10 @@ impl RunResult {
         for s in &self.scenarios {
             match s.status {
                 Status::Passed => c.passed += 1,
+                Status::Flaky => {
+                    c.passed += 1;
+                    c.flaky += 1;
+                }
                 Status::Failed | Status::Error => c.failed += 1,
                 Status::Skipped | Status::Interrupted => c.skipped += 1,
             }
@@ -54,7 +115,10 @@ impl RunResult {
     pub fn passed(&self) -> bool {
         !self.interrupted
             && self.aborted.is_none()
-            && self.scenarios.iter().all(|s| s.status == Status::Passed)
+            && self
+                .scenarios
+                .iter()
+                .all(|s| matches!(s.status, Status::Passed | Status::Flaky))
     }
 }
 
@@ -67,6 +131,8 @@ pub struct Counts {
     pub failed: usize,
     /// Not run (fail-fast, Ctrl-C).
     pub skipped: usize,
+    /// Of the passed, those that needed a network-level retry.
+    pub flaky: usize,
 }
 
 /// How a scenario, step or attempt ended.
@@ -75,6 +141,9 @@ pub struct Counts {
 pub enum Status {
     /// Everything held.
     Passed,
+    /// Passed, but only after a network-level retry (a connection reset, a timeout): not
+    /// a plain pass.
+    Flaky,
     /// An expectation did not hold.
     Failed,
     /// The step could not be carried out (connection refused, timeout, render error).
@@ -90,6 +159,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Passed => "passed",
+            Self::Flaky => "flaky",
             Self::Failed => "failed",
             Self::Error => "error",
             Self::Skipped => "skipped",

@@ -272,6 +272,9 @@ pub async fn run(
         duration: started.elapsed(),
         scenarios,
         interrupted: cancel.is_cancelled(),
+        preflight: Vec::new(),
+        rehearse_version: env!("CARGO_PKG_VERSION").to_owned(),
+        bank_api_version: None,
         aborted: None,
     };
     let _ = events.send(RunEvent::RunFinished {

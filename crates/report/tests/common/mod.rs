@@ -254,6 +254,9 @@ fn run(scenarios: Vec<ScenarioResult>, duration: u64) -> RunResult {
         duration: ms(duration),
         scenarios,
         interrupted: false,
+        preflight: vec![],
+        rehearse_version: "0.1.0".into(),
+        bank_api_version: None,
         aborted: None,
     }
 }
