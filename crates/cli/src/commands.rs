@@ -78,8 +78,17 @@ fn select(args: &SelectArgs, loaded: Loaded) -> Loaded {
         names: args.name.clone(),
         shard: args.shard,
     };
+    let virtual_clock = loaded.environment.clock == rehearse_scenario::ClockKind::Virtual;
+    let (scenarios, left_out) = selection.apply_for(loaded.scenarios, virtual_clock);
+    for s in &left_out {
+        eprintln!(
+            "note: leaving out {} (it needs a virtual clock; environment `{}` runs on real time)",
+            s.path.display(),
+            loaded.environment.name
+        );
+    }
     Loaded {
-        scenarios: selection.apply(loaded.scenarios),
+        scenarios,
         ..loaded
     }
 }

@@ -38,6 +38,11 @@ pub trait ClockControl: Send + Sync + fmt::Debug {
     /// Advances by `by`, firing what falls due in time order; `Ok` holds a one-line
     /// account (the new bank time, the jobs fired).
     fn advance(&self, by: Duration) -> BoxFuture<'_, Result<String, String>>;
+
+    /// Advances to the next moment something is due (the next tick of a platform job)
+    /// and runs it: what a `poll` does between attempts on a virtual clock, instead of
+    /// sleeping. `Ok` holds a one-line account.
+    fn next_tick(&self) -> BoxFuture<'_, Result<String, String>>;
 }
 
 /// Approves through the bank mock's back office:
@@ -241,6 +246,36 @@ pub fn due_ticks(
 }
 
 impl ClockControl for HttpClock {
+    fn next_tick(&self) -> BoxFuture<'_, Result<String, String>> {
+        Box::pin(async move {
+            let _one_at_a_time = self.lock.lock().await;
+            let from = self.now().await?;
+            let next = self
+                .jobs
+                .iter()
+                .filter_map(|j| j.cron.find_next_occurrence(&from, false).ok())
+                .min()
+                .ok_or_else(|| {
+                    "the environment declares no platform jobs to advance the clock to".to_owned()
+                })?;
+            self.set(next).await?;
+            let mut fired = Vec::new();
+            for job in &self.jobs {
+                if job.cron.find_next_occurrence(&from, false).ok() == Some(next) {
+                    self.post(&job.trigger, None)
+                        .await
+                        .map_err(|e| format!("job `{}` at {next}: {e}", job.name))?;
+                    fired.push(job.name.as_str());
+                }
+            }
+            Ok(format!(
+                "bank time {} ({})",
+                next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                fired.join(", ")
+            ))
+        })
+    }
+
     fn advance(&self, by: Duration) -> BoxFuture<'_, Result<String, String>> {
         Box::pin(async move {
             let _one_at_a_time = self.lock.lock().await;

@@ -49,7 +49,23 @@ impl Selection {
     /// Filters then shards. Scenarios are sorted by path first, so every machine of a
     /// sharded CI run computes the same slices; shard K takes every N-th scenario starting
     /// at the K-th, which balances slices of similar scenarios.
-    pub fn apply(&self, mut scenarios: Vec<Scenario>) -> Vec<Scenario> {
+    pub fn apply(&self, scenarios: Vec<Scenario>) -> Vec<Scenario> {
+        self.apply_for(scenarios, true).0
+    }
+
+    /// Like [`Selection::apply`], also leaving out the scenarios that need a virtual clock
+    /// when the environment has none; returns those left out too.
+    pub fn apply_for(
+        &self,
+        scenarios: Vec<Scenario>,
+        virtual_clock: bool,
+    ) -> (Vec<Scenario>, Vec<Scenario>) {
+        self.filter(scenarios)
+            .into_iter()
+            .partition(|s| virtual_clock || !s.needs_virtual_clock)
+    }
+
+    fn filter(&self, mut scenarios: Vec<Scenario>) -> Vec<Scenario> {
         scenarios.sort_by(|a, b| a.path.cmp(&b.path));
         scenarios.retain(|s| {
             (self.tags.is_empty() || s.tags.iter().any(|t| self.tags.contains(t)))

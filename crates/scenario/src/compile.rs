@@ -247,6 +247,7 @@ pub struct Compiler<'a> {
 
 struct Ctx<'s> {
     problems: Problems,
+    needs_virtual_clock: bool,
     known: Vec<String>,
     later: HashSet<String>,
     names: HashSet<String>,
@@ -281,6 +282,7 @@ impl<'a> Compiler<'a> {
         let file: ScenarioFile = parse_as(&source).map_err(|p| Problems(vec![p]))?;
         let mut ctx = Ctx {
             problems: Problems::default(),
+            needs_virtual_clock: file.clock == Some(ClockKind::Virtual),
             known: self.env.vars.iter().map(|(k, _)| k.clone()).collect(),
             later: HashSet::new(),
             names: HashSet::new(),
@@ -328,6 +330,7 @@ impl<'a> Compiler<'a> {
             tags: file.tags,
             owner: file.owner,
             exclusive: file.exclusive,
+            needs_virtual_clock: file.clock == Some(ClockKind::Virtual),
             vars,
             steps,
             cleanup,
@@ -414,7 +417,7 @@ impl<'a> Compiler<'a> {
             return;
         }
         if let Some(by) = &s.advance_clock {
-            if self.env.clock != ClockKind::Virtual {
+            if self.env.clock != ClockKind::Virtual && !ctx.needs_virtual_clock {
                 ctx.problems.push(
                     Problem::new(
                         format!(
@@ -423,7 +426,7 @@ impl<'a> Compiler<'a> {
                         ),
                         by.span.as_ref().or(Some(&span)),
                     )
-                    .with_help("`advance_clock` needs `clock: virtual` (the local stack); against real time, `poll` for the status instead"),
+                    .with_help("`advance_clock` needs a virtual clock (the local stack): declare `clock: virtual` on the scenario to leave it out on real-time environments, or `poll` for the status instead"),
                 );
             }
             out.push(Step {
@@ -1372,6 +1375,7 @@ fn compile_value(
     let env = Environment::new("environment");
     let mut ctx = Ctx {
         problems: Problems::default(),
+        needs_virtual_clock: false,
         known: known.to_vec(),
         later: HashSet::new(),
         names: HashSet::new(),

@@ -25,6 +25,10 @@ pub struct ScenarioFile {
     /// The team that owns the flow; failures are grouped by owner.
     #[serde(default)]
     pub owner: Option<String>,
+    /// `virtual`: the flow needs the bank's virtual clock (it uses `advance_clock`); on an
+    /// environment with a real clock it is left out of the run, not an error.
+    #[serde(default)]
+    pub clock: Option<ClockKind>,
     /// Run this scenario alone, with no other scenario of the run at the same time (it
     /// injects faults or moves shared state that would disturb others).
     #[serde(default)]

@@ -98,6 +98,8 @@ pub struct Scenario {
     pub owner: Option<String>,
     /// Runs with no other scenario at the same time.
     pub exclusive: bool,
+    /// Needs the bank's virtual clock: left out where the environment's clock is real.
+    pub needs_virtual_clock: bool,
     /// Its own variables, bound in order after the environment's.
     pub vars: Vec<(String, TplValue)>,
     /// The steps.
