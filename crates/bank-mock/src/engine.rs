@@ -75,7 +75,8 @@ pub(crate) struct EngineConfig {
 }
 
 struct Idem {
-    request: Value,
+    /// Hash of the canonical request body (keys sorted): small, and key order does not count.
+    request: u64,
     status: u16,
     body: Vec<u8>,
 }
@@ -649,7 +650,7 @@ impl Engine {
         if let Some(key) = &key
             && let Some(first) = state.idempotency.get(&(contract.version, key.clone()))
         {
-            if first.request == body {
+            if first.request == canonical_hash(&body) {
                 let mut reply = Reply::json(first.status, &Value::Null);
                 reply.body.clone_from(&first.body);
                 return reply.header("idempotent-replayed", "true");
@@ -713,7 +714,7 @@ impl Engine {
             state.idempotency.insert(
                 entry.clone(),
                 Idem {
-                    request: body,
+                    request: canonical_hash(&body),
                     status: reply.status,
                     body: reply.body.clone(),
                 },
@@ -832,6 +833,37 @@ impl Engine {
         vars.insert("status_history".into(), Value::Array(history));
         render(tpl, &vars)
     }
+}
+
+fn hash_into(value: &Value, hasher: &mut std::hash::DefaultHasher) {
+    use std::hash::Hash;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            7u8.hash(hasher);
+            for key in keys {
+                key.hash(hasher);
+                if let Some(v) = map.get(key) {
+                    hash_into(v, hasher);
+                }
+            }
+        }
+        Value::Array(items) => {
+            8u8.hash(hasher);
+            items.len().hash(hasher);
+            items.iter().for_each(|v| hash_into(v, hasher));
+        }
+        other => other.to_string().hash(hasher),
+    }
+}
+
+/// A stable hash of a JSON body that ignores key order.
+fn canonical_hash(value: &Value) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hash_into(value, &mut hasher);
+    hasher.finish()
 }
 
 pub(crate) fn is_admin(path: &str) -> bool {

@@ -72,7 +72,7 @@
 //!   [{"seq", "at" (bank time), "method", "path", "query", "version", "headers", "body",
 //!   "status", "fault"}]}`, oldest first. Credentials are masked (`Bearer ****-key`: scheme
 //!   and last 4 characters), as are body fields named like secrets; `path` is exact unless it
-//!   has a `*`. The journal keeps the last 10,000 requests by default; admin calls are not in it.
+//!   has a `*`. The journal keeps the last 5,000 requests by default; admin calls are not in it.
 //! - `POST /__admin/reset` → 204: forgets payments, keys, tokens, faults and the journal, and
 //!   puts the clock back to its start.
 //!
@@ -80,9 +80,9 @@
 //!
 //! wiremock 0.6.5 keeps a clone of every request a mounted mock matches (even with request
 //! recording disabled), so a busy mock grows without bound. Here each server's mocks are
-//! re-registered every `recycle_after` requests (default 10,000) without refusing or cutting a
-//! request: see the notes on the recycler in `server.rs`. The journal, the payments (100,000)
-//! and the idempotency keys are bounded too. Several wiremock servers (one per core) accept
+//! re-registered every `recycle_after` requests (default 1,000) without refusing or cutting a
+//! request: see the notes on the recycler in `server.rs`. The journal, the payments (10,000, oldest
+//! forgotten first) and the idempotency keys are bounded too. Several wiremock servers (one per core) accept
 //! from duplicates of one listening socket, so both cores serve.
 
 mod admin;

@@ -103,9 +103,9 @@ impl BankMock {
             servers: std::thread::available_parallelism()
                 .map_or(1, usize::from)
                 .clamp(1, 4),
-            recycle_after: 10_000,
-            journal_capacity: 10_000,
-            max_payments: SimConfig::default().max_payments,
+            recycle_after: 1_000,
+            journal_capacity: 5_000,
+            max_payments: 10_000,
             token_ttl: Duration::from_secs(24 * 3600),
         }
     }
@@ -180,17 +180,19 @@ impl BankMockBuilder {
         self
     }
     /// After this many requests on one server, its mocks are re-registered to free what
-    /// wiremock keeps of matched requests (default 10,000).
+    /// wiremock keeps of matched requests (default 1,000: each kept request also pins the
+    /// connection's read buffer, about 8 KB).
     pub fn recycle_after(mut self, requests: u64) -> Self {
         self.recycle_after = requests.max(1);
         self
     }
-    /// How many requests the journal keeps (default 10,000; older ones are dropped).
+    /// How many requests the journal keeps (default 5,000; older ones are dropped).
     pub fn journal_capacity(mut self, entries: usize) -> Self {
         self.journal_capacity = entries;
         self
     }
-    /// How many payments the bank remembers (default 100,000; the oldest are forgotten).
+    /// How many payments (and idempotency keys) the bank remembers (default 10,000; the oldest
+    /// are forgotten and answer 404).
     pub fn max_payments(mut self, n: usize) -> Self {
         self.max_payments = n;
         self
@@ -465,7 +467,7 @@ impl Respond for EngineResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let reply = self.engine.handle(request);
         let matched = self.matched.fetch_add(1, Ordering::Relaxed) + 1;
-        if matched % self.recycle_after == 0 {
+        if matched.is_multiple_of(self.recycle_after) {
             self.request_recycle();
         }
         template(reply)

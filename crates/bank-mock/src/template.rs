@@ -36,7 +36,7 @@ fn render_str(s: &str, scopes: &[&Map<String, Value>]) -> Value {
     Value::String(out)
 }
 
-fn render_in<'a>(template: &Value, scopes: &mut Vec<&'a Map<String, Value>>) -> Value {
+fn render_in(template: &Value, scopes: &mut Vec<&Map<String, Value>>) -> Value {
     match template {
         Value::String(s) => render_str(s, scopes),
         Value::Array(items) => Value::Array(items.iter().map(|t| render_in(t, scopes)).collect()),
