@@ -155,8 +155,8 @@ impl Page {
         self.push("</style>\n</head>\n<body>\n");
         self.banner(r, verdict);
         self.push("<main>\n");
-        self.aborted(r);
         self.preflight(r);
+        self.aborted(r);
         self.failures(r);
         self.flaky(r);
         self.scenarios(r);
@@ -164,7 +164,9 @@ impl Page {
         if !r.rehearse_version.is_empty() {
             self.text(&format!(" {}", r.rehearse_version));
         }
-        self.push(". Timeline bars are placed from step and attempt durations, in order.</footer>\n");
+        self.push(
+            ". Timeline bars are placed from step and attempt durations, in order.</footer>\n",
+        );
         self.push("<script>\n");
         self.push(JS);
         self.push("</script>\n</body>\n</html>\n");
@@ -224,10 +226,14 @@ impl Page {
 
     fn aborted(&mut self, r: &RunResult) {
         let Some(aborted) = &r.aborted else { return };
+        let problems = verdict::other_problems(r, aborted);
+        if problems.is_empty() {
+            return;
+        }
         self.push("<section class=\"aborted\" id=\"aborted\">\n<h2>The run did not start: ");
         self.text(&aborted.reason.replace('_', " "));
         self.push("</h2>\n<ul>\n");
-        for p in &aborted.problems {
+        for p in problems {
             self.push("<li><pre>");
             self.text(p);
             self.push("</pre></li>\n");
@@ -244,8 +250,13 @@ impl Page {
             let n: usize = groups.iter().map(|(_, l)| l.len()).sum();
             let _ = write!(
                 self.out,
-                "<section class=\"preflight\" id=\"preflight\">\n<h2>Environment not ready: {n} pre-flight check{} failed</h2>\n",
-                if n == 1 { "" } else { "s" }
+                "<section class=\"preflight\" id=\"preflight\">\n<h2>Environment not ready: {n} pre-flight check{} failed{}</h2>\n",
+                if n == 1 { "" } else { "s" },
+                if r.aborted.is_some() {
+                    ", no scenario ran"
+                } else {
+                    ""
+                }
             );
             for (owner, checks) in &groups {
                 self.owner_heading(owner.as_deref());
@@ -427,7 +438,9 @@ impl Page {
         }
         statuses.sort_by_key(|(st, _)| status_rank(*st));
         tags.sort();
-        self.push("<form class=\"filters\" id=\"filters\" hidden>\n<fieldset><legend>status</legend>");
+        self.push(
+            "<form class=\"filters\" id=\"filters\" hidden>\n<fieldset><legend>status</legend>",
+        );
         for (st, n) in statuses {
             let _ = write!(
                 self.out,
@@ -484,9 +497,13 @@ impl Page {
         }
         let timeline = Timeline::of(s);
         self.push("<div class=\"timeline\">\n<div class=\"ruler\"><span></span><span class=\"scale\"><span>0</span><span>");
-        self.text(&render::duration(Duration::from_secs_f64(timeline.total / 2_000.0)));
+        self.text(&render::duration(Duration::from_secs_f64(
+            timeline.total / 2_000.0,
+        )));
         self.push("</span><span>");
-        self.text(&render::duration(Duration::from_secs_f64(timeline.total / 1_000.0)));
+        self.text(&render::duration(Duration::from_secs_f64(
+            timeline.total / 1_000.0,
+        )));
         self.push("</span></span><span></span></div>\n");
         let all = s
             .steps
@@ -547,7 +564,9 @@ impl Page {
         self.text(&step.location);
         self.push("</p>\n");
         if step.status == Status::Flaky {
-            self.push("<p class=\"flaky-note\">flaky: passed only after a network-level retry</p>\n");
+            self.push(
+                "<p class=\"flaky-note\">flaky: passed only after a network-level retry</p>\n",
+            );
         }
         if matches!(step.status, Status::Failed | Status::Error) {
             self.push("<pre class=\"failure\">");
@@ -583,7 +602,9 @@ impl Page {
             a.number
         );
         self.text(&attempt_line(a));
-        self.push("</summary>\n<div class=\"exchange\">\n<h4>request</h4>\n<pre class=\"request\">");
+        self.push(
+            "</summary>\n<div class=\"exchange\">\n<h4>request</h4>\n<pre class=\"request\">",
+        );
         let req = &a.request;
         let mut text = format!("{} {}", req.method, req.url);
         for (k, v) in &req.headers {
@@ -603,7 +624,11 @@ impl Page {
                 }
                 let body = render::excerpt(&resp.body);
                 text.push_str("\n\n");
-                text.push_str(if body.is_empty() { "(empty body)" } else { &body });
+                text.push_str(if body.is_empty() {
+                    "(empty body)"
+                } else {
+                    &body
+                });
                 self.text(&text);
             }
             (None, Some(err)) => self.text(&format!("no response: {err}")),

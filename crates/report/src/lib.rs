@@ -42,20 +42,30 @@
 //! ```
 
 mod console;
+mod html;
 mod json;
 mod junit;
+mod markdown;
+mod merge;
 mod options;
 mod render;
 mod reporter;
 mod spec;
 mod style;
+mod verdict;
 
 pub use console::ConsoleReporter;
+pub use html::{to_html_string, write_html};
 pub use json::{to_json_string, write_json};
 pub use junit::{to_junit_string, write_junit};
+pub use markdown::{to_markdown_string, write_markdown};
+pub use merge::{MERGED_FILES, merge, merge_dirs, merge_dirs_with, read_json};
 pub use options::{ColorChoice, ConsoleOptions, Verbosity};
 pub use reporter::Reporter;
-pub use spec::{ReportSpec, ReportSpecError, WriteReportError, parse_report_specs, write_reports};
+pub use spec::{
+    ReportOptions, ReportSpec, ReportSpecError, WriteReportError, parse_report_specs,
+    write_reports, write_reports_with,
+};
 
 #[doc(no_inline)]
 pub use rehearse_runner::{RunEvent, RunResult};

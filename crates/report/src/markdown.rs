@@ -50,21 +50,17 @@ pub fn to_markdown_string(result: &RunResult, report_url: Option<&str>) -> Strin
         let _ = writeln!(out, "📄 [Open the HTML report]({url})\n");
     }
 
-    if let Some(aborted) = &result.aborted {
-        let _ = writeln!(
-            out,
-            "### The run did not start: {}\n",
-            escape(&aborted.reason.replace('_', " "))
-        );
-        for p in &aborted.problems {
-            let _ = writeln!(out, "- {}", escape(&one_line(p)));
-        }
-        out.push('\n');
-    }
-
     let checks = result.preflight_failures_by_owner();
     if !checks.is_empty() {
-        out.push_str("### Environment not ready: pre-flight checks failed\n\n");
+        let _ = writeln!(
+            out,
+            "### Environment not ready: pre-flight checks failed{}\n",
+            if result.aborted.is_some() {
+                " (no scenario ran)"
+            } else {
+                ""
+            }
+        );
         for (owner, list) in &checks {
             let _ = writeln!(out, "{}\n", owner_line(owner.as_deref()));
             for c in list {
@@ -74,8 +70,23 @@ pub fn to_markdown_string(result: &RunResult, report_url: Option<&str>) -> Strin
                 }
                 out.push('\n');
                 if let Some(hint) = &c.hint {
-                    let _ = writeln!(out, "  - hint: {}", escape(&one_line(hint)));
+                    let _ = writeln!(out, "  - hint: {}", escape(hint));
                 }
+            }
+            out.push('\n');
+        }
+    }
+
+    if let Some(aborted) = &result.aborted {
+        let problems = verdict::other_problems(result, aborted);
+        if !problems.is_empty() {
+            let _ = writeln!(
+                out,
+                "### The run did not start: {}\n",
+                escape(&aborted.reason.replace('_', " "))
+            );
+            for p in problems {
+                let _ = writeln!(out, "- {}", escape(p));
             }
             out.push('\n');
         }
@@ -187,11 +198,12 @@ fn cut(s: &str, max: usize) -> String {
     }
 }
 
-/// Escapes Markdown and inline HTML so text stays text.
+/// Escapes Markdown and inline HTML so text stays text (on one line).
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in one_line(s).chars() {
+    for c in s.chars() {
         match c {
+            '\n' | '\r' | '\t' => out.push(' '),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),

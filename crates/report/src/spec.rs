@@ -7,26 +7,56 @@ use std::str::FromStr;
 
 use rehearse_runner::RunResult;
 
-/// A report file to write, from `--report junit=PATH` or `--report json=PATH`.
+/// A report file to write, from `--report KIND=PATH` (`junit`, `json`, `html`,
+/// `markdown`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportSpec {
     /// JUnit XML.
     Junit(PathBuf),
     /// The whole result as JSON.
     Json(PathBuf),
+    /// One self-contained HTML page.
+    Html(PathBuf),
+    /// A short Markdown summary (for `$GITHUB_STEP_SUMMARY`, chat).
+    Markdown(PathBuf),
 }
+
+/// What every report of a run may use besides the result itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Where the HTML report will be published (`--report-url`): the Markdown summary
+    /// links to it.
+    pub report_url: Option<String>,
+}
+
+impl ReportOptions {
+    /// No option set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets where the HTML report will be published.
+    #[must_use]
+    pub fn report_url(mut self, url: impl Into<String>) -> Self {
+        self.report_url = Some(url.into());
+        self
+    }
+}
+
+/// The kinds a `--report` spec accepts, for messages.
+const KINDS: &str = "junit=PATH, json=PATH, html=PATH or markdown=PATH";
 
 /// Why a `--report` spec could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReportSpecError {
     /// The part before `=` is not a report kind.
-    #[error("unknown report kind `{kind}`; use junit=PATH or json=PATH")]
+    #[error("unknown report kind `{kind}`; use {KINDS}")]
     UnknownKind {
         /// What was given.
         kind: String,
     },
     /// No `=PATH`, or an empty path.
-    #[error("report `{spec}` has no path; use junit=PATH or json=PATH")]
+    #[error("report `{spec}` has no path; use {KINDS}")]
     MissingPath {
         /// The whole spec.
         spec: String,
@@ -52,15 +82,21 @@ impl FromStr for ReportSpec {
         let missing = || ReportSpecError::MissingPath {
             spec: spec.to_owned(),
         };
-        match kind.trim() {
-            "junit" if path.as_os_str().is_empty() => Err(missing()),
-            "json" if path.as_os_str().is_empty() => Err(missing()),
-            "junit" => Ok(Self::Junit(path)),
-            "json" => Ok(Self::Json(path)),
-            other => Err(ReportSpecError::UnknownKind {
-                kind: other.to_owned(),
-            }),
+        let make: fn(PathBuf) -> Self = match kind.trim() {
+            "junit" => Self::Junit,
+            "json" => Self::Json,
+            "html" => Self::Html,
+            "markdown" | "md" => Self::Markdown,
+            other => {
+                return Err(ReportSpecError::UnknownKind {
+                    kind: other.to_owned(),
+                });
+            }
+        };
+        if path.as_os_str().is_empty() {
+            return Err(missing());
         }
+        Ok(make(path))
     }
 }
 
@@ -71,26 +107,41 @@ impl fmt::Display for ReportSpec {
 }
 
 impl ReportSpec {
-    /// `junit` or `json`.
+    /// `junit`, `json`, `html` or `markdown`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Junit(_) => "junit",
             Self::Json(_) => "json",
+            Self::Html(_) => "html",
+            Self::Markdown(_) => "markdown",
         }
     }
 
     /// Where it goes.
     pub fn path(&self) -> &Path {
         match self {
-            Self::Junit(p) | Self::Json(p) => p,
+            Self::Junit(p) | Self::Json(p) | Self::Html(p) | Self::Markdown(p) => p,
         }
     }
 
     /// Writes this report of `result`, creating parent directories.
     pub fn write(&self, result: &RunResult) -> Result<(), WriteReportError> {
+        self.write_with(result, &ReportOptions::default())
+    }
+
+    /// Writes this report of `result` with `options`, creating parent directories.
+    pub fn write_with(
+        &self,
+        result: &RunResult,
+        options: &ReportOptions,
+    ) -> Result<(), WriteReportError> {
         match self {
             Self::Junit(path) => crate::write_junit(result, path),
             Self::Json(path) => crate::write_json(result, path),
+            Self::Html(path) => crate::write_html(result, path),
+            Self::Markdown(path) => {
+                crate::write_markdown(result, path, options.report_url.as_deref())
+            }
         }
         .map_err(|source| WriteReportError {
             spec: self.clone(),
@@ -110,9 +161,19 @@ where
 
 /// Writes every report; tries them all and returns the first error.
 pub fn write_reports(result: &RunResult, specs: &[ReportSpec]) -> Result<(), WriteReportError> {
+    write_reports_with(result, specs, &ReportOptions::default())
+}
+
+/// Writes every report with `options` (e.g. `--report-url`); tries them all and returns
+/// the first error.
+pub fn write_reports_with(
+    result: &RunResult,
+    specs: &[ReportSpec],
+    options: &ReportOptions,
+) -> Result<(), WriteReportError> {
     let mut first = None;
     for spec in specs {
-        if let Err(e) = spec.write(result) {
+        if let Err(e) = spec.write_with(result, options) {
             first.get_or_insert(e);
         }
     }
@@ -132,13 +193,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_junit_and_json_specs() {
-        let specs = parse_report_specs(["junit=out/junit.xml", "json=r.json"]).unwrap();
+    fn reads_every_kind_of_spec() {
+        let specs = parse_report_specs([
+            "junit=out/junit.xml",
+            "json=r.json",
+            "html=out/report.html",
+            "markdown=summary.md",
+            "md=s.md",
+        ])
+        .unwrap();
         assert_eq!(
             specs,
             [
                 ReportSpec::Junit("out/junit.xml".into()),
-                ReportSpec::Json("r.json".into())
+                ReportSpec::Json("r.json".into()),
+                ReportSpec::Html("out/report.html".into()),
+                ReportSpec::Markdown("summary.md".into()),
+                ReportSpec::Markdown("s.md".into()),
             ]
         );
     }
@@ -146,15 +217,15 @@ mod tests {
     #[test]
     fn unknown_kind_says_what_to_use() {
         let err = "xml=out.xml".parse::<ReportSpec>().unwrap_err();
-        insta::assert_snapshot!(err, @"unknown report kind `xml`; use junit=PATH or json=PATH");
+        insta::assert_snapshot!(err, @"unknown report kind `xml`; use junit=PATH, json=PATH, html=PATH or markdown=PATH");
     }
 
     #[test]
     fn missing_path_is_an_error() {
         let err = parse_report_specs(["json=r.json", "junit"]).unwrap_err();
-        insta::assert_snapshot!(err, @"report `junit` has no path; use junit=PATH or json=PATH");
+        insta::assert_snapshot!(err, @"report `junit` has no path; use junit=PATH, json=PATH, html=PATH or markdown=PATH");
         let err = "json=".parse::<ReportSpec>().unwrap_err();
-        insta::assert_snapshot!(err, @"report `json=` has no path; use junit=PATH or json=PATH");
+        insta::assert_snapshot!(err, @"report `json=` has no path; use junit=PATH, json=PATH, html=PATH or markdown=PATH");
     }
 
     #[test]

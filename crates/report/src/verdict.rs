@@ -1,7 +1,7 @@
 //! What the HTML and Markdown reports say first: the verdict of a run, its counts, and
 //! its failures grouped by owner.
 
-use rehearse_runner::{RunResult, ScenarioResult, Status, StepResult};
+use rehearse_runner::{Aborted, RunResult, ScenarioResult, Status, StepResult};
 
 use crate::render;
 
@@ -27,7 +27,10 @@ impl Verdict {
     /// The verdict of `result`. A failed pre-flight check outranks failed scenarios: it
     /// is what must be fixed first.
     pub(crate) fn of(result: &RunResult) -> Self {
-        let not_ready = result.aborted.as_ref().is_some_and(|a| a.reason == NOT_READY)
+        let not_ready = result
+            .aborted
+            .as_ref()
+            .is_some_and(|a| a.reason == NOT_READY)
             || result
                 .preflight
                 .iter()
@@ -126,7 +129,9 @@ impl ScenarioFailure<'_> {
 
 /// The scenarios that failed or errored, grouped by their owner (owners sorted, no
 /// owner last), each in run order.
-pub(crate) fn failures_by_owner(result: &RunResult) -> Vec<(Option<&str>, Vec<ScenarioFailure<'_>>)> {
+pub(crate) fn failures_by_owner(
+    result: &RunResult,
+) -> Vec<(Option<&str>, Vec<ScenarioFailure<'_>>)> {
     let mut groups: Vec<(Option<&str>, Vec<ScenarioFailure<'_>>)> = Vec::new();
     let failed = result
         .scenarios
@@ -189,7 +194,10 @@ pub(crate) fn facts(result: &RunResult) -> Vec<(&'static str, String)> {
         ("run", result.run_id.clone()),
         (
             "started",
-            result.started_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            result
+                .started_at
+                .format("%Y-%m-%d %H:%M:%S UTC")
+                .to_string(),
         ),
         ("duration", render::duration(result.duration)),
     ];
@@ -200,4 +208,21 @@ pub(crate) fn facts(result: &RunResult) -> Vec<(&'static str, String)> {
         facts.push(("rehearse", result.rehearse_version.clone()));
     }
     facts
+}
+
+/// The problems of an aborted run that its failed pre-flight checks do not already tell
+/// (a problem line starts with the name of the check it is about).
+pub(crate) fn other_problems<'a>(result: &RunResult, aborted: &'a Aborted) -> Vec<&'a str> {
+    let failed: Vec<&str> = result
+        .preflight
+        .iter()
+        .filter(|c| c.status != Status::Passed)
+        .map(|c| c.name.as_str())
+        .collect();
+    aborted
+        .problems
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !failed.iter().any(|name| p.starts_with(name)))
+        .collect()
 }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rehearse_report::{ConsoleOptions, ConsoleReporter};
 use rehearse_runner::{
-    Aborted, Attempt, Failure, Phase, RequestRecord, ResponseRecord, RunEvent, RunResult,
-    ScenarioResult, Status, StepResult,
+    Aborted, Attempt, CheckResult, Failure, Phase, RequestRecord, ResponseRecord, RunEvent,
+    RunResult, ScenarioResult, Status, StepResult,
 };
 
 /// A writer the test can read back after handing a clone to the reporter.
@@ -246,7 +246,7 @@ pub fn skipped_statement() -> ScenarioResult {
     }
 }
 
-fn run(scenarios: Vec<ScenarioResult>, duration: u64) -> RunResult {
+pub fn run(scenarios: Vec<ScenarioResult>, duration: u64) -> RunResult {
     RunResult {
         run_id: "run-0001".into(),
         environment: "staging".into(),
@@ -291,6 +291,117 @@ pub fn aborted() -> RunResult {
         }),
         ..run(vec![], 80)
     }
+}
+
+/// A scenario that passed only after a network-level retry: the first attempt of its
+/// step met a connection reset.
+pub fn flaky_statement() -> ScenarioResult {
+    let get = || request("GET", "http://127.0.0.1:8080/statements/2025-01", None);
+    ScenarioResult {
+        path: "scenarios/statements.yaml".into(),
+        name: "Statement download survives a reset".into(),
+        tags: vec!["statements".into()],
+        owner: Some("ledger-team".into()),
+        status: Status::Flaky,
+        duration: ms(260),
+        steps: vec![StepResult {
+            status: Status::Flaky,
+            ..passed_step(
+                "download statement",
+                12,
+                vec![
+                    Attempt {
+                        error: Some("connection reset by peer".into()),
+                        ..attempt(1, get(), None, 4)
+                    },
+                    attempt(2, get(), response(200, r#"{"lines":3}"#), 21),
+                ],
+                250,
+            )
+        }],
+        cleanup: vec![],
+    }
+}
+
+/// A pre-flight check.
+pub fn check(name: &str, kind: &str, owner: Option<&str>, status: Status) -> CheckResult {
+    CheckResult {
+        name: name.into(),
+        kind: kind.into(),
+        owner: owner.map(Into::into),
+        hint: None,
+        status,
+        evidence: String::new(),
+        duration: ms(7),
+        location: None,
+        required_by: vec![],
+    }
+}
+
+/// Three pre-flight checks failed (two owned by devops, one by the bank integration
+/// team) and one passed: no scenario ran.
+pub fn not_ready() -> RunResult {
+    let preflight = vec![
+        CheckResult {
+            evidence: "GET http://127.0.0.1:8080/health → 200".into(),
+            ..check("bank is reachable", "reachable", Some("devops"), Status::Passed)
+        },
+        CheckResult {
+            hint: Some("set BANK_API_KEY in the payments service's deployment".into()),
+            evidence: r#"GET http://127.0.0.1:8080/readyz → 503: $.checks.bank_credentials: expected ok, got "missing""#.into(),
+            location: Some("scenarios/payments.yaml:5:5".into()),
+            required_by: vec!["scenarios/payments.yaml".into(), "scenarios/refunds.yaml".into()],
+            ..check("platform has bank credentials", "request", Some("devops"), Status::Failed)
+        },
+        CheckResult {
+            hint: Some("install the bank-status-poller CronJob (helm upgrade … --set poller.enabled=true)".into()),
+            evidence: "last heartbeat 3h 12m ago; max age 10m".into(),
+            ..check("status poller is installed and running", "job_heartbeat", Some("devops"), Status::Failed)
+        },
+        CheckResult {
+            hint: Some("pin the sandbox to v2 or run with --env staging-v3".into()),
+            evidence: "bank API v3 found, v2 expected".into(),
+            ..check("bank API version is v2", "version", Some("bank-integration"), Status::Failed)
+        },
+    ];
+    RunResult {
+        preflight,
+        bank_api_version: Some("v2".into()),
+        aborted: Some(Aborted {
+            reason: "environment_not_ready".into(),
+            problems: vec![
+                "platform has bank credentials (owner devops): expected ok, got \"missing\"".into(),
+                "status poller is installed and running (owner devops): no heartbeat for 3h 12m"
+                    .into(),
+                "bank API version is v2 (owner bank-integration): found v3".into(),
+            ],
+        }),
+        ..run(vec![], 90)
+    }
+}
+
+/// The failing run with a flaky scenario and passed pre-flight checks, as a nightly
+/// run against staging would look.
+pub fn failing_with_flaky() -> RunResult {
+    let mut r = failing();
+    r.scenarios.push(flaky_statement());
+    r.scenarios.sort_by(|a, b| a.path.cmp(&b.path));
+    r.bank_api_version = Some("v2".into());
+    r.preflight = vec![
+        check(
+            "platform has bank credentials",
+            "request",
+            Some("devops"),
+            Status::Passed,
+        ),
+        check(
+            "status poller is installed and running",
+            "job_heartbeat",
+            Some("devops"),
+            Status::Passed,
+        ),
+    ];
+    r
 }
 
 /// The events a runner would send for `result`: scenarios start together, their steps
