@@ -9,14 +9,22 @@ use std::sync::Arc;
 pub struct SourceFile {
     path: PathBuf,
     text: String,
+    /// Byte offset where each line starts: placing a span must not rescan the file (every
+    /// YAML node gets a span, so a scan per span made loading quadratic in the file size).
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
     /// A source file with the given path (as shown to the user) and text.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Self> {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Arc::new(Self {
             path: path.into(),
-            text: text.into(),
+            text,
+            line_starts,
         })
     }
 
@@ -32,18 +40,20 @@ impl SourceFile {
 
     /// Byte offset of a 1-based line and (character) column.
     pub(crate) fn offset_of(&self, line: usize, column: usize) -> usize {
-        let mut offset = 0;
-        for (i, l) in self.text.split_inclusive('\n').enumerate() {
-            if i + 1 == line {
-                let col: usize = l
-                    .char_indices()
-                    .nth(column.saturating_sub(1))
-                    .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
-                return offset + col;
-            }
-            offset += l.len();
-        }
-        self.text.len()
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return self.text.len();
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        let l = &self.text[start..end];
+        let col: usize = l
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
+        start + col
     }
 
     /// The length in bytes of the YAML token starting at `offset` (a scalar, a key), used
@@ -224,5 +234,29 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Spanned<T> {
             }
         }
         d.deserialize_newtype_struct(SPANNED_MAGIC, V(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_of_finds_lines_and_character_columns() {
+        let f = SourceFile::new("f.yaml", "a: 1\nné: x\n\nlast");
+        assert_eq!(f.offset_of(1, 1), 0);
+        assert_eq!(f.offset_of(1, 4), 3);
+        assert_eq!(f.offset_of(2, 1), 5);
+        // Columns count characters: `é` is two bytes.
+        assert_eq!(f.offset_of(2, 5), 5 + "né: ".len());
+        // A column past the end of its line stops before the newline.
+        assert_eq!(f.offset_of(1, 99), 4);
+        assert_eq!(f.offset_of(3, 1), 12);
+        assert_eq!(f.offset_of(4, 3), 15);
+        // Out of range: the end of the text.
+        assert_eq!(f.offset_of(0, 1), f.text().len());
+        assert_eq!(f.offset_of(9, 1), f.text().len());
+        let empty = SourceFile::new("e.yaml", "");
+        assert_eq!(empty.offset_of(1, 1), 0);
     }
 }
