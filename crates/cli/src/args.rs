@@ -42,6 +42,9 @@ pub enum Command {
     /// Run scenarios against an environment.
     #[command(after_help = exit::HELP)]
     Run(RunArgs),
+    /// Run only the pre-flight checks: is the environment ready, and who must fix what.
+    #[command(after_help = exit::HELP)]
+    Preflight(PreflightArgs),
     /// Check scenarios and the environment without sending a request.
     #[command(after_help = exit::HELP)]
     Validate(SelectArgs),
@@ -100,6 +103,39 @@ fn parse_shard(s: &str) -> Result<rehearse_runner::Shard, String> {
     s.parse()
 }
 
+/// How `approve` steps are carried out (`--approvals`).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Approvals {
+    /// The bank mock's back office (var `bank_admin`).
+    Mock,
+    /// The environment's reviewer API request.
+    Http,
+    /// Ask the operator on the terminal.
+    Prompt,
+    /// Someone else approves; a later poll waits.
+    Wait,
+}
+
+/// `rehearse preflight`.
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// Whose checks: the environment's and those the selected scenarios require.
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Read secrets and variables from this dotenv file.
+    #[arg(long)]
+    pub env_file: Option<PathBuf>,
+    /// The version `version` checks expect when they name none.
+    #[arg(long)]
+    pub expect_version: Option<String>,
+    /// Write a report: junit=PATH or json=PATH (repeatable).
+    #[arg(long = "report", value_name = "KIND=PATH")]
+    pub reports: Vec<String>,
+    /// Allow running against an environment marked `protected: true`.
+    #[arg(long)]
+    pub allow_protected: bool,
+}
+
 /// `rehearse run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -110,6 +146,15 @@ pub struct RunArgs {
     /// environment).
     #[arg(long)]
     pub env_file: Option<PathBuf>,
+    /// The version `version` checks expect when they name none.
+    #[arg(long)]
+    pub expect_version: Option<String>,
+    /// How `approve` steps are carried out; overrides the environment's mode.
+    #[arg(long, value_enum)]
+    pub approvals: Option<Approvals>,
+    /// Where the HTML report will be published (linked from the Markdown summary).
+    #[arg(long)]
+    pub report_url: Option<String>,
     /// Scenarios at once (default: number of CPUs).
     #[arg(short, long)]
     pub jobs: Option<usize>,

@@ -5,19 +5,22 @@ use std::sync::Arc;
 
 use clap::CommandFactory;
 use rehearse_report::{ColorChoice, ConsoleOptions, ConsoleReporter, ReportSpec, Verbosity};
-use rehearse_runner::{Aborted, Plan, RunOptions, RunResult, Selection, World};
+use rehearse_runner::{Aborted, Plan, PreflightOptions, RunOptions, RunResult, Selection, World};
+use rehearse_scenario::ApprovalMode;
 use rehearse_scenario::{Problem, Problems, render_problem};
 use tokio_util::sync::CancellationToken;
 
-use crate::args::{Cli, Color, Command, RunArgs, SchemaKind, SelectArgs};
+use crate::args::{Approvals, Cli, Color, Command, PreflightArgs, RunArgs, SchemaKind, SelectArgs};
 use crate::exit;
 use crate::load::{self, Loaded};
+use crate::prompt;
 use crate::stack::LocalStack;
 
 pub(crate) async fn dispatch(cli: Cli) -> u8 {
     let color = cli.color;
     match cli.command {
         Command::Run(ref args) => run(&cli, args).await,
+        Command::Preflight(ref args) => preflight_command(&cli, args).await,
         Command::Validate(ref args) => validate(args, color),
         Command::List(ref args) => list(args, color),
         Command::Schema { kind } => {
@@ -188,6 +191,190 @@ async fn up() -> u8 {
     exit::PASSED
 }
 
+fn approval_mode(a: Approvals) -> ApprovalMode {
+    match a {
+        Approvals::Mock => ApprovalMode::Mock,
+        Approvals::Http => ApprovalMode::Http,
+        Approvals::Prompt => ApprovalMode::Prompt,
+        Approvals::Wait => ApprovalMode::Wait,
+    }
+}
+
+/// The world of secrets, their values (to mask) and the names that are set.
+fn world_of(
+    env_file: std::collections::HashMap<String, String>,
+    declared: &[String],
+) -> (World, Vec<String>, Vec<String>) {
+    let world = World::new(env_file, declared);
+    let missing = world.missing(declared);
+    let present = declared
+        .iter()
+        .filter(|d| !missing.contains(&d.as_str()))
+        .cloned()
+        .collect();
+    let values = world.secret_values();
+    (world, values, present)
+}
+
+/// Pre-flight results on stderr: failures grouped by owner, each with its hint and the
+/// evidence.
+fn print_preflight(checks: &[rehearse_runner::CheckResult], color: Color, quiet: bool) {
+    use rehearse_runner::Status;
+    let paint = stderr_color(color);
+    let (red, green, dim, reset) = if paint {
+        ("\x1b[31m", "\x1b[32m", "\x1b[2m", "\x1b[0m")
+    } else {
+        ("", "", "", "")
+    };
+    let failed: Vec<_> = checks
+        .iter()
+        .filter(|c| c.status != Status::Passed)
+        .collect();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "pre-flight: {} check{}, {} failed",
+        checks.len(),
+        if checks.len() == 1 { "" } else { "s" },
+        failed.len()
+    );
+    let mut owners: Vec<Option<String>> = Vec::new();
+    for c in &failed {
+        if !owners.contains(&c.owner) {
+            owners.push(c.owner.clone());
+        }
+    }
+    owners.sort_by(|a, b| match (a, b) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    for owner in owners {
+        let mine: Vec<_> = failed.iter().filter(|c| c.owner == owner).collect();
+        let _ = writeln!(
+            err,
+            "{red}✗{reset} owner: {} ({} failing)",
+            owner.as_deref().unwrap_or("(no owner set)"),
+            mine.len()
+        );
+        for c in mine {
+            let _ = writeln!(err, "  {red}✗{reset} {} [{}]", c.name, c.kind);
+            let _ = writeln!(err, "      {}", c.evidence);
+            if let Some(h) = &c.hint {
+                let _ = writeln!(err, "      hint: {h}");
+            }
+            if let Some(l) = &c.location {
+                let _ = writeln!(err, "      {dim}at {l}{reset}");
+            }
+        }
+    }
+    if !quiet {
+        for c in checks.iter().filter(|c| c.status == Status::Passed) {
+            let _ = writeln!(err, "{green}✓{reset} {} {dim}{}{reset}", c.name, c.evidence);
+        }
+    }
+}
+
+async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
+    let run_id = rehearse_runner::new_run_id();
+    let specs = match rehearse_report::parse_report_specs(&args.reports) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let abort = |problems: &Problems| {
+        print_problems(problems, cli.color);
+        let lines = problems.iter().map(Problem::one_line).collect();
+        let result = aborted_result(&run_id, &args.select.env, "invalid_input", lines);
+        write_reports(&result, &specs);
+        exit::INVALID_INPUT
+    };
+    let loaded = match load::load(&args.select) {
+        Ok(l) => select(&args.select, l),
+        Err(problems) => return abort(&problems),
+    };
+    if loaded.environment.protected && !args.allow_protected {
+        let p = Problem::new(
+            format!("environment `{}` is protected", loaded.environment.name),
+            None,
+        )
+        .with_help("pass --allow-protected if you really mean to check it");
+        return abort(&Problems(vec![p]));
+    }
+    let env_file = match &args.env_file {
+        Some(path) => match load::read_env_file(path) {
+            Ok(m) => m,
+            Err(p) => return abort(&Problems(vec![p])),
+        },
+        None => Default::default(),
+    };
+    let (world, secrets, present) = world_of(env_file, &loaded.environment.secrets);
+    loaded.world.set(world);
+    let mut environment = loaded.environment;
+    let stack = if loaded.embedded {
+        match LocalStack::start().await {
+            Ok(stack) => {
+                stack.fill(&mut environment);
+                Some(stack)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INTERNAL;
+            }
+        }
+    } else {
+        None
+    };
+    let plan = Arc::new(Plan::new(environment, loaded.scenarios, loaded.templates));
+    let checks = rehearse_runner::preflight(
+        Arc::clone(&plan),
+        PreflightOptions {
+            run_id: run_id.clone(),
+            expect_version: args.expect_version.clone(),
+            secrets_present: present,
+            secrets,
+        },
+    )
+    .await;
+    if let Some(stack) = stack {
+        stack.shutdown().await;
+    }
+    print_preflight(&checks, cli.color, cli.quiet);
+    let failed = checks
+        .iter()
+        .any(|c| c.status != rehearse_runner::Status::Passed);
+    let mut result = aborted_result(
+        &run_id,
+        &plan.environment.name,
+        "environment_not_ready",
+        Vec::new(),
+    );
+    if failed {
+        if let Some(a) = result.aborted.as_mut() {
+            a.problems = vec!["pre-flight checks failed".to_owned()];
+        }
+    } else {
+        result.aborted = None;
+    }
+    result.preflight = checks;
+    write_reports(&result, &specs);
+    if failed {
+        exit::NOT_READY
+    } else {
+        if checks_count(&result) == 0 {
+            eprintln!("pre-flight: the environment and the selected scenarios declare no checks");
+        }
+        exit::PASSED
+    }
+}
+
+fn checks_count(r: &RunResult) -> usize {
+    r.preflight.len()
+}
+
 async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
     let specs = match rehearse_report::parse_report_specs(&args.reports) {
@@ -223,42 +410,31 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         },
         None => Default::default(),
     };
-    let world = World::new(env_file, &loaded.environment.secrets);
-    let missing = world.missing(&loaded.environment.secrets);
-    if !missing.is_empty() {
-        let problems = Problems(
-            missing
+    let mut loaded = loaded;
+    if let Some(mode) = args.approvals {
+        loaded.environment.approvals = approval_mode(mode);
+    }
+    let prompt_needed = loaded.environment.approvals == ApprovalMode::Prompt
+        && loaded.scenarios.iter().any(|s| {
+            s.steps
                 .iter()
-                .map(|name| {
-                    Problem::new(
-                        format!(
-                            "secret `{name}` is not set (environment `{}` needs it)",
-                            loaded.environment.name
-                        ),
-                        None,
-                    )
-                    .with_help(format!(
-                        "export {name}=… or put it in the file given with --env-file"
-                    ))
-                })
-                .collect(),
+                .any(|st| matches!(st.action, rehearse_scenario::Action::Approve(_)))
+        });
+    if prompt_needed && !prompt::interactive() {
+        let p = Problem::new("approval needs an operator", None).with_help(
+            "approval mode `prompt` asks a person at the terminal, but this run is not interactive (no TTY, or CI is set); use --approvals http or wait",
         );
-        let mut err = std::io::stderr().lock();
-        for p in problems.iter() {
-            let _ = write!(err, "{}", render_problem(p, stderr_color(cli.color)));
-        }
-        let _ = writeln!(err, "error: environment not ready; no request was sent");
-        let lines = problems.iter().map(Problem::one_line).collect();
+        print_problems(&Problems(vec![p.clone()]), cli.color);
         let result = aborted_result(
             &run_id,
             &loaded.environment.name,
             "environment_not_ready",
-            lines,
+            vec![p.one_line()],
         );
         write_reports(&result, &specs);
         return exit::NOT_READY;
     }
-    let secrets = world.secret_values();
+    let (world, secrets, present) = world_of(env_file, &loaded.environment.secrets);
     loaded.world.set(world);
     let mut environment = loaded.environment;
     let stack = if loaded.embedded {
@@ -284,7 +460,45 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     } else {
         None
     };
-    let plan = Arc::new(Plan::new(environment, loaded.scenarios, loaded.templates));
+    let approval_timeout = environment.approval_timeout;
+    let mut plan = Plan::new(environment, loaded.scenarios, loaded.templates);
+    if plan.environment.approvals == ApprovalMode::Prompt {
+        plan.approver = Some(Arc::new(prompt::PromptApprover::terminal(approval_timeout)));
+    }
+    let plan = Arc::new(plan);
+
+    // Pre-flight: every check once, all of them, before any business step.
+    let checks = rehearse_runner::preflight(
+        Arc::clone(&plan),
+        PreflightOptions {
+            run_id: run_id.clone(),
+            expect_version: args.expect_version.clone(),
+            secrets_present: present,
+            secrets: secrets.clone(),
+        },
+    )
+    .await;
+    if checks
+        .iter()
+        .any(|c| c.status != rehearse_runner::Status::Passed)
+    {
+        print_preflight(&checks, cli.color, cli.quiet);
+        let mut result = aborted_result(
+            &run_id,
+            &plan.environment.name,
+            "environment_not_ready",
+            vec!["pre-flight checks failed; no business step ran".to_owned()],
+        );
+        result.preflight = checks;
+        write_reports(&result, &specs);
+        if let Some(stack) = stack {
+            stack.shutdown().await;
+        }
+        return exit::NOT_READY;
+    }
+    if !checks.is_empty() && !cli.quiet {
+        print_preflight(&checks, cli.color, cli.quiet);
+    }
     let mut options = RunOptions::new();
     options.run_id.clone_from(&run_id);
     options.fail_fast = args.fail_fast;
@@ -339,6 +553,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             return abort("invalid_input", &Problems(vec![p]), exit::INVALID_INPUT);
         }
     };
+    let mut result = result;
+    result.preflight = checks;
     let written = write_reports(&result, &specs);
     if result.interrupted {
         exit::INTERRUPTED

@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 pub mod exit;
 mod load;
+mod prompt;
 mod stack;
 
 use std::process::ExitCode;

@@ -19,6 +19,10 @@ pub struct ApprovalRequest {
     pub decision: Decision,
     /// The reviewer's note.
     pub note: Option<String>,
+    /// The amount, when the step gives it (for prompts).
+    pub amount: Option<String>,
+    /// What the operator must do (`prompt` mode), rendered.
+    pub instructions: Option<String>,
     /// The scenario asking (for prompts).
     pub scenario: String,
     /// The step asking.
@@ -329,5 +333,85 @@ mod tests {
             .map(|(t, j)| format!("{} {}", t.format("%H:%M"), jobs[j].name))
             .collect();
         assert_eq!(ticks, vec!["09:30 a", "10:00 a", "10:00 b"]);
+    }
+}
+
+/// Approves with a request template against the bank sandbox's reviewer API (`http`
+/// mode). The template sees the environment's vars and `reference`, `decision`, `note`,
+/// `amount`.
+#[derive(Debug)]
+pub struct HttpApprover {
+    plan: std::sync::Arc<crate::run::Plan>,
+    client: reqwest::Client,
+    vars: rehearse_scenario::Vars,
+    run_id: String,
+}
+
+impl HttpApprover {
+    /// An approver sending the environment's approval request.
+    pub(crate) fn new(
+        plan: std::sync::Arc<crate::run::Plan>,
+        client: reqwest::Client,
+        vars: rehearse_scenario::Vars,
+        run_id: String,
+    ) -> Self {
+        Self {
+            plan,
+            client,
+            vars,
+            run_id,
+        }
+    }
+}
+
+impl Approver for HttpApprover {
+    fn approve<'a>(&'a self, r: &'a ApprovalRequest) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let Some((request, expect)) = &self.plan.environment.approval_request else {
+                return Err("approval mode `http` has no request in the environment".to_owned());
+            };
+            let mut vars = (*self.vars).clone();
+            vars.insert("reference".to_owned(), r.reference.clone().into());
+            vars.insert("decision".to_owned(), r.decision.as_str().into());
+            vars.insert(
+                "note".to_owned(),
+                r.note.clone().map_or(serde_json::Value::Null, Into::into),
+            );
+            vars.insert(
+                "amount".to_owned(),
+                r.amount.clone().map_or(serde_json::Value::Null, Into::into),
+            );
+            let vars = std::sync::Arc::new(vars);
+            let prepared = crate::exec::prepare(&self.plan.templates, request, &vars)
+                .map_err(|e| e.message)?;
+            let timeout = request
+                .timeout
+                .unwrap_or(self.plan.environment.request_timeout);
+            let trace = uuid::Uuid::new_v4().simple().to_string();
+            let exchange =
+                crate::exec::send(&self.client, &prepared, timeout, &trace, &self.run_id).await;
+            let resp = exchange.outcome?;
+            let failures = crate::check::expect(
+                expect,
+                &resp,
+                exchange.duration,
+                &self.plan.templates,
+                &vars,
+            );
+            if failures.is_empty() {
+                Ok(format!(
+                    "{} {}: reviewer API answered {}",
+                    r.decision.as_str(),
+                    r.reference,
+                    resp.status
+                ))
+            } else {
+                Err(failures
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "))
+            }
+        })
     }
 }

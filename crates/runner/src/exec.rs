@@ -281,10 +281,39 @@ impl ScenarioRun<'_> {
             ));
             return Outcome::Failed;
         };
+        let amount = match a
+            .amount
+            .as_ref()
+            .map(|t| self.plan.templates.render_string(t, &self.vars))
+        {
+            Some(Ok(v)) => Some(v),
+            _ => None,
+        };
+        let instructions = self
+            .plan
+            .environment
+            .approval_instructions
+            .as_ref()
+            .and_then(|i| {
+                let mut vars = (*self.vars).clone();
+                vars.insert("reference".to_owned(), reference.clone().into());
+                vars.insert("decision".to_owned(), a.decision.as_str().into());
+                vars.insert(
+                    "note".to_owned(),
+                    note.clone().map_or(serde_json::Value::Null, Into::into),
+                );
+                vars.insert(
+                    "amount".to_owned(),
+                    amount.clone().map_or(serde_json::Value::Null, Into::into),
+                );
+                self.plan.templates.render_string(i, &Arc::new(vars)).ok()
+            });
         let request = ApprovalRequest {
             reference,
             decision: a.decision,
             note,
+            amount,
+            instructions,
             scenario: self.scenario_name.clone(),
             step: step.name.clone(),
         };
@@ -583,63 +612,74 @@ impl ScenarioRun<'_> {
         } else {
             &self.clients.plain
         };
-        let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
-        let mut builder = client
-            .request(p.method.clone(), &p.url)
-            .timeout(timeout)
-            .header("traceparent", format!("00-{}-{span_id}-01", self.trace_id))
-            .header("x-rehearse-run", self.run_id);
-        for (k, v) in &p.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        if let Some(body) = &p.body {
-            builder = builder.body(body.clone());
-        }
-        let started = Instant::now();
-        let outcome = async {
-            let resp = builder.send().await.map_err(describe)?;
-            let status = resp.status().as_u16();
-            let headers: Vec<(String, String)> = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
-            let bytes = resp.bytes().await.map_err(describe)?;
-            Ok(Response::new(
-                status,
-                headers,
-                String::from_utf8_lossy(&bytes).into_owned(),
-            ))
-        };
-        // reqwest's timeout covers the whole exchange; this outer one is a safety net so a
-        // step never outlives its timeout by more than a moment.
-        let outcome =
-            match tokio::time::timeout(timeout + Duration::from_millis(250), outcome).await {
-                Ok(r) => r,
-                Err(_) => Err(format!(
-                    "no response within {}",
-                    humantime::format_duration(timeout)
-                )),
-            };
-        let outcome = outcome.map_err(|e| {
-            if e.contains("timed out") || e.contains("operation timed out") {
-                format!(
-                    "no response within {} ({e})",
-                    humantime::format_duration(timeout)
+        send(client, p, timeout, &self.trace_id, self.run_id).await
+    }
+}
+
+/// Sends a prepared request with the run's tracing headers and reads the whole body,
+/// within `timeout`.
+pub(crate) async fn send(
+    client: &reqwest::Client,
+    p: &Prepared,
+    timeout: Duration,
+    trace_id: &str,
+    run_id: &str,
+) -> Exchange {
+    let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
+    let mut builder = client
+        .request(p.method.clone(), &p.url)
+        .timeout(timeout)
+        .header("traceparent", format!("00-{trace_id}-{span_id}-01"))
+        .header("x-rehearse-run", run_id);
+    for (k, v) in &p.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    if let Some(body) = &p.body {
+        builder = builder.body(body.clone());
+    }
+    let started = Instant::now();
+    let outcome = async {
+        let resp = builder.send().await.map_err(describe)?;
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
                 )
-            } else {
-                e
-            }
-        });
-        Exchange {
-            outcome,
-            duration: started.elapsed(),
+            })
+            .collect();
+        let bytes = resp.bytes().await.map_err(describe)?;
+        Ok(Response::new(
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ))
+    };
+    // reqwest's timeout covers the whole exchange; this outer one is a safety net so a
+    // step never outlives its timeout by more than a moment.
+    let outcome = match tokio::time::timeout(timeout + Duration::from_millis(250), outcome).await {
+        Ok(r) => r,
+        Err(_) => Err(format!(
+            "no response within {}",
+            humantime::format_duration(timeout)
+        )),
+    };
+    let outcome = outcome.map_err(|e| {
+        if e.contains("timed out") || e.contains("operation timed out") {
+            format!(
+                "no response within {} ({e})",
+                humantime::format_duration(timeout)
+            )
+        } else {
+            e
         }
+    });
+    Exchange {
+        outcome,
+        duration: started.elapsed(),
     }
 }
 
@@ -657,19 +697,19 @@ fn describe(e: reqwest::Error) -> String {
     msg
 }
 
-struct Exchange {
-    outcome: Result<Response, String>,
-    duration: Duration,
+pub(crate) struct Exchange {
+    pub(crate) outcome: Result<Response, String>,
+    pub(crate) duration: Duration,
 }
 
 pub(crate) struct Prepared {
-    method: reqwest::Method,
-    url: String,
-    headers: Vec<(String, String)>,
-    body: Option<Vec<u8>>,
+    pub(crate) method: reqwest::Method,
+    pub(crate) url: String,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<Vec<u8>>,
 }
 
-fn prepare(
+pub(crate) fn prepare(
     t: &Templates,
     req: &Request,
     vars: &Vars,

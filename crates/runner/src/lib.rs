@@ -11,6 +11,7 @@ mod control;
 mod event;
 mod exec;
 mod http;
+mod preflight;
 mod redact;
 mod result;
 mod run;
@@ -18,11 +19,12 @@ mod select;
 mod world;
 
 pub use control::{
-    ApprovalRequest, Approver, ClockControl, FiredJob, HttpClock, MockApprover, WaitApprover,
-    due_ticks,
+    ApprovalRequest, Approver, ClockControl, FiredJob, HttpApprover, HttpClock, MockApprover,
+    WaitApprover, due_ticks,
 };
 pub use event::{Phase, RunEvent};
 pub use http::{ClientError, Clients};
+pub use preflight::{PreflightOptions, checks_of, preflight};
 pub use redact::{MASK, Redactor};
 pub use result::{
     Aborted, Attempt, CheckResult, Counts, Failure, RequestRecord, ResponseRecord, RunResult,

@@ -8,7 +8,7 @@ use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-use crate::control::{Approver, ClockControl, HttpClock, MockApprover, WaitApprover};
+use crate::control::{Approver, ClockControl, HttpApprover, HttpClock, MockApprover, WaitApprover};
 use crate::event::RunEvent;
 use crate::exec::{ScenarioRun, environment_vars};
 use crate::http::{ClientError, Clients};
@@ -50,7 +50,8 @@ pub(crate) type Controls = (Option<Arc<dyn Approver>>, Option<Arc<dyn ClockContr
 
 /// The approver and clock of a run: the plan's, or those the environment describes.
 pub(crate) fn controls(
-    plan: &Plan,
+    plan: &Arc<Plan>,
+    run_id: &str,
     vars: &rehearse_scenario::Vars,
     client: &reqwest::Client,
 ) -> Result<Controls, String> {
@@ -66,6 +67,15 @@ pub(crate) fn controls(
                 Some(Arc::new(MockApprover::new(client.clone(), admin)))
             }
             (None, ApprovalMode::Mock, None) => None,
+            (None, ApprovalMode::Http, _) => Some(Arc::new(HttpApprover::new(
+                Arc::clone(plan),
+                client.clone(),
+                Arc::clone(vars),
+                run_id.to_owned(),
+            ))),
+            // An operator's prompt is the composition root's business (it owns the
+            // terminal): without one, `approve` steps fail clearly.
+            (None, ApprovalMode::Prompt, _) => None,
         };
     let clock: Option<Arc<dyn ClockControl>> = match (&plan.clock, plan.environment.clock, &admin) {
         (Some(c), _, _) => Some(Arc::clone(c)),
@@ -145,16 +155,16 @@ pub async fn run(
         scenarios: plan.scenarios.len(),
     });
     let redactor = Redactor::new(options.secrets.iter().cloned());
-    let base_vars = environment_vars(&plan).and_then(|vars| {
-        let (approver, clock) = controls(&plan, &vars, &clients.plain).map_err(|message| {
-            rehearse_scenario::RenderError {
-                message,
-                span: None,
-                missing: Vec::new(),
-            }
-        })?;
-        Ok((vars, approver, clock))
-    });
+    let base_vars =
+        environment_vars(&plan).and_then(|vars| {
+            let (approver, clock) = controls(&plan, &options.run_id, &vars, &clients.plain)
+                .map_err(|message| rehearse_scenario::RenderError {
+                    message,
+                    span: None,
+                    missing: Vec::new(),
+                })?;
+            Ok((vars, approver, clock))
+        });
     let stop_new = cancel.child_token();
     let permits = Arc::new(Semaphore::new(options.jobs.max(1)));
     // Exclusive scenarios take the write side: they run alone.

@@ -13,13 +13,14 @@ use serde_json_path::JsonPath;
 use crate::error::{Problem, Problems};
 use crate::matcher::{JsonType, Matcher, OPERATORS, Op};
 use crate::model::{
-    ApprovalMode, ClockKind, DecisionDef, EnvironmentFile, ExpectDef, FragmentFile, IncludeDef,
-    PollDef, RequestDef, ScenarioFile, StepDef,
+    ApprovalMode, CheckDef, ClockKind, DecisionDef, EnvironmentFile, ExpectDef, FragmentFile,
+    IncludeDef, PollDef, RequestDef, ScenarioFile, StepDef,
 };
 use crate::node::{self, DecodeError, did_you_mean};
 use crate::plan::{
-    Action, Approval, Body, Capture, CaptureFrom, Decision, Environment, Expect, HeaderCheck, Job,
-    JsonCheck, Poll, Request, Scenario, SchemaCheck, StatusMatch, StatusPattern, Step, Tls,
+    Action, Approval, Body, Capture, CaptureFrom, Check, CheckKind, Decision, Environment, Expect,
+    HeaderCheck, Job, JsonCheck, Poll, Request, Scenario, SchemaCheck, StatusMatch, StatusPattern,
+    Step, Tls,
 };
 use crate::span::{SourceFile, Span, Spanned};
 use crate::template::{FUNCTIONS, Templates, Tpl, TplValue};
@@ -171,6 +172,51 @@ pub fn load_environment(
             trigger,
         });
     }
+    // Checks and the approval request are compiled with the environment's vars known.
+    {
+        let snapshot = env.clone();
+        let mut ctx = Ctx::for_environment(&known, path);
+        let mut compiler = Compiler::new(&snapshot, "fixtures", templates);
+        let checks: Vec<Check> = file
+            .checks
+            .iter()
+            .filter_map(|c| compiler.check(c, &mut ctx))
+            .collect();
+        let mut approval_request = None;
+        let mut approval_instructions = None;
+        if let Some(a) = &file.approvals {
+            for v in ["reference", "decision", "note", "amount"] {
+                ctx.known.push(v.to_owned());
+            }
+            if let Some(r) = &a.value.request {
+                let request = compiler.request(&r.value, r.span.as_ref(), &mut ctx);
+                let expect = a
+                    .value
+                    .expect
+                    .as_ref()
+                    .map(|e| compiler.expect(&e.value, &mut ctx))
+                    .unwrap_or_default();
+                approval_request = Some((request, expect));
+            } else if a.value.mode.value == ApprovalMode::Http {
+                ctx.problems.push(
+                    Problem::new("`mode: http` needs a `request:` to send to the reviewer API", a.span.as_ref())
+                        .with_help("add `request: { method: POST, url: \"{{ bank_sandbox }}/reviews/{{ reference }}/decision\", json: { decision: \"{{ decision }}\" } }`"),
+                );
+            }
+            approval_instructions = a
+                .value
+                .instructions
+                .as_ref()
+                .map(|i| compiler.text(i, &mut ctx));
+            if let Some(t) = &a.value.timeout {
+                env.approval_timeout = t.value.0;
+            }
+        }
+        problems.0.extend(ctx.problems.0);
+        env.checks = checks;
+        env.approval_request = approval_request;
+        env.approval_instructions = approval_instructions;
+    }
     if problems.is_empty() {
         Ok(env)
     } else {
@@ -255,7 +301,126 @@ struct Ctx<'s> {
     file: &'s Path,
 }
 
+impl Ctx<'_> {
+    fn for_environment<'p>(known: &[String], file: &'p Path) -> Ctx<'p> {
+        Ctx {
+            problems: Problems::default(),
+            needs_virtual_clock: false,
+            known: known.to_vec(),
+            later: HashSet::new(),
+            names: HashSet::new(),
+            include_stack: vec![file.to_owned()],
+            file,
+        }
+    }
+}
+
 impl<'a> Compiler<'a> {
+    /// Compiles a pre-flight check.
+    fn check(&mut self, def: &Spanned<CheckDef>, ctx: &mut Ctx<'_>) -> Option<Check> {
+        let c = &def.value;
+        let span = def
+            .span
+            .clone()
+            .or_else(|| c.name.span.clone())
+            .unwrap_or_else(|| Span::file_start(&SourceFile::new(ctx.file, String::new())));
+        let kinds = [
+            c.request.is_some(),
+            c.job_heartbeat.is_some(),
+            c.version.is_some(),
+            c.secret_present.is_some(),
+            c.reachable.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            ctx.problems.push(
+                Problem::new(
+                    format!("check `{}` needs exactly one of `request`, `job_heartbeat`, `version`, `secret_present`, `reachable`", c.name.value),
+                    Some(&span),
+                )
+                .with_help("split it into several checks"),
+            );
+            return None;
+        }
+        if c.expect.is_some() && c.request.is_none() {
+            ctx.problems.push(
+                Problem::new("`expect` only goes with a `request` check", Some(&span))
+                    .with_help("move `expect` next to the `request`"),
+            );
+        }
+        let path_or = |p: &Option<Spanned<String>>, default: &str, problems: &mut Problems| {
+            let text = p.as_ref().map_or_else(
+                || Spanned::new(default.to_owned()),
+                |p| Spanned {
+                    value: p.value.clone(),
+                    span: p.span.clone(),
+                },
+            );
+            json_path(&text, problems).map(|j| (j, text.value))
+        };
+        let kind = if let Some(r) = &c.request {
+            let request = self.request(&r.value, r.span.as_ref(), ctx);
+            let expect = c
+                .expect
+                .as_ref()
+                .map(|e| self.expect(&e.value, ctx))
+                .unwrap_or_default();
+            CheckKind::Request { request, expect }
+        } else if let Some(h) = &c.job_heartbeat {
+            let url = self.text(&h.value.url, ctx);
+            let (path, path_text) = path_or(&h.value.path, "$.last_success", &mut ctx.problems)?;
+            CheckKind::Heartbeat {
+                url,
+                path,
+                path_text,
+                max_age: h.value.max_age.value.0,
+            }
+        } else if let Some(v) = &c.version {
+            let url = self.text(&v.value.url, ctx);
+            let (path, path_text) = path_or(&v.value.path, "$.version", &mut ctx.problems)?;
+            let equals = v.value.equals.as_ref().map(|e| self.text(e, ctx));
+            CheckKind::Version {
+                url,
+                path,
+                path_text,
+                equals,
+            }
+        } else if let Some(sp) = &c.secret_present {
+            if !self.env.secrets.iter().any(|s| *s == sp.value) {
+                ctx.problems.push(
+                    Problem::new(
+                        format!(
+                            "secret `{}` is not declared by environment `{}`",
+                            sp.value, self.env.name
+                        ),
+                        sp.span.as_ref().or(Some(&span)),
+                    )
+                    .with_help(format!(
+                        "add `{}` to `secrets:` of the environment file",
+                        sp.value
+                    )),
+                );
+            }
+            CheckKind::SecretPresent(sp.value.clone())
+        } else if let Some(r) = &c.reachable {
+            let target = self.text(&r.value.target, ctx);
+            let timeout = r
+                .value
+                .timeout
+                .as_ref()
+                .map_or(Duration::from_secs(5), |t| t.value.0);
+            CheckKind::Reachable { target, timeout }
+        } else {
+            return None;
+        };
+        Some(Check {
+            name: c.name.value.clone(),
+            owner: c.owner.clone(),
+            hint: c.hint.clone(),
+            span,
+            kind,
+        })
+    }
+
     /// A compiler for scenarios that will run in `env`, reading fixtures under
     /// `fixtures_dir` and compiling templates into `templates`.
     pub fn new(
@@ -290,6 +455,13 @@ impl<'a> Compiler<'a> {
             file: path,
         };
         collect_captures(&file.steps.value, &mut ctx.later);
+        // Pre-flight checks see the environment's vars only: they run once for the whole
+        // run, before any scenario binds its own.
+        let requires: Vec<Check> = file
+            .requires
+            .iter()
+            .filter_map(|c| self.check(c, &mut ctx))
+            .collect();
         let mut vars = Vec::new();
         for (k, v) in file.vars.iter() {
             let value = self.value(v, &mut ctx);
@@ -330,6 +502,7 @@ impl<'a> Compiler<'a> {
             tags: file.tags,
             owner: file.owner,
             exclusive: file.exclusive,
+            requires,
             needs_virtual_clock: file.clock == Some(ClockKind::Virtual),
             vars,
             steps,
@@ -453,6 +626,7 @@ impl<'a> Compiler<'a> {
             }
             let reference = self.text(&a.value.reference, ctx);
             let note = a.value.note.as_ref().map(|n| self.text(n, ctx));
+            let amount = a.value.amount.as_ref().map(|n| self.text(n, ctx));
             let decision = match a.value.decision.as_ref().map(|d| d.value) {
                 Some(DecisionDef::Reject) => Decision::Reject,
                 _ => Decision::Approve,
@@ -464,6 +638,7 @@ impl<'a> Compiler<'a> {
                     reference,
                     decision,
                     note,
+                    amount,
                 }),
                 expect: Expect::default(),
                 captures: Vec::new(),

@@ -33,6 +33,9 @@ pub struct ScenarioFile {
     /// injects faults or moves shared state that would disturb others).
     #[serde(default)]
     pub exclusive: bool,
+    /// Pre-flight checks this flow needs; all run (once each) before any step of the run.
+    #[serde(default)]
+    pub requires: Vec<Spanned<CheckDef>>,
     /// Variables of this scenario (templates allowed); the environment's vars come first.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, Value>")]
@@ -260,6 +263,116 @@ pub struct EnvironmentFile {
     /// The platform's cron jobs, fired in time order by `advance_clock` on a virtual clock.
     #[serde(default)]
     pub jobs: Vec<Spanned<JobDef>>,
+    /// Pre-flight checks of the environment: all run before any business step.
+    #[serde(default)]
+    pub checks: Vec<Spanned<CheckDef>>,
+}
+
+/// A pre-flight check: is this part of the environment ready, and if not, who fixes what.
+/// Exactly one of `request`, `job_heartbeat`, `version`, `secret_present`, `reachable`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckDef {
+    /// What is checked, as a sentence: "platform has bank credentials".
+    pub name: Spanned<String>,
+    /// Who fixes it when it fails (a team or a person).
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// What to do when it fails.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Any HTTP check: a request and what its response must look like.
+    #[serde(default)]
+    pub request: Option<Spanned<RequestDef>>,
+    /// With `request`: what the response must look like (default: a status below 400).
+    #[serde(default)]
+    pub expect: Option<Spanned<ExpectDef>>,
+    /// A job's last successful run is recent enough.
+    #[serde(default)]
+    pub job_heartbeat: Option<Spanned<HeartbeatDef>>,
+    /// The deployed version is the expected one.
+    #[serde(default)]
+    pub version: Option<Spanned<VersionDef>>,
+    /// A secret the environment needs is set for the harness.
+    #[serde(default)]
+    pub secret_present: Option<Spanned<String>>,
+    /// DNS resolves and a TCP connection opens (a URL or host:port).
+    #[serde(default)]
+    pub reachable: Option<Spanned<ReachableDef>>,
+}
+
+/// `job_heartbeat:` — the sample platform's `/internal/jobs/{name}` works out of the box.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatDef {
+    /// URL of the job's status (templates allowed).
+    pub url: Spanned<String>,
+    /// JSONPath to the time of the last successful run (default `$.last_success`).
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// The last success must be younger than this.
+    pub max_age: Spanned<Dur>,
+}
+
+/// `version:` — the deployed version.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionDef {
+    /// URL that reports the version (templates allowed).
+    pub url: Spanned<String>,
+    /// JSONPath to the version (default `$.version`).
+    #[serde(default)]
+    pub path: Option<Spanned<String>>,
+    /// The expected version (templates allowed); `--expect-version` when left out.
+    #[serde(default)]
+    pub equals: Option<Spanned<String>>,
+}
+
+/// `reachable:` — a URL or `host:port`, or the mapping form with a timeout.
+#[derive(Debug, JsonSchema)]
+pub struct ReachableDef {
+    /// `https://host[:port]/…` or `host:port` (templates allowed).
+    pub target: Spanned<String>,
+    /// Time allowed for DNS and the TCP connection (default 5s).
+    pub timeout: Option<Spanned<Dur>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReachableFull {
+    target: Spanned<String>,
+    #[serde(default)]
+    timeout: Option<Spanned<Dur>>,
+}
+
+impl<'de> Deserialize<'de> for ReachableDef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ReachableDef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a URL, host:port, or `{target, timeout}`")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ReachableDef, E> {
+                Ok(ReachableDef {
+                    target: Spanned::new(v.to_owned()),
+                    timeout: None,
+                })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ReachableDef, A::Error> {
+                let full =
+                    ReachableFull::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(ReachableDef {
+                    target: full.target,
+                    timeout: full.timeout,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Which clock the bank runs on.
@@ -277,9 +390,23 @@ pub enum ClockKind {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalsDef {
-    /// `mock`: the bank mock's back office (var `bank_admin`) decides; `wait`: someone else
-    /// decides and a later poll waits for the status.
+    /// `mock`: the bank mock's back office (var `bank_admin`) decides; `http`: a request
+    /// to the bank sandbox's reviewer API; `prompt`: an operator at the terminal decides;
+    /// `wait`: someone else decides and a later poll waits for the status.
     pub mode: Spanned<ApprovalMode>,
+    /// For `http`: the request (vars `reference`, `decision`, `note` are set).
+    #[serde(default)]
+    pub request: Option<Spanned<RequestDef>>,
+    /// For `http`: what the reviewer API must answer (default: a status below 400).
+    #[serde(default)]
+    pub expect: Option<Spanned<ExpectDef>>,
+    /// For `prompt`: what the operator must do (templates allowed; vars `reference`,
+    /// `decision`, `note`, `amount`).
+    #[serde(default)]
+    pub instructions: Option<Spanned<String>>,
+    /// For `prompt`: how long to wait for the operator's answer (default 15m).
+    #[serde(default)]
+    pub timeout: Option<Spanned<Dur>>,
 }
 
 /// Approval modes.
@@ -288,6 +415,10 @@ pub struct ApprovalsDef {
 pub enum ApprovalMode {
     /// Through the bank mock's admin API.
     Mock,
+    /// A request template against the bank sandbox's reviewer API.
+    Http,
+    /// An operator answers at the terminal.
+    Prompt,
     /// Someone else approves; the step only records that it is waiting.
     Wait,
 }
@@ -316,6 +447,9 @@ pub struct ApproveDef {
     /// The reviewer's note (the rejection reason the platform should show).
     #[serde(default)]
     pub note: Option<Spanned<String>>,
+    /// The amount, shown to an operator in `prompt` mode (templates allowed).
+    #[serde(default)]
+    pub amount: Option<Spanned<String>>,
 }
 
 /// A reviewer's decision.

@@ -39,6 +39,98 @@ pub struct Environment {
     pub approvals: ApprovalMode,
     /// The platform's cron jobs (fired by `advance_clock`).
     pub jobs: Vec<Job>,
+    /// Pre-flight checks of the environment.
+    pub checks: Vec<Check>,
+    /// For `http` approvals: the reviewer API request and its expectation.
+    pub approval_request: Option<(Request, Expect)>,
+    /// For `prompt` approvals: what the operator must do.
+    pub approval_instructions: Option<Tpl>,
+    /// For `prompt` approvals: how long to wait for an answer.
+    pub approval_timeout: Duration,
+}
+
+/// A pre-flight check, compiled.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// What is checked.
+    pub name: String,
+    /// Who fixes it.
+    pub owner: Option<String>,
+    /// What to do when it fails.
+    pub hint: Option<String>,
+    /// Where it is written.
+    pub span: Span,
+    /// What it does.
+    pub kind: CheckKind,
+}
+
+impl Check {
+    /// The kind as a word.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            CheckKind::Request { .. } => "request",
+            CheckKind::Heartbeat { .. } => "job_heartbeat",
+            CheckKind::Version { .. } => "version",
+            CheckKind::SecretPresent(_) => "secret_present",
+            CheckKind::Reachable { .. } => "reachable",
+        }
+    }
+
+    /// What makes two checks the same check (they run once): kind, name and target.
+    pub fn identity(&self) -> String {
+        let target = match &self.kind {
+            CheckKind::Request { request, .. } => {
+                format!("{} {}", request.method, request.url.source)
+            }
+            CheckKind::Heartbeat { url, .. } | CheckKind::Version { url, .. } => url.source.clone(),
+            CheckKind::SecretPresent(name) => name.clone(),
+            CheckKind::Reachable { target, .. } => target.source.clone(),
+        };
+        format!("{}|{}|{target}", self.kind_name(), self.name)
+    }
+}
+
+/// What a pre-flight check does.
+#[derive(Debug, Clone)]
+pub enum CheckKind {
+    /// A request and its expectation.
+    Request {
+        /// The request.
+        request: Request,
+        /// What its response must look like.
+        expect: Expect,
+    },
+    /// A job's last success is younger than `max_age`.
+    Heartbeat {
+        /// The job's status URL.
+        url: Tpl,
+        /// Path to the last success time.
+        path: JsonPath,
+        /// The path as written.
+        path_text: String,
+        /// Oldest acceptable age.
+        max_age: Duration,
+    },
+    /// The deployed version.
+    Version {
+        /// URL reporting it.
+        url: Tpl,
+        /// Path to it.
+        path: JsonPath,
+        /// The path as written.
+        path_text: String,
+        /// Expected version; `--expect-version` when `None`.
+        equals: Option<Tpl>,
+    },
+    /// A declared secret is set for the harness.
+    SecretPresent(String),
+    /// DNS and TCP.
+    Reachable {
+        /// URL or host:port.
+        target: Tpl,
+        /// Time allowed.
+        timeout: Duration,
+    },
 }
 
 /// A cron job of the platform under test.
@@ -68,6 +160,10 @@ impl Environment {
             clock: ClockKind::Real,
             approvals: ApprovalMode::Mock,
             jobs: Vec::new(),
+            checks: Vec::new(),
+            approval_request: None,
+            approval_instructions: None,
+            approval_timeout: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -102,6 +198,8 @@ pub struct Scenario {
     pub needs_virtual_clock: bool,
     /// Its own variables, bound in order after the environment's.
     pub vars: Vec<(String, TplValue)>,
+    /// Pre-flight checks it needs.
+    pub requires: Vec<Check>,
     /// The steps.
     pub steps: Vec<Step>,
     /// The steps that always run.
@@ -151,6 +249,8 @@ pub struct Approval {
     pub decision: Decision,
     /// The reviewer's note.
     pub note: Option<Tpl>,
+    /// The amount, for an operator's prompt.
+    pub amount: Option<Tpl>,
 }
 
 /// A reviewer's decision.
