@@ -56,6 +56,10 @@ pub enum Command {
         #[arg(value_enum, default_value_t = SchemaKind::Scenario)]
         kind: SchemaKind,
     },
+    /// Run `rehearse run` on a cron schedule, one run at a time, each reporting into its own
+    /// folder, until SIGTERM or Ctrl-C.
+    #[command(after_help = exit::HELP)]
+    Schedule(crate::schedule::ScheduleArgs),
     /// Start the embedded local stack (bank mock + sample platform) and keep it running.
     Up,
     /// Run the bank API mock as a standalone server until Ctrl-C.

@@ -42,6 +42,7 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
                 }
             }
         }
+        Command::Schedule(args) => crate::schedule::schedule(args).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "rehearse", &mut std::io::stdout());

@@ -6,6 +6,7 @@ mod commands;
 pub mod exit;
 mod load;
 mod prompt;
+mod schedule;
 mod stack;
 
 use std::process::ExitCode;
