@@ -398,10 +398,10 @@ impl Page {
                 self.text(o);
                 self.push("</span>");
             }
-            if !steps.is_empty() {
-                let names: Vec<String> = steps.iter().map(|st| format!("`{}`", st.name)).collect();
-                self.push(": step ");
-                self.text(&names.join(", "));
+            for (k, st) in steps.iter().enumerate() {
+                self.push(if k == 0 { ": step <code>" } else { ", <code>" });
+                self.text(&st.name);
+                self.push("</code>");
             }
             self.push("</li>\n");
         }

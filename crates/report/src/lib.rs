@@ -6,10 +6,16 @@
 //!   scenarios and polls on a terminal; honours `NO_COLOR` and [`ColorChoice`].
 //! - [`write_junit`]: JUnit XML, a testsuite per scenario file, a testcase per scenario.
 //! - [`write_json`]: the whole result, every attempt of every step.
+//! - [`write_html`]: one self-contained page (no URL fetched) with the verdict, failures
+//!   by owner with their hints, and a timeline per scenario whose steps and attempts
+//!   open on click; filters by tag and status.
+//! - [`write_markdown`]: a short summary for `$GITHUB_STEP_SUMMARY` and chat, linking
+//!   to the HTML report when [`ReportOptions::report_url`] is set.
+//! - [`merge`] / [`merge_dirs`]: the JSON results of shards joined into one run.
 //!
-//! The CLI picks files with repeatable `--report junit=PATH` / `json=PATH`, read into
-//! [`ReportSpec`]s. Reporters print only what the events carry; the runner masks
-//! secrets before it sends them.
+//! The CLI picks files with repeatable `--report KIND=PATH` (`junit`, `json`, `html`,
+//! `markdown`), read into [`ReportSpec`]s. Reporters print only what the events carry;
+//! the runner masks secrets before it sends them.
 //!
 //! ```
 //! use std::time::Duration;
@@ -38,6 +44,10 @@
 //! assert_eq!(spec, ReportSpec::Junit("out/junit.xml".into()));
 //! let xml = rehearse_report::to_junit_string(&result)?;
 //! assert!(xml.contains(r#"<testsuites name="rehearse""#));
+//! let html = rehearse_report::to_html_string(&result);
+//! assert!(html.contains(r#"<span class="verdict-word">passed</span>"#));
+//! let md = rehearse_report::to_markdown_string(&result, Some("https://ci.example/r.html"));
+//! assert!(md.starts_with("## ✅ rehearse: passed"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -265,6 +265,13 @@ fn timeline_places_steps_one_after_another_and_marks_every_poll_attempt() {
         ["passed", "failed", "failed", "failed", "passed"],
         "one mark per attempt"
     );
+    // a poll's waits are spread between its attempts: 11, 12 and 13ms in 1,500ms
+    let lefts: Vec<&str> = Regex::new(r#"class="att a-failed" style="left:([^;]*);"#)
+        .unwrap()
+        .captures_iter(scenario)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert_eq!(lefts, ["0.79%", "49.67%", "98.62%"]);
     // the skipped step has a row but no bar
     assert!(scenario.contains(
         "notify the customer</span><span class=\"track\"></span><span class=\"dur\">not run</span>"

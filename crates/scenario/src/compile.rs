@@ -364,7 +364,10 @@ impl<'a> Compiler<'a> {
                 .as_ref()
                 .map(|e| self.expect(&e.value, ctx))
                 .unwrap_or_default();
-            CheckKind::Request { request, expect }
+            CheckKind::Request {
+                request: Box::new(request),
+                expect,
+            }
         } else if let Some(h) = &c.job_heartbeat {
             let url = self.text(&h.value.url, ctx);
             let (path, path_text) = path_or(&h.value.path, "$.last_success", &mut ctx.problems)?;
@@ -385,7 +388,7 @@ impl<'a> Compiler<'a> {
                 equals,
             }
         } else if let Some(sp) = &c.secret_present {
-            if !self.env.secrets.iter().any(|s| *s == sp.value) {
+            if !self.env.secrets.contains(&sp.value) {
                 ctx.problems.push(
                     Problem::new(
                         format!(

@@ -96,7 +96,7 @@ pub enum CheckKind {
     /// A request and its expectation.
     Request {
         /// The request.
-        request: Request,
+        request: Box<Request>,
         /// What its response must look like.
         expect: Expect,
     },
