@@ -36,7 +36,11 @@ fn project() -> tempfile::TempDir {
 
 fn run_folders(reports: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(reports)
-        .map(|rd| rd.map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect())
+        .map(|rd| {
+            rd.map(|e| e.unwrap().path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     out.sort();
     out
@@ -117,9 +121,12 @@ fn every_second_one_run_at_a_time_each_in_its_own_folder_and_sigterm_stops_clean
             .filter(|f| f.join("run.json").exists())
             .count()
     };
-    wait_for("two finished runs and a skipped tick", &log, &mut child, || {
-        finished(&reports) >= 2 && read(&log).contains("skipped")
-    });
+    wait_for(
+        "two finished runs and a skipped tick",
+        &log,
+        &mut child,
+        || finished(&reports) >= 2 && read(&log).contains("skipped"),
+    );
     wait_for("a run under way", &log, &mut child, || {
         run_folders(&reports).last().is_some_and(|f| {
             !f.join("run.json").exists() && read(&f.join("console.log")).contains("running")
@@ -145,10 +152,7 @@ fn every_second_one_run_at_a_time_each_in_its_own_folder_and_sigterm_stops_clean
 
     // Assert: a clean stop.
     assert_eq!(status.code(), Some(0), "{log_text}");
-    assert!(
-        log_text.contains("SIGTERM: interrupting run"),
-        "{log_text}"
-    );
+    assert!(log_text.contains("SIGTERM: interrupting run"), "{log_text}");
     // Every run has its own folder, named by its tick, with its own reports.
     let folders = run_folders(&reports);
     assert!(folders.len() >= 3, "{folders:?}\n{log_text}");
@@ -159,7 +163,11 @@ fn every_second_one_run_at_a_time_each_in_its_own_folder_and_sigterm_stops_clean
             "folder name {name} is not a UTC time"
         );
         for file in ["run.json", "junit.xml", "console.log"] {
-            assert!(f.join(file).exists(), "{} has no {file}\n{log_text}", f.display());
+            assert!(
+                f.join(file).exists(),
+                "{} has no {file}\n{log_text}",
+                f.display()
+            );
         }
     }
     // Runs never overlapped: each started after the previous one ended.

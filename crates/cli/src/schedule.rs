@@ -363,10 +363,7 @@ fn run_argv(raw: &[OsString], folder: &Path, reports: &[(String, PathBuf)]) -> V
             args.next();
             continue;
         }
-        if OWN
-            .iter()
-            .any(|flag| text.starts_with(&format!("{flag}=")))
-        {
+        if OWN.iter().any(|flag| text.starts_with(&format!("{flag}="))) {
             continue;
         }
         out.push(arg.clone());
@@ -447,10 +444,11 @@ fn interrupt(child: &tokio::process::Child) {
     if let Some(pid) = child
         .id()
         .and_then(|id| rustix::process::Pid::from_raw(id.cast_signed()))
+        && let Err(e) = rustix::process::kill_process(pid, rustix::process::Signal::INT)
     {
-        if let Err(e) = rustix::process::kill_process(pid, rustix::process::Signal::INT) {
-            log(format_args!("warning: failed to send SIGINT to the run: {e}"));
-        }
+        log(format_args!(
+            "warning: failed to send SIGINT to the run: {e}"
+        ));
     }
     #[cfg(not(unix))]
     let _ = child;
