@@ -5,14 +5,17 @@ use std::path::Path;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rehearse");
-const COMMANDS: &[&str] = &[
-    "run",
-    "validate",
-    "list",
-    "schema",
-    "up",
-    "mock-bank",
-    "completions",
+const COMMANDS: &[&[&str]] = &[
+    &["run"],
+    &["preflight"],
+    &["validate"],
+    &["list"],
+    &["schema"],
+    &["up"],
+    &["schedule"],
+    &["report", "merge"],
+    &["mock-bank"],
+    &["completions"],
 ];
 
 fn help(args: &[&str]) -> String {
@@ -34,8 +37,9 @@ fn cli_reference_is_up_to_date() {
     doc.push_str(&format!("## rehearse\n\n```text\n{}```\n", help(&[])));
     for c in COMMANDS {
         doc.push_str(&format!(
-            "\n## rehearse {c}\n\n```text\n{}```\n",
-            help(&[c])
+            "\n## rehearse {}\n\n```text\n{}```\n",
+            c.join(" "),
+            help(c)
         ));
     }
     let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/CLI.md"));

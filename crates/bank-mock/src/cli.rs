@@ -61,6 +61,10 @@ pub struct MockBankArgs {
     /// ahead); `manual` moves only through the admin API.
     #[arg(long, value_enum, default_value_t = ClockMode::Realtime)]
     pub clock: ClockMode,
+    /// When settlement batches run (6-field cron, bank time). Every second (`* * * * * *`)
+    /// makes a real-time rehearsal settle at once.
+    #[arg(long, default_value = "0 0 * * * *")]
+    pub settlement_cron: String,
 }
 
 impl MockBankArgs {
@@ -80,6 +84,7 @@ impl MockBankArgs {
             .review_threshold(&self.review_threshold)
             .auto_decide(auto_decide)
             .clock_mode(self.clock)
+            .settlement_cron(&self.settlement_cron)
     }
 }
 

@@ -827,6 +827,12 @@ impl Engine {
             }),
         );
         vars.insert(
+            "review_note".into(),
+            review
+                .and_then(|r| r.note.clone())
+                .map_or(Value::Null, Value::from),
+        );
+        vars.insert(
             "review_decided_at".into(),
             ts_value(review.and_then(|r| r.decided_at)),
         );

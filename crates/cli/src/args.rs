@@ -64,10 +64,34 @@ pub enum Command {
     Up,
     /// Run the bank API mock as a standalone server until Ctrl-C.
     MockBank(rehearse_bank_mock::MockBankArgs),
+    /// Work with reports of earlier runs.
+    Report {
+        /// What to do.
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Print shell completions.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// `rehearse report …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the JSON results of shards into one run's reports (junit.xml, run.json,
+    /// report.html, report.md in OUT_DIR); exits as that run would have.
+    #[command(after_help = exit::HELP)]
+    Merge {
+        /// Where to write the merged reports.
+        out_dir: PathBuf,
+        /// Folders (or files) holding each shard's JSON report.
+        #[arg(required = true)]
+        in_dirs: Vec<PathBuf>,
+        /// Where the HTML report will be published (linked from the Markdown summary).
+        #[arg(long)]
+        report_url: Option<String>,
     },
 }
 
@@ -132,7 +156,7 @@ pub struct PreflightArgs {
     /// The version `version` checks expect when they name none.
     #[arg(long)]
     pub expect_version: Option<String>,
-    /// Write a report: junit=PATH or json=PATH (repeatable).
+    /// Write a report: junit=PATH, json=PATH, html=PATH or markdown=PATH (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH")]
     pub reports: Vec<String>,
     /// Allow running against an environment marked `protected: true`.
@@ -165,7 +189,7 @@ pub struct RunArgs {
     /// Start no new scenario after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
-    /// Write a report: junit=PATH or json=PATH (repeatable).
+    /// Write a report: junit=PATH, json=PATH, html=PATH or markdown=PATH (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH")]
     pub reports: Vec<String>,
     /// Allow running against an environment marked `protected: true`.

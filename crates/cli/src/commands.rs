@@ -4,13 +4,17 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use clap::CommandFactory;
-use rehearse_report::{ColorChoice, ConsoleOptions, ConsoleReporter, ReportSpec, Verbosity};
+use rehearse_report::{
+    ColorChoice, ConsoleOptions, ConsoleReporter, ReportOptions, ReportSpec, Verbosity,
+};
 use rehearse_runner::{Aborted, Plan, PreflightOptions, RunOptions, RunResult, Selection, World};
 use rehearse_scenario::ApprovalMode;
 use rehearse_scenario::{Problem, Problems, render_problem};
 use tokio_util::sync::CancellationToken;
 
-use crate::args::{Approvals, Cli, Color, Command, PreflightArgs, RunArgs, SchemaKind, SelectArgs};
+use crate::args::{
+    Approvals, Cli, Color, Command, PreflightArgs, ReportCommand, RunArgs, SchemaKind, SelectArgs,
+};
 use crate::exit;
 use crate::load::{self, Loaded};
 use crate::prompt;
@@ -32,6 +36,14 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
             exit::PASSED
         }
         Command::Up => up().await,
+        Command::Report {
+            command:
+                ReportCommand::Merge {
+                    ref out_dir,
+                    ref in_dirs,
+                    ref report_url,
+                },
+        } => merge(out_dir, in_dirs, report_url.clone()),
         Command::MockBank(args) => {
             let mut out = std::io::stdout();
             match rehearse_bank_mock::serve_until_ctrl_c(args, &mut out).await {
@@ -82,13 +94,12 @@ fn select(args: &SelectArgs, loaded: Loaded) -> Loaded {
         names: args.name.clone(),
         shard: args.shard,
     };
-    let virtual_clock = loaded.environment.clock == rehearse_scenario::ClockKind::Virtual;
-    let (scenarios, left_out) = selection.apply_for(loaded.scenarios, virtual_clock);
+    let (scenarios, left_out) = selection.apply_for(loaded.scenarios);
     for s in &left_out {
         eprintln!(
-            "note: leaving out {} (it needs a virtual clock; environment `{}` runs on real time)",
+            "note: leaving out {} ({})",
             s.path.display(),
-            loaded.environment.name
+            s.left_out.as_deref().unwrap_or("its needs are not met")
         );
     }
     Loaded {
@@ -162,13 +173,102 @@ fn aborted_result(run_id: &str, env: &str, reason: &str, problems: Vec<String>) 
     }
 }
 
-fn write_reports(result: &RunResult, specs: &[ReportSpec]) -> bool {
-    match rehearse_report::write_reports(result, specs) {
+/// The reports a command writes, and their options.
+struct Reports {
+    specs: Vec<ReportSpec>,
+    options: ReportOptions,
+}
+
+fn reports(specs: &[String], report_url: Option<&String>) -> Result<Reports, u8> {
+    match rehearse_report::parse_report_specs(specs) {
+        Ok(specs) => Ok(Reports {
+            specs,
+            options: ReportOptions {
+                report_url: report_url.cloned(),
+            },
+        }),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(exit::INVALID_INPUT)
+        }
+    }
+}
+
+fn write_reports(result: &RunResult, reports: &Reports) -> bool {
+    match rehearse_report::write_reports_with(result, &reports.specs, &reports.options) {
         Ok(()) => true,
         Err(e) => {
             eprintln!("error: {e}");
             false
         }
+    }
+}
+
+fn merge(
+    out_dir: &std::path::Path,
+    in_dirs: &[std::path::PathBuf],
+    report_url: Option<String>,
+) -> u8 {
+    let options = ReportOptions { report_url };
+    match rehearse_report::merge_dirs_with(out_dir, in_dirs, &options) {
+        Ok(result) => {
+            let counts = result.counts();
+            println!(
+                "merged {} scenario{} into {}: {} passed, {} failed, {} skipped",
+                result.scenarios.len(),
+                if result.scenarios.len() == 1 { "" } else { "s" },
+                out_dir.display(),
+                counts.passed,
+                counts.failed,
+                counts.skipped
+            );
+            exit_code(&result)
+        }
+        Err(e) => {
+            eprintln!("error: failed to merge reports: {e}");
+            exit::INVALID_INPUT
+        }
+    }
+}
+
+/// The exit code a run's result stands for.
+fn exit_code(result: &RunResult) -> u8 {
+    let not_ready = result
+        .preflight
+        .iter()
+        .any(|c| c.status != rehearse_runner::Status::Passed);
+    match result.aborted.as_ref().map(|a| a.reason.as_str()) {
+        Some("invalid_input") => exit::INVALID_INPUT,
+        Some("environment_not_ready") => exit::NOT_READY,
+        Some(_) => exit::INTERNAL,
+        None if not_ready => exit::NOT_READY,
+        None if result.interrupted => exit::INTERRUPTED,
+        None if result.passed() => exit::PASSED,
+        None => exit::FAILED,
+    }
+}
+
+/// Ctrl-C, or SIGTERM (what CI runners and Kubernetes send): both mean "stop, clean up,
+/// write the reports".
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -279,12 +379,9 @@ fn print_preflight(checks: &[rehearse_runner::CheckResult], color: Color, quiet:
 
 async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
-    let specs = match rehearse_report::parse_report_specs(&args.reports) {
+    let specs = match reports(&args.reports, None) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
+        Err(code) => return code,
     };
     let abort = |problems: &Problems| {
         print_problems(problems, cli.color);
@@ -378,12 +475,9 @@ fn checks_count(r: &RunResult) -> usize {
 
 async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
-    let specs = match rehearse_report::parse_report_specs(&args.reports) {
+    let specs = match reports(&args.reports, args.report_url.as_ref()) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
+        Err(code) => return code,
     };
     let abort = |reason: &str, problems: &Problems, code: u8| {
         print_problems(problems, cli.color);
@@ -512,14 +606,14 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let ctrl_c = {
         let cancel = cancel.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            {
+                stop_signal().await;
                 eprintln!(
                     "interrupted: stopping steps, running cleanup and writing reports (Ctrl-C again to quit now)"
                 );
                 cancel.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(exit::INTERRUPTED));
-                }
+                stop_signal().await;
+                std::process::exit(i32::from(exit::INTERRUPTED));
             }
         })
     };

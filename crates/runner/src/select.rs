@@ -50,19 +50,15 @@ impl Selection {
     /// sharded CI run computes the same slices; shard K takes every N-th scenario starting
     /// at the K-th, which balances slices of similar scenarios.
     pub fn apply(&self, scenarios: Vec<Scenario>) -> Vec<Scenario> {
-        self.apply_for(scenarios, true).0
+        self.apply_for(scenarios).0
     }
 
-    /// Like [`Selection::apply`], also leaving out the scenarios that need a virtual clock
-    /// when the environment has none; returns those left out too.
-    pub fn apply_for(
-        &self,
-        scenarios: Vec<Scenario>,
-        virtual_clock: bool,
-    ) -> (Vec<Scenario>, Vec<Scenario>) {
+    /// Like [`Selection::apply`], also setting apart the scenarios whose `needs:` this
+    /// environment does not meet (`left_out`); returns those too.
+    pub fn apply_for(&self, scenarios: Vec<Scenario>) -> (Vec<Scenario>, Vec<Scenario>) {
         self.filter(scenarios)
             .into_iter()
-            .partition(|s| virtual_clock || !s.needs_virtual_clock)
+            .partition(|s| s.left_out.is_none())
     }
 
     fn filter(&self, mut scenarios: Vec<Scenario>) -> Vec<Scenario> {

@@ -25,10 +25,10 @@ pub struct ScenarioFile {
     /// The team that owns the flow; failures are grouped by owner.
     #[serde(default)]
     pub owner: Option<String>,
-    /// `virtual`: the flow needs the bank's virtual clock (it uses `advance_clock`); on an
-    /// environment with a real clock it is left out of the run, not an error.
+    /// What the flow needs of an environment; where it is not there (a real clock, no
+    /// bank mock back office) the flow is left out of the run with a note, not an error.
     #[serde(default)]
-    pub clock: Option<ClockKind>,
+    pub needs: Option<NeedsDef>,
     /// Run this scenario alone, with no other scenario of the run at the same time (it
     /// injects faults or moves shared state that would disturb others).
     #[serde(default)]
@@ -45,6 +45,19 @@ pub struct ScenarioFile {
     /// Steps that always run after `steps`, also after a failure or Ctrl-C.
     #[serde(default)]
     pub cleanup: Vec<Spanned<StepDef>>,
+}
+
+/// What a scenario needs of an environment.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeedsDef {
+    /// `virtual`: the bank's virtual clock (the flow uses `advance_clock`).
+    #[serde(default)]
+    pub clock: Option<ClockKind>,
+    /// Variables the environment must define, e.g. `bank_admin` (the bank mock's back
+    /// office, for fault injection and the journal).
+    #[serde(default)]
+    pub vars: Vec<String>,
 }
 
 /// A fragment file, included by scenarios with `include:`.

@@ -194,8 +194,9 @@ pub struct Scenario {
     pub owner: Option<String>,
     /// Runs with no other scenario at the same time.
     pub exclusive: bool,
-    /// Needs the bank's virtual clock: left out where the environment's clock is real.
-    pub needs_virtual_clock: bool,
+    /// Why the scenario is left out of runs on this environment (its `needs:` are not
+    /// met); such a scenario has no steps.
+    pub left_out: Option<String>,
     /// Its own variables, bound in order after the environment's.
     pub vars: Vec<(String, TplValue)>,
     /// Pre-flight checks it needs.
