@@ -98,12 +98,6 @@ pub(crate) fn expect(
             format!("{} {}", resp.status, excerpt(&resp.text, 200)),
             s.span.as_ref(),
         )),
-        None if resp.status >= 400 => out.push(failure(
-            "status",
-            "a status below 400 (no `expect.status` given)".to_owned(),
-            format!("{} {}", resp.status, excerpt(&resp.text, 200)),
-            None,
-        )),
         _ => {}
     }
     for h in &e.headers {

@@ -6,6 +6,9 @@ pub struct Redactor {
     values: Vec<String>,
 }
 
+/// The shortest value that is masked.
+pub const MIN_SECRET_LEN: usize = 4;
+
 /// What a secret is shown as.
 pub const MASK: &str = "***";
 
@@ -20,9 +23,10 @@ impl Redactor {
     }
 
     /// Adds a value to mask (a token captured from a response to a request that carried a
-    /// secret, say).
+    /// secret, say). Values shorter than [`MIN_SECRET_LEN`] are not masked: replacing every
+    /// `1` or `ok` would make output unreadable, and they hide nothing.
     pub fn add(&mut self, value: String) {
-        if value.is_empty() || self.values.contains(&value) {
+        if value.chars().count() < MIN_SECRET_LEN || self.values.contains(&value) {
             return;
         }
         self.values.push(value);
@@ -53,9 +57,14 @@ mod tests {
 
     #[test]
     fn masks_longest_first_and_ignores_empty() {
-        let r = Redactor::new(["abc".to_owned(), "abcdef".to_owned(), String::new()]);
-        assert_eq!(r.mask("x abcdef y abc"), "x *** y ***");
-        assert!(r.contains_secret("..abc.."));
-        assert!(!r.contains_secret("ab"));
+        let r = Redactor::new([
+            "abcd".to_owned(),
+            "abcdefgh".to_owned(),
+            String::new(),
+            "ok".to_owned(),
+        ]);
+        assert_eq!(r.mask("x abcdefgh y abcd ok"), "x *** y *** ok");
+        assert!(r.contains_secret("..abcd.."));
+        assert!(!r.contains_secret("abc"));
     }
 }

@@ -190,12 +190,15 @@ pub fn load_environment(
             }
             if let Some(r) = &a.value.request {
                 let request = compiler.request(&r.value, r.span.as_ref(), &mut ctx);
-                let expect = a
+                let mut expect = a
                     .value
                     .expect
                     .as_ref()
                     .map(|e| compiler.expect(&e.value, &mut ctx))
                     .unwrap_or_default();
+                if expect.status.is_none() {
+                    expect.status = Some(StatusMatch::below_400());
+                }
                 approval_request = Some((request, expect));
             } else if a.value.mode.value == ApprovalMode::Http {
                 ctx.problems.push(
@@ -705,10 +708,13 @@ impl<'a> Compiler<'a> {
         }
         let Some(req) = &s.request else { return };
         let request = self.request(&req.value, req.span.as_ref(), ctx);
-        let expect = match &s.expect {
+        let mut expect = match &s.expect {
             Some(e) => self.expect(&e.value, ctx),
             None => Expect::default(),
         };
+        if expect.status.is_none() {
+            expect.status = Some(StatusMatch::below_400());
+        }
         let poll = s
             .poll
             .as_ref()

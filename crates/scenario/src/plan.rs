@@ -308,7 +308,8 @@ pub enum Body {
 /// What a response must look like.
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
-    /// Accepted status codes; when none was written, anything below 400.
+    /// Accepted status codes. Steps and approval requests that say nothing accept any
+    /// status below 400; a pre-flight check checks only what it says.
     pub status: Option<StatusMatch>,
     /// Header checks.
     pub headers: Vec<HeaderCheck>,
@@ -332,6 +333,18 @@ pub struct StatusMatch {
 }
 
 impl StatusMatch {
+    /// What a step accepts when it says nothing: any status below 400.
+    pub fn below_400() -> Self {
+        Self {
+            patterns: vec![
+                StatusPattern::Class(1),
+                StatusPattern::Class(2),
+                StatusPattern::Class(3),
+            ],
+            span: None,
+        }
+    }
+
     /// True when `code` is accepted.
     pub fn accepts(&self, code: u16) -> bool {
         self.patterns.iter().any(|p| match p {
