@@ -149,14 +149,15 @@ pub fn write_banner(
     )?;
     writeln!(
         out,
-        "  bank clock: {} ({}), settlement batches every hour on the hour",
+        "  bank clock: {} ({}), settlement batches at cron `{}`",
         bank.clock()
             .now()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         match args.clock {
             ClockMode::Realtime => "follows the wall clock",
             ClockMode::Manual => "moves only through POST /__admin/clock/advance",
-        }
+        },
+        args.settlement_cron
     )?;
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()

@@ -1,0 +1,95 @@
+//! Shared by the black-box tests that run the bank mock and the sample platform as
+//! separate processes, as on a real environment.
+
+#![allow(dead_code, reason = "each test binary uses a part")]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rehearse");
+
+pub fn repo() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The sample platform's binary, built beside `rehearse` (built here when missing, e.g.
+/// when only this package's tests were asked for).
+pub fn sample_platform_bin() -> PathBuf {
+    let bin = Path::new(BIN).with_file_name("sample-platform");
+    if !bin.is_file() {
+        let status = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-p",
+                "rehearse-sample-platform",
+                "--bin",
+                "sample-platform",
+            ])
+            .current_dir(repo())
+            .status()
+            .unwrap();
+        assert!(status.success(), "failed to build sample-platform");
+    }
+    bin
+}
+
+/// Kills the process when the test ends, whatever happens.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a process and returns it with the first URL printed on a line containing `marker`.
+pub fn start(mut cmd: Command, marker: &str) -> (Proc, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let url = loop {
+        let line = lines.next().expect("the process printed no URL").unwrap();
+        if line.contains(marker)
+            && let Some(i) = line.find("http://")
+        {
+            break line[i..].split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining stdout so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (Proc(child), url)
+}
+
+/// `rehearse mock-bank` on a free port, real clock, settling every second.
+pub fn bank() -> (Proc, String) {
+    let mut bank = Command::new(BIN);
+    bank.args([
+        "mock-bank",
+        "--port",
+        "0",
+        "--clock",
+        "realtime",
+        "--settlement-cron",
+        "* * * * * *",
+    ]);
+    start(bank, "base URL")
+}
+
+/// The sample platform (bank API v2) on a free port, polling every second.
+pub fn platform(bank_url: &str) -> (Proc, String) {
+    let mut platform = Command::new(sample_platform_bin());
+    platform
+        .env("BANK_BASE_URL", bank_url)
+        .env("BANK_API_KEY", "test-api-key")
+        .env("BANK_API_VERSION", "v2")
+        .env("POLL_SCHEDULE", "* * * * * *")
+        .env("PORT", "0")
+        .env("PLATFORM_VERSION", "1.5.0");
+    start(platform, "listening on")
+}
