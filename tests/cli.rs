@@ -512,3 +512,70 @@ fn advance_clock_on_a_real_clock_is_invalid_input_naming_the_step() {
     );
     assert!(t.contains("scenarios/clock.yaml:4:20"), "{t}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_that_passes_only_after_a_network_retry_is_flaky_not_passed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The first connection is dropped without an answer; later ones get a 200.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let mut n = 0;
+        while let Ok((mut sock, _)) = listener.accept().await {
+            n += 1;
+            if n == 1 {
+                drop(sock);
+                continue;
+            }
+            let mut buf = [0u8; 4096];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                .await;
+        }
+    });
+    let p = Project::new(&format!("vars:\n  base: http://{addr}\nretries: 1\n"));
+    p.scenario(
+        "flaky.yaml",
+        "name: flaky\nsteps:\n  - name: call\n    request: { url: \"{{ base }}/x\" }\n    expect: { status: 200 }\n",
+    );
+    let out = p
+        .run(
+            &[
+                "run",
+                "--env",
+                "test",
+                "--report",
+                "json=out/run.json",
+                "--report",
+                "junit=out/junit.xml",
+            ],
+            &[],
+        )
+        .await;
+    server.abort();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a flaky pass still passes: {}",
+        text(&out)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(p.path("out/run.json")).unwrap()).unwrap();
+    assert_eq!(json["scenarios"][0]["steps"][0]["status"], "flaky");
+    assert_eq!(json["scenarios"][0]["status"], "flaky");
+    assert_eq!(
+        json["scenarios"][0]["steps"][0]["attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let junit = std::fs::read_to_string(p.path("out/junit.xml")).unwrap();
+    assert!(junit.contains("flaky"), "{junit}");
+    assert!(
+        text(&out).contains("FLAKY") || text(&out).contains('~'),
+        "{}",
+        text(&out)
+    );
+}

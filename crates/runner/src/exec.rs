@@ -22,6 +22,9 @@ use crate::run::Plan;
 /// A poll on a virtual clock gives up after this many job ticks (a day of 5-minute ticks).
 const MAX_VIRTUAL_TICKS: u32 = 288;
 
+/// Pause before a network-level retry.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
 /// Longest body excerpt kept in results.
 const BODY_EXCERPT: usize = 2048;
 
@@ -79,6 +82,9 @@ impl ScenarioRun<'_> {
             }
             let (result, outcome) = self.step(step, Phase::Steps, self.cancel).await;
             match outcome {
+                Outcome::Passed if result.status == Status::Flaky && status == Status::Passed => {
+                    status = Status::Flaky;
+                }
                 Outcome::Passed => {}
                 Outcome::Failed => {
                     status = result.status;
@@ -381,6 +387,8 @@ impl ScenarioRun<'_> {
         let mut interval = poll.map_or(Duration::ZERO, |p| p.every);
         let mut number = 0u32;
         let mut virtual_ticks = 0u32;
+        let mut retries_left = req.retries.unwrap_or(self.plan.environment.retries);
+        let mut retried = false;
         loop {
             number += 1;
             let exchange = tokio::select! {
@@ -438,7 +446,23 @@ impl ScenarioRun<'_> {
             });
             result.attempts.push(attempt);
             if passed && let Ok(resp) = &exchange.outcome {
-                return self.capture(step, resp, carries_secret, result);
+                let outcome = self.capture(step, resp, carries_secret, result);
+                if retried && matches!(outcome, Outcome::Passed) {
+                    // Passed, but only after a network-level retry: not a plain pass.
+                    result.status = Status::Flaky;
+                }
+                return outcome;
+            }
+            // A network-level failure (no response at all) of a plain request is retried
+            // as many times as allowed; polls already try again.
+            if poll.is_none() && exchange.outcome.is_err() && retries_left > 0 {
+                retries_left -= 1;
+                retried = true;
+                tokio::select! {
+                    () = tokio::time::sleep(RETRY_PAUSE) => {},
+                    () = cancel.cancelled() => return Outcome::Interrupted,
+                }
+                continue;
             }
             // Not passed: stop now unless a poll has time left.
             let left = match (poll, time_left) {

@@ -133,6 +133,7 @@ pub fn load_environment(
         }
     }
     env.protected = file.protected;
+    env.retries = file.retries;
     if let Some(c) = &file.clock {
         env.clock = c.value;
     }
@@ -919,6 +920,7 @@ impl<'a> Compiler<'a> {
             body,
             timeout: r.timeout.as_ref().map(|t| t.value.0),
             follow_redirects: r.follow_redirects.unwrap_or(false),
+            retries: r.retries,
         }
     }
 

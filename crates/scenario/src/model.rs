@@ -142,6 +142,10 @@ pub struct RequestDef {
     /// Follow 3xx redirects (default: no, so they can be asserted).
     #[serde(default)]
     pub follow_redirects: Option<bool>,
+    /// Network-level retries (no response: connection refused or reset, timeout); a step
+    /// that passes only after one is reported as flaky. Default: the environment's.
+    #[serde(default)]
+    pub retries: Option<u32>,
 }
 
 /// What a response must look like.
@@ -266,6 +270,10 @@ pub struct EnvironmentFile {
     /// Refuse to run unless `--allow-protected` is given (production-like environments).
     #[serde(default)]
     pub protected: bool,
+    /// Network-level retries of each request (default 0); a step that passes only after
+    /// one is reported as flaky, not as a plain pass.
+    #[serde(default)]
+    pub retries: u32,
     /// The bank's clock: `real` (default) or `virtual` (the bank mock's simulated time,
     /// driven through its admin API at the var `bank_admin`; enables `advance_clock`).
     #[serde(default)]

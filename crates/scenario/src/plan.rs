@@ -33,6 +33,8 @@ pub struct Environment {
     pub tls: Tls,
     /// Refused unless `--allow-protected`.
     pub protected: bool,
+    /// Network-level retries of each request.
+    pub retries: u32,
     /// The bank's clock.
     pub clock: ClockKind,
     /// How `approve` steps are carried out.
@@ -157,6 +159,7 @@ impl Environment {
             poll_timeout: Duration::from_secs(300),
             tls: Tls::default(),
             protected: false,
+            retries: 0,
             clock: ClockKind::Real,
             approvals: ApprovalMode::Mock,
             jobs: Vec::new(),
@@ -290,6 +293,8 @@ pub struct Request {
     pub timeout: Option<Duration>,
     /// Follow redirects.
     pub follow_redirects: bool,
+    /// Network-level retries; the environment's when `None`.
+    pub retries: Option<u32>,
 }
 
 /// A request body.
