@@ -8,9 +8,11 @@
 # against a tiny local axum target (crates/runner/examples/bench_target.rs) on loopback.
 #
 # Contenders, in one run so they share the machine's state:
-#   (a) a bare reqwest loop doing the same steps (examples/bench_reqwest.rs), best of ROUNDS;
+#   (a) a bare reqwest loop doing the same steps (examples/bench_reqwest.rs), best of ROUNDS,
+#       in a spawned task (the baseline: the runner runs scenarios in tasks) and in block_on;
 #   (b1) the runner in-process (examples/bench_runner.rs): `rehearse_runner::run` alone on
-#        the compiled scenario, best of ROUNDS;
+#        the compiled scenario, best of ROUNDS, with a task consuming the events live (as a
+#        reporter does) and with the events left queued until the end;
 #   (b2) the real binary, `rehearse run -q` of the generated scenario, wall time of the
 #        process; also net of process start and loading, from a 10-step run of the same
 #        shape ((t_STEPS - t_10) / (STEPS - 10));
@@ -20,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STEPS=${1:-1000}
-ROUNDS=${2:-5}
+ROUNDS=${2:-15}
 FILES=${FILES:-1000}
 (( STEPS % 2 == 0 && STEPS >= 20 )) || { echo "STEPS must be even and >= 20" >&2; exit 3; }
 
@@ -138,12 +140,14 @@ mean_seconds() {
 rate() { awk -v s="$1" -v t="$2" 'BEGIN { printf "%.0f", s / t }'; }
 
 # --- (a) bare reqwest, (b1) runner in-process -------------------------------------------
-BARE_LINE=$("$EX/bench_reqwest" "$BASE" "$STEPS" "$ROUNDS")
-echo "$BARE_LINE"
-BARE=$(sed -E 's/.*= ([0-9]+) steps\/s/\1/' <<<"$BARE_LINE")
+steps_per_s() { sed -E 's/.*= ([0-9]+) steps\/s/\1/'; }
+BARE_OUT=$("$EX/bench_reqwest" "$BASE" "$STEPS" "$ROUNDS")
+echo "$BARE_OUT"
+BARE=$(grep 'spawned task' <<<"$BARE_OUT" | steps_per_s)
 INPROC_LINE=$("$EX/bench_runner" "$WORK/bench-env.yaml" "$WORK/steps-$STEPS.yaml" "$ROUNDS")
-echo "$INPROC_LINE"
-INPROC=$(sed -E 's/.*= ([0-9]+) steps\/s/\1/' <<<"$INPROC_LINE")
+echo "$INPROC_LINE (events consumed live)"
+INPROC=$(steps_per_s <<<"$INPROC_LINE")
+echo "$(BENCH_DRAIN=after "$EX/bench_runner" "$WORK/bench-env.yaml" "$WORK/steps-$STEPS.yaml" "$ROUNDS") (events drained after the run)"
 
 # --- (b2) the binary ---------------------------------------------------------------------
 T_FULL=$(mean_seconds run-full "$BIN" run -q --env "$WORK/bench-env.yaml" "$WORK/steps-$STEPS.yaml")
@@ -169,6 +173,7 @@ printf 'rehearse validate: %d files in %.1f ms\n' "$FILES" "$(awk -v t="$T_VALID
 
 # --- verdict ------------------------------------------------------------------------------
 awk -v b="$BARE" -v i="$INPROC" -v c="$CLI_NET" -v w="$CLI_WALL" -v v="$T_VALIDATE" 'BEGIN {
+  printf "baseline: bare reqwest in a spawned task, %d steps/s\n", b
   printf "runner vs bare reqwest: in-process %.0f%%, binary net %.0f%%, binary wall %.0f%% (target >= 70%%)\n", 100*i/b, 100*c/b, 100*w/b
   printf "per-step overhead over the bare round trip: in-process %.0f us, binary net %.0f us (target < 60 us)\n", 1e6/i - 1e6/b, 1e6/c - 1e6/b
   printf "validate %d files: %.3f s (target < 0.5 s)\n", '"$FILES"', v

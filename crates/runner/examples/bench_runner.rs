@@ -35,7 +35,14 @@ async fn main() {
     let mut best = f64::MAX;
     for _ in 0..rounds {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        // BENCH_DRAIN=after leaves the events queued until the run ends (no consumer to wake
+        // on every event), to see what a live consumer costs.
+        let live = std::env::var("BENCH_DRAIN").map_or(true, |v| v != "after");
+        let (gate_tx, gate_rx) = tokio::sync::oneshot::channel::<()>();
         let drain = tokio::spawn(async move {
+            if !live {
+                let _ = gate_rx.await;
+            }
             let mut n = 0usize;
             while rx.recv().await.is_some() {
                 n += 1;
@@ -52,6 +59,7 @@ async fn main() {
         .await
         .expect("client");
         let elapsed = started.elapsed().as_secs_f64();
+        let _ = gate_tx.send(());
         let events = drain.await.expect("drain");
         assert_eq!(
             result.scenarios[0].status,
