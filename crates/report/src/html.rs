@@ -85,8 +85,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Where each step and attempt sits in a scenario's timeline, in milliseconds from the
-/// scenario's start. The result records durations, not start times: steps run one after
-/// another, and a poll's waits are spread evenly between its attempts.
+/// scenario's start: the offsets the runner recorded, or, for results without them,
+/// estimates (steps one after another, a poll's waits spread evenly between attempts).
 #[derive(Debug)]
 struct Timeline {
     /// The whole span shown.
@@ -97,9 +97,21 @@ struct Timeline {
 
 impl Timeline {
     fn of(s: &ScenarioResult) -> Self {
-        let mut at = 0.0;
+        let mut at: f64 = 0.0;
         let mut steps = Vec::new();
         for step in s.steps.iter().chain(&s.cleanup) {
+            if let Some(offset) = step.offset {
+                // Recorded by the runner: exact.
+                let start = ms(offset);
+                let attempts = step
+                    .attempts
+                    .iter()
+                    .map(|a| a.offset.map_or(start, ms))
+                    .collect();
+                steps.push((start, attempts));
+                at = at.max(start + ms(step.duration));
+                continue;
+            }
             let start = at;
             let length = ms(step.duration);
             let busy: f64 = step.attempts.iter().map(|a| ms(a.duration)).sum();
@@ -165,7 +177,7 @@ impl Page {
             self.text(&format!(" {}", r.rehearse_version));
         }
         self.push(
-            ". Timeline bars are placed from step and attempt durations, in order.</footer>\n",
+            ". Timeline bars are placed at the recorded start of each step and attempt.</footer>\n",
         );
         self.push("<script>\n");
         self.push(JS);

@@ -41,6 +41,8 @@ pub(crate) struct ScenarioRun<'a> {
     pub(crate) clock: Option<Arc<dyn ClockControl>>,
     pub(crate) trace_id: String,
     pub(crate) scenario_name: String,
+    /// When the scenario started: step and attempt offsets count from here.
+    pub(crate) started: Instant,
 }
 
 enum Outcome {
@@ -66,6 +68,7 @@ impl ScenarioRun<'_> {
         if let Some(f) = bind_error {
             status = Status::Error;
             steps.push(StepResult {
+                offset: None,
                 name: "bind variables".to_owned(),
                 location: scenario.span.to_string(),
                 status: Status::Error,
@@ -156,6 +159,7 @@ impl ScenarioRun<'_> {
             poll_timeout: step.poll.as_ref().map(|p| p.timeout),
         });
         let mut result = StepResult {
+            offset: Some(started.saturating_duration_since(self.started)),
             name: step.name.clone(),
             location: step.span.to_string(),
             status: Status::Passed,
@@ -391,11 +395,13 @@ impl ScenarioRun<'_> {
         let mut retried = false;
         loop {
             number += 1;
+            let sent = Instant::now();
             let exchange = tokio::select! {
                 r = self.send(&prepared, req, timeout) => r,
                 () = cancel.cancelled() => return Outcome::Interrupted,
             };
             let mut attempt = Attempt {
+                offset: Some(sent.saturating_duration_since(self.started)),
                 number,
                 request: self.record_request(&prepared),
                 response: None,
@@ -813,6 +819,7 @@ fn step_failure(step: &Step, check: &str, expected: String, actual: String) -> F
 
 fn skipped(step: &Step) -> StepResult {
     StepResult {
+        offset: None,
         name: step.name.clone(),
         location: step.span.to_string(),
         status: Status::Skipped,

@@ -203,6 +203,9 @@ impl ScenarioResult {
 /// The outcome of one step.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepResult {
+    /// When it started, from the start of its scenario (for timelines).
+    #[serde(default, with = "opt_millis", skip_serializing_if = "Option::is_none")]
+    pub offset: Option<Duration>,
     /// Its name.
     pub name: String,
     /// Where it is written (`file:line:col`).
@@ -223,6 +226,9 @@ pub struct StepResult {
 /// One HTTP exchange.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attempt {
+    /// When it was sent, from the start of its scenario (for timelines).
+    #[serde(default, with = "opt_millis", skip_serializing_if = "Option::is_none")]
+    pub offset: Option<Duration>,
     /// 1-based.
     pub number: u32,
     /// What was sent (secrets masked).
@@ -284,6 +290,31 @@ impl std::fmt::Display for Failure {
             "{}: expected {}, got {}",
             self.check, self.expected, self.actual
         )
+    }
+}
+
+pub(crate) mod opt_millis {
+    use std::time::Duration;
+
+    #[expect(
+        clippy::ref_option,
+        reason = "serde's `with` passes a reference to the field"
+    )]
+    pub(crate) fn serialize<S: serde::Serializer>(
+        d: &Option<Duration>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        let ms: Option<u64> = serde::Deserialize::deserialize(d)?;
+        Ok(ms.map(Duration::from_millis))
     }
 }
 

@@ -220,6 +220,7 @@ pub async fn run(
                     r.steps.insert(
                         0,
                         StepResult {
+                            offset: None,
                             name: "environment variables".to_owned(),
                             location: e
                                 .span
@@ -257,6 +258,7 @@ pub async fn run(
                 clock,
                 trace_id: uuid::Uuid::new_v4().simple().to_string(),
                 scenario_name: scenario.name.clone(),
+                started: std::time::Instant::now(),
             };
             let result = run.run(scenario).await;
             if fail_fast && result.status != Status::Passed {
@@ -313,6 +315,7 @@ fn not_run(s: &Scenario, status: Status) -> ScenarioResult {
             .steps
             .iter()
             .map(|st| StepResult {
+                offset: None,
                 name: st.name.clone(),
                 location: st.span.to_string(),
                 status: Status::Skipped,

@@ -73,6 +73,7 @@ fn response(status: u16, body: &str) -> Option<ResponseRecord> {
 
 fn attempt(number: u32, req: RequestRecord, resp: Option<ResponseRecord>, took: u64) -> Attempt {
     Attempt {
+        offset: None,
         number,
         request: req,
         response: resp,
@@ -84,6 +85,7 @@ fn attempt(number: u32, req: RequestRecord, resp: Option<ResponseRecord>, took: 
 
 fn passed_step(name: &str, line: u32, attempts: Vec<Attempt>, took: u64) -> StepResult {
     StepResult {
+        offset: None,
         name: name.into(),
         location: format!("scenarios/payments.yaml:{line}:5"),
         status: Status::Passed,
@@ -111,6 +113,7 @@ pub fn failed_payment() -> ScenarioResult {
     let pending = r#"{"id":"p-1","status":"pending_review"}"#;
     let polls = (1..=3)
         .map(|n| Attempt {
+            offset: None,
             failures: vec![status_failure()],
             ..attempt(n, get(), response(200, pending), 10 + u64::from(n))
         })
@@ -139,6 +142,7 @@ pub fn failed_payment() -> ScenarioResult {
                 12,
             ),
             StepResult {
+                offset: None,
                 name: "poller picks up the final status".into(),
                 location: "scenarios/payments.yaml:21:5".into(),
                 status: Status::Failed,
@@ -148,6 +152,7 @@ pub fn failed_payment() -> ScenarioResult {
                 captures: vec![],
             },
             StepResult {
+                offset: None,
                 status: Status::Skipped,
                 duration: Duration::ZERO,
                 ..passed_step("notify the customer", 26, vec![], 0)
@@ -206,11 +211,13 @@ pub fn errored_refund() -> ScenarioResult {
         status: Status::Error,
         duration: ms(5),
         steps: vec![StepResult {
+            offset: None,
             name: "ask for a refund".into(),
             location: "scenarios/refunds.yaml:5:5".into(),
             status: Status::Error,
             duration: ms(3),
             attempts: vec![Attempt {
+                offset: None,
                 error: Some(refused.into()),
                 ..attempt(
                     1,
@@ -305,12 +312,14 @@ pub fn flaky_statement() -> ScenarioResult {
         status: Status::Flaky,
         duration: ms(260),
         steps: vec![StepResult {
+            offset: None,
             status: Status::Flaky,
             ..passed_step(
                 "download statement",
                 12,
                 vec![
                     Attempt {
+                        offset: None,
                         error: Some("connection reset by peer".into()),
                         ..attempt(1, get(), None, 4)
                     },
