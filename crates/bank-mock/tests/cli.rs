@@ -73,7 +73,7 @@ async fn serve_prints_urls_and_credentials_and_stops_when_told()
     API key (v2): Authorization: Bearer test-api-key
     OAuth client (v3): client_id=rehearse-client client_secret=rehearse-secret (POST http://127.0.0.1:PORT/oauth/token)
   review threshold: 10000.00; auto-decide: never (decide with POST /__admin/reviews/{id}/decision)
-  bank clock: 2025-01-06T09:00:00Z (moves only through POST /__admin/clock/advance), settlement batches every hour on the hour
+  bank clock: 2025-01-06T09:00:00Z (moves only through POST /__admin/clock/advance), settlement batches at cron `0 0 * * * *`
 Press Ctrl-C to stop.
 bank mock stopped
 "
