@@ -89,6 +89,7 @@ async fn poller_ran(platform: &str) {
 struct Outcome {
     out: Output,
     report: serde_json::Value,
+    junit: String,
 }
 
 impl Outcome {
@@ -152,7 +153,8 @@ async fn preflight(stack: &Stack, bank_url: &str, harness_key: Option<&str>) -> 
     let report =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/run.json")).unwrap())
             .unwrap();
-    Outcome { out, report }
+    let junit = std::fs::read_to_string(dir.path().join("out/junit.xml")).unwrap();
+    Outcome { out, report, junit }
 }
 
 fn assert_names(o: &Outcome, name: &str, owner: &str, hint_part: &str) {
@@ -167,6 +169,12 @@ fn assert_names(o: &Outcome, name: &str, owner: &str, hint_part: &str) {
     };
     assert_eq!(got_owner, owner);
     assert!(hint.contains(hint_part), "{hint}");
+    // JUnit lists the check as a failure naming the owner and the hint.
+    assert!(
+        o.junit.contains(&format!("not ready ({owner}): {name}")),
+        "{}",
+        o.junit
+    );
     // The console groups by owner and shows the hint.
     let t = o.text();
     assert!(t.contains(&format!("owner: {owner}")), "{t}");

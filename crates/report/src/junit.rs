@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
-use rehearse_runner::{Aborted, RunResult, ScenarioResult, Status, StepResult};
+use rehearse_runner::{Aborted, CheckResult, RunResult, ScenarioResult, Status, StepResult};
 
 use crate::render;
 use crate::spec::write_file;
@@ -35,6 +35,16 @@ fn build(result: &RunResult) -> Report {
         suite.add_test_case(aborted_case(aborted));
         suites.push((String::new(), suite, result.duration));
     }
+    if !result.preflight.is_empty() {
+        // One testcase per pre-flight check: a CI's test view then shows who must fix what.
+        let mut suite = suite("pre-flight", result);
+        let mut time = Duration::ZERO;
+        for c in &result.preflight {
+            time += c.duration;
+            suite.add_test_case(check_case(c));
+        }
+        suites.push(("\0pre-flight".to_owned(), suite, time));
+    }
     for s in &result.scenarios {
         let at = match suites.iter().position(|(path, ..)| *path == s.path) {
             Some(at) => at,
@@ -61,6 +71,34 @@ fn suite(name: &str, result: &RunResult) -> TestSuite {
         .add_property(Property::new("run_id", result.run_id.as_str()))
         .add_property(Property::new("environment", result.environment.as_str()));
     suite
+}
+
+fn check_case(c: &CheckResult) -> TestCase {
+    let status = if c.status == Status::Passed {
+        TestCaseStatus::success()
+    } else {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        let owner = c.owner.as_deref().unwrap_or("no owner set");
+        status
+            .set_message(format!("not ready ({owner}): {}", c.name))
+            .set_type("environment_not_ready");
+        let mut text = format!("{}\nowner: {owner}", c.evidence);
+        if let Some(h) = &c.hint {
+            text.push_str(&format!("\nhint: {h}"));
+        }
+        if let Some(l) = &c.location {
+            text.push_str(&format!("\nat {l}"));
+        }
+        status.set_description(text);
+        status
+    };
+    let mut case = TestCase::new(c.name.as_str(), status);
+    case.set_classname(format!("pre-flight.{}", c.kind))
+        .set_time(c.duration);
+    if let Some(o) = &c.owner {
+        case.add_property(Property::new("owner", o.as_str()));
+    }
+    case
 }
 
 fn aborted_case(aborted: &Aborted) -> TestCase {
