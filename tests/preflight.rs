@@ -140,6 +140,8 @@ async fn preflight(stack: &Stack, bank_url: &str, harness_key: Option<&str>) -> 
         "1.5.0",
         "--report",
         "json=out/run.json",
+        "--report",
+        "junit=out/junit.xml",
     ])
     .current_dir(dir.path())
     .env("NO_COLOR", "1")
