@@ -377,38 +377,81 @@ fn print_preflight(checks: &[rehearse_runner::CheckResult], color: Color, quiet:
     }
 }
 
-async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
-    let run_id = rehearse_runner::new_run_id();
-    let specs = match reports(&args.reports, None) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let abort = |problems: &Problems| {
+/// What `run` and `preflight` are given.
+struct Input<'a> {
+    select: &'a SelectArgs,
+    env_file: Option<&'a std::path::Path>,
+    allow_protected: bool,
+    approvals: Option<Approvals>,
+}
+
+/// What `run` and `preflight` share once the input is loaded and checked: the plan, the
+/// embedded stack when the environment is `local`, the secrets' values and the names set.
+struct Ready {
+    plan: Plan,
+    stack: Option<LocalStack>,
+    secrets: Vec<String>,
+    present: Vec<String>,
+}
+
+/// Loads and checks everything, reads the secrets, starts the embedded stack. On a problem
+/// it prints it, writes the reports and gives the exit code.
+async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) -> Result<Ready, u8> {
+    let abort = |reason: &str, env: &str, problems: &Problems, code: u8| {
         print_problems(problems, cli.color);
         let lines = problems.iter().map(Problem::one_line).collect();
-        let result = aborted_result(&run_id, &args.select.env, "invalid_input", lines);
-        write_reports(&result, &specs);
-        exit::INVALID_INPUT
+        write_reports(&aborted_result(run_id, env, reason, lines), specs);
+        code
     };
-    let loaded = match load::load(&args.select) {
-        Ok(l) => select(&args.select, l),
-        Err(problems) => return abort(&problems),
-    };
-    if loaded.environment.protected && !args.allow_protected {
-        let p = Problem::new(
-            format!("environment `{}` is protected", loaded.environment.name),
-            None,
+    let invalid = |env: &str, p: Problem| {
+        abort(
+            "invalid_input",
+            env,
+            &Problems(vec![p]),
+            exit::INVALID_INPUT,
         )
-        .with_help("pass --allow-protected if you really mean to check it");
-        return abort(&Problems(vec![p]));
+    };
+    let mut loaded = match load::load(input.select) {
+        Ok(l) => select(input.select, l),
+        Err(problems) => {
+            return Err(abort(
+                "invalid_input",
+                &input.select.env,
+                &problems,
+                exit::INVALID_INPUT,
+            ));
+        }
+    };
+    let env_name = loaded.environment.name.clone();
+    if loaded.environment.protected && !input.allow_protected {
+        let p = Problem::new(format!("environment `{env_name}` is protected"), None)
+            .with_help("pass --allow-protected if you really mean to use it");
+        return Err(invalid(&env_name, p));
     }
-    let env_file = match &args.env_file {
-        Some(path) => match load::read_env_file(path) {
-            Ok(m) => m,
-            Err(p) => return abort(&Problems(vec![p])),
-        },
+    let env_file = match input.env_file {
+        Some(path) => load::read_env_file(path).map_err(|p| invalid(&env_name, p))?,
         None => Default::default(),
     };
+    if let Some(mode) = input.approvals {
+        loaded.environment.approvals = approval_mode(mode);
+    }
+    let prompt_needed = loaded.environment.approvals == ApprovalMode::Prompt
+        && loaded.scenarios.iter().any(|s| {
+            s.steps
+                .iter()
+                .any(|st| matches!(st.action, rehearse_scenario::Action::Approve(_)))
+        });
+    if prompt_needed && !prompt::interactive() {
+        let p = Problem::new("approval needs an operator", None).with_help(
+            "approval mode `prompt` asks a person at the terminal, but this run is not interactive (no TTY, or CI is set); use --approvals http or wait",
+        );
+        return Err(abort(
+            "environment_not_ready",
+            &env_name,
+            &Problems(vec![p]),
+            exit::NOT_READY,
+        ));
+    }
     let (world, secrets, present) = world_of(env_file, &loaded.environment.secrets);
     loaded.world.set(world);
     let mut environment = loaded.environment;
@@ -419,14 +462,56 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
                 Some(stack)
             }
             Err(e) => {
-                eprintln!("error: {e}");
-                return exit::INTERNAL;
+                let p = Problem::new(e, None)
+                    .with_help("this is a bug or a busy machine; run again with -vvv");
+                return Err(abort(
+                    "internal_error",
+                    &env_name,
+                    &Problems(vec![p]),
+                    exit::INTERNAL,
+                ));
             }
         }
     } else {
         None
     };
-    let plan = Arc::new(Plan::new(environment, loaded.scenarios, loaded.templates));
+    Ok(Ready {
+        plan: Plan::new(environment, loaded.scenarios, loaded.templates),
+        stack,
+        secrets,
+        present,
+    })
+}
+
+async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
+    let run_id = rehearse_runner::new_run_id();
+    let specs = match reports(&args.reports, None) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let ready = match prepare(
+        cli,
+        &Input {
+            select: &args.select,
+            env_file: args.env_file.as_deref(),
+            allow_protected: args.allow_protected,
+            approvals: None,
+        },
+        &run_id,
+        &specs,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let Ready {
+        plan,
+        stack,
+        secrets,
+        present,
+    } = ready;
+    let plan = Arc::new(plan);
     let checks = rehearse_runner::preflight(
         Arc::clone(&plan),
         PreflightOptions {
@@ -479,84 +564,29 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let abort = |reason: &str, problems: &Problems, code: u8| {
-        print_problems(problems, cli.color);
-        let lines = problems.iter().map(Problem::one_line).collect();
-        let result = aborted_result(&run_id, &args.select.env, reason, lines);
-        write_reports(&result, &specs);
-        code
-    };
-    let loaded = match load::load(&args.select) {
-        Ok(l) => select(&args.select, l),
-        Err(problems) => return abort("invalid_input", &problems, exit::INVALID_INPUT),
-    };
-    if loaded.environment.protected && !args.allow_protected {
-        let p = Problem::new(
-            format!("environment `{}` is protected", loaded.environment.name),
-            None,
-        )
-        .with_help("pass --allow-protected if you really mean to run against it");
-        return abort("invalid_input", &Problems(vec![p]), exit::INVALID_INPUT);
-    }
-    let env_file = match &args.env_file {
-        Some(path) => match load::read_env_file(path) {
-            Ok(m) => m,
-            Err(p) => return abort("invalid_input", &Problems(vec![p]), exit::INVALID_INPUT),
+    let ready = match prepare(
+        cli,
+        &Input {
+            select: &args.select,
+            env_file: args.env_file.as_deref(),
+            allow_protected: args.allow_protected,
+            approvals: args.approvals,
         },
-        None => Default::default(),
+        &run_id,
+        &specs,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(code) => return code,
     };
-    let mut loaded = loaded;
-    if let Some(mode) = args.approvals {
-        loaded.environment.approvals = approval_mode(mode);
-    }
-    let prompt_needed = loaded.environment.approvals == ApprovalMode::Prompt
-        && loaded.scenarios.iter().any(|s| {
-            s.steps
-                .iter()
-                .any(|st| matches!(st.action, rehearse_scenario::Action::Approve(_)))
-        });
-    if prompt_needed && !prompt::interactive() {
-        let p = Problem::new("approval needs an operator", None).with_help(
-            "approval mode `prompt` asks a person at the terminal, but this run is not interactive (no TTY, or CI is set); use --approvals http or wait",
-        );
-        print_problems(&Problems(vec![p.clone()]), cli.color);
-        let result = aborted_result(
-            &run_id,
-            &loaded.environment.name,
-            "environment_not_ready",
-            vec![p.one_line()],
-        );
-        write_reports(&result, &specs);
-        return exit::NOT_READY;
-    }
-    let (world, secrets, present) = world_of(env_file, &loaded.environment.secrets);
-    loaded.world.set(world);
-    let mut environment = loaded.environment;
-    let stack = if loaded.embedded {
-        match LocalStack::start().await {
-            Ok(stack) => {
-                stack.fill(&mut environment);
-                Some(stack)
-            }
-            Err(e) => {
-                let p = Problem::new(e, None)
-                    .with_help("this is a bug or a busy machine; run again with -vvv");
-                print_problems(&Problems(vec![p.clone()]), cli.color);
-                let result = aborted_result(
-                    &run_id,
-                    &environment.name,
-                    "internal_error",
-                    vec![p.one_line()],
-                );
-                write_reports(&result, &specs);
-                return exit::INTERNAL;
-            }
-        }
-    } else {
-        None
-    };
-    let approval_timeout = environment.approval_timeout;
-    let mut plan = Plan::new(environment, loaded.scenarios, loaded.templates);
+    let Ready {
+        mut plan,
+        stack,
+        secrets,
+        present,
+    } = ready;
+    let approval_timeout = plan.environment.approval_timeout;
     if plan.environment.approvals == ApprovalMode::Prompt {
         plan.approver = Some(Arc::new(prompt::PromptApprover::terminal(approval_timeout)));
     }
@@ -645,7 +675,13 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         Err(e) => {
             let p = Problem::new(e.to_string(), None)
                 .with_help("check the TLS files of the environment");
-            return abort("invalid_input", &Problems(vec![p]), exit::INVALID_INPUT);
+            print_problems(&Problems(vec![p.clone()]), cli.color);
+            let env = &plan.environment.name;
+            write_reports(
+                &aborted_result(&run_id, env, "invalid_input", vec![p.one_line()]),
+                &specs,
+            );
+            return exit::INVALID_INPUT;
         }
     };
     let mut result = result;

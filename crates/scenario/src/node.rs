@@ -243,41 +243,11 @@ impl de::Error for DecodeError {
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        Self {
-            message: format!("unknown key `{field}`"),
-            help: Some(
-                did_you_mean(field, expected.iter().copied()).unwrap_or_else(|| {
-                    format!(
-                        "expected one of {}",
-                        expected
-                            .iter()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }),
-            ),
-            span: None,
-        }
+        unknown("key", field, expected)
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        Self {
-            message: format!("unknown value `{variant}`"),
-            help: Some(
-                did_you_mean(variant, expected.iter().copied()).unwrap_or_else(|| {
-                    format!(
-                        "expected one of {}",
-                        expected
-                            .iter()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }),
-            ),
-            span: None,
-        }
+        unknown("value", variant, expected)
     }
 
     fn missing_field(field: &'static str) -> Self {
@@ -290,6 +260,19 @@ impl de::Error for DecodeError {
 
     fn invalid_type(unexp: de::Unexpected<'_>, exp: &dyn de::Expected) -> Self {
         Self::custom(format_args!("expected {exp}, found {unexp}"))
+    }
+}
+
+/// `unknown key `x``, with "did you mean" or the list of what is known.
+fn unknown(what: &str, written: &str, expected: &[&str]) -> DecodeError {
+    let help = did_you_mean(written, expected.iter().copied()).unwrap_or_else(|| {
+        let list: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
+        format!("expected one of {}", list.join(", "))
+    });
+    DecodeError {
+        message: format!("unknown {what} `{written}`"),
+        help: Some(help),
+        span: None,
     }
 }
 
