@@ -1,5 +1,6 @@
 //! The HTTP client of an environment: one pooled client per redirect policy.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rehearse_scenario::Environment;
@@ -16,7 +17,7 @@ pub enum ClientError {
         source: std::io::Error,
     },
     /// A TLS file is not valid PEM, or the client could not be built.
-    #[error("failed to load {what}: {source}")]
+    #[error("failed to load {what}: {}", chain(source))]
     Tls {
         /// What was being loaded.
         what: String,
@@ -25,55 +26,102 @@ pub enum ClientError {
     },
 }
 
-/// Two pooled clients: one that follows redirects and one that does not.
+/// Two pooled clients: one that does not follow redirects, built up front, and one that
+/// does, built on first use. Building a client loads the platform's root certificates
+/// (about 4 ms), and most runs never follow a redirect.
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub(crate) plain: reqwest::Client,
-    pub(crate) follow: reqwest::Client,
+    follow: Arc<OnceLock<reqwest::Client>>,
+    tls: Arc<Tls>,
+}
+
+/// The TLS material of an environment, read and parsed once.
+#[derive(Debug, Default)]
+struct Tls {
+    ca: Option<reqwest::Certificate>,
+    identity: Option<reqwest::Identity>,
 }
 
 impl Clients {
     /// Clients for an environment (TLS CA and mTLS identity applied).
     pub fn for_environment(env: &Environment) -> Result<Self, ClientError> {
-        let build = |follow: bool| -> Result<reqwest::Client, ClientError> {
-            let mut b = reqwest::Client::builder()
-                .user_agent(concat!("rehearse/", env!("CARGO_PKG_VERSION")))
-                .pool_idle_timeout(Duration::from_secs(30))
-                .tcp_nodelay(true)
-                .redirect(if follow {
-                    reqwest::redirect::Policy::limited(10)
-                } else {
-                    reqwest::redirect::Policy::none()
-                });
-            if let Some(ca) = &env.tls.ca_file {
-                let pem = read(ca)?;
-                let cert =
+        let mut tls = Tls::default();
+        if let Some(ca) = &env.tls.ca_file {
+            let pem = read(ca)?;
+            tls.ca =
+                Some(
                     reqwest::Certificate::from_pem(&pem).map_err(|source| ClientError::Tls {
                         what: format!("CA file {}", ca.display()),
                         source,
-                    })?;
-                b = b.add_root_certificate(cert);
-            }
-            if let (Some(cert), Some(key)) = (&env.tls.client_cert, &env.tls.client_key) {
-                let mut pem = read(cert)?;
-                pem.push(b'\n');
-                pem.extend(read(key)?);
-                let id = reqwest::Identity::from_pem(&pem).map_err(|source| ClientError::Tls {
-                    what: format!("client certificate {}", cert.display()),
-                    source,
-                })?;
-                b = b.identity(id);
-            }
-            b.build().map_err(|source| ClientError::Tls {
-                what: "the HTTP client".to_owned(),
-                source,
-            })
-        };
+                    })?,
+                );
+        }
+        if let (Some(cert), Some(key)) = (&env.tls.client_cert, &env.tls.client_key) {
+            let mut pem = read(cert)?;
+            pem.push(b'\n');
+            pem.extend(read(key)?);
+            tls.identity =
+                Some(
+                    reqwest::Identity::from_pem(&pem).map_err(|source| ClientError::Tls {
+                        what: format!("client certificate {}", cert.display()),
+                        source,
+                    })?,
+                );
+        }
+        let plain = build(&tls, false).map_err(|source| ClientError::Tls {
+            what: "the HTTP client".to_owned(),
+            source,
+        })?;
         Ok(Self {
-            plain: build(false)?,
-            follow: build(true)?,
+            plain,
+            follow: Arc::default(),
+            tls: Arc::new(tls),
         })
     }
+
+    /// The client that follows redirects, built on first use.
+    pub(crate) fn follow(&self) -> Result<&reqwest::Client, String> {
+        if let Some(c) = self.follow.get() {
+            return Ok(c);
+        }
+        // The same settings as the plain client, which built: this does not fail in
+        // practice, but if it does the request fails with the reason.
+        let client = build(&self.tls, true)
+            .map_err(|e| format!("failed to build the HTTP client that follows redirects: {e}"))?;
+        Ok(self.follow.get_or_init(|| client))
+    }
+}
+
+fn build(tls: &Tls, follow: bool) -> Result<reqwest::Client, reqwest::Error> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(concat!("rehearse/", env!("CARGO_PKG_VERSION")))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .tcp_nodelay(true)
+        .redirect(if follow {
+            reqwest::redirect::Policy::limited(10)
+        } else {
+            reqwest::redirect::Policy::none()
+        });
+    if let Some(ca) = &tls.ca {
+        b = b.add_root_certificate(ca.clone());
+    }
+    if let Some(id) = &tls.identity {
+        b = b.identity(id.clone());
+    }
+    b.build()
+}
+
+/// An error with its causes: reqwest's own message ("builder error") says little.
+fn chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, ClientError> {
