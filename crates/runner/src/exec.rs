@@ -638,7 +638,15 @@ impl ScenarioRun<'_> {
 
     async fn send(&self, p: &Prepared, req: &Request, timeout: Duration) -> Exchange {
         let client = if req.follow_redirects {
-            &self.clients.follow
+            match self.clients.follow() {
+                Ok(c) => c,
+                Err(e) => {
+                    return Exchange {
+                        outcome: Err(e),
+                        duration: Duration::ZERO,
+                    };
+                }
+            }
         } else {
             &self.clients.plain
         };

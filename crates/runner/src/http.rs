@@ -87,8 +87,12 @@ impl Clients {
         }
         // The same settings as the plain client, which built: this does not fail in
         // practice, but if it does the request fails with the reason.
-        let client = build(&self.tls, true)
-            .map_err(|e| format!("failed to build the HTTP client that follows redirects: {e}"))?;
+        let client = build(&self.tls, true).map_err(|e| {
+            format!(
+                "failed to build the HTTP client that follows redirects: {}",
+                chain(&e)
+            )
+        })?;
         Ok(self.follow.get_or_init(|| client))
     }
 }

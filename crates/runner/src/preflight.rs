@@ -169,7 +169,7 @@ async fn run_check(
         CheckKind::Request { request, expect } => {
             let prepared = prepare(t, request, vars).map_err(|e| e.message)?;
             let client = if request.follow_redirects {
-                &clients.follow
+                clients.follow()?
             } else {
                 &clients.plain
             };
