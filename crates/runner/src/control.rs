@@ -387,7 +387,7 @@ impl Approver for HttpApprover {
             let timeout = request
                 .timeout
                 .unwrap_or(self.plan.environment.request_timeout);
-            let trace = uuid::Uuid::new_v4().simple().to_string();
+            let trace = crate::trace::trace_id();
             let exchange =
                 crate::exec::send(&self.client, &prepared, timeout, &trace, &self.run_id).await;
             let resp = exchange.outcome?;

@@ -381,10 +381,10 @@ impl ScenarioRun<'_> {
                 .headers
                 .iter()
                 .any(|(_, v)| self.redactor.contains_secret(v))
-            || prepared
-                .body
-                .as_ref()
-                .is_some_and(|b| self.redactor.contains_secret(&String::from_utf8_lossy(b)));
+            || prepared.body.as_ref().is_some_and(|b| {
+                !self.redactor.is_empty()
+                    && self.redactor.contains_secret(&String::from_utf8_lossy(b))
+            });
         let timeout = req.timeout.unwrap_or(self.plan.environment.request_timeout);
         let poll = step.poll.as_ref();
         let deadline = poll.map(|p| Instant::now() + p.timeout);
@@ -614,7 +614,7 @@ impl ScenarioRun<'_> {
                 .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
                 .collect(),
             body: p.body.as_ref().map(|b| {
-                self.redactor.mask(&rehearse_scenario::excerpt(
+                self.redactor.mask_owned(rehearse_scenario::excerpt(
                     &String::from_utf8_lossy(b),
                     BODY_EXCERPT,
                 ))
@@ -632,7 +632,7 @@ impl ScenarioRun<'_> {
                 .collect(),
             body: self
                 .redactor
-                .mask(&rehearse_scenario::excerpt(&r.text, BODY_EXCERPT)),
+                .mask_owned(rehearse_scenario::excerpt(&r.text, BODY_EXCERPT)),
         }
     }
 
@@ -663,7 +663,7 @@ pub(crate) async fn send(
     trace_id: &str,
     run_id: &str,
 ) -> Exchange {
-    let span_id = &uuid::Uuid::new_v4().simple().to_string()[..16];
+    let span_id = crate::trace::span_id();
     let mut builder = client
         .request(p.method.clone(), &p.url)
         .timeout(timeout)

@@ -16,6 +16,7 @@ mod redact;
 mod result;
 mod run;
 mod select;
+mod trace;
 mod world;
 
 pub use control::{

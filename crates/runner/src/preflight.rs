@@ -299,7 +299,7 @@ async fn run_check(
 }
 
 fn trace() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    crate::trace::trace_id()
 }
 
 async fn get_json(

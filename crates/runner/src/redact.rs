@@ -34,6 +34,11 @@ impl Redactor {
         self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
     }
 
+    /// True when there is nothing to mask.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// True when `text` holds a secret.
     pub fn contains_secret(&self, text: &str) -> bool {
         self.values.iter().any(|v| text.contains(v.as_str()))
@@ -48,6 +53,16 @@ impl Redactor {
             }
         }
         out
+    }
+
+    /// Like [`Redactor::mask`], for text the caller owns: returned as it is (no copy)
+    /// when it holds no secret.
+    pub fn mask_owned(&self, text: String) -> String {
+        if self.contains_secret(&text) {
+            self.mask(&text)
+        } else {
+            text
+        }
     }
 }
 

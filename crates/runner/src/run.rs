@@ -256,7 +256,7 @@ pub async fn run(
                 vars,
                 approver,
                 clock,
-                trace_id: uuid::Uuid::new_v4().simple().to_string(),
+                trace_id: crate::trace::trace_id(),
                 scenario_name: scenario.name.clone(),
                 started: std::time::Instant::now(),
             };
