@@ -50,8 +50,17 @@ pub struct Tpl {
 #[derive(Clone, Debug)]
 enum TplKind {
     Literal,
+    /// A text template, and its pieces when it is only text and `{{ name }}`s.
+    Text(String, Option<Vec<Piece>>),
+    /// A whole-string expression, and the variable when it is just `{{ name }}`.
+    Typed(String, Option<String>),
+}
+
+/// A piece of a simple text template, rendered without minijinja.
+#[derive(Clone, Debug)]
+enum Piece {
     Text(String),
-    Typed(String),
+    Var(String),
 }
 
 impl Tpl {
@@ -189,10 +198,10 @@ impl Templates {
         self.next += 1;
         let (kind, source) = match single_expression(text) {
             Some(expr) => (
-                TplKind::Typed(name.clone()),
+                TplKind::Typed(name.clone(), is_variable(expr).then(|| expr.to_owned())),
                 format!("{{{{ ({expr}) | tojson }}}}"),
             ),
-            None => (TplKind::Text(name.clone()), text.to_owned()),
+            None => (TplKind::Text(name.clone(), pieces(text)), text.to_owned()),
         };
         self.env
             .add_template_owned(name.clone(), source)
@@ -222,8 +231,13 @@ impl Templates {
     pub fn render_string(&self, tpl: &Tpl, vars: &Vars) -> Result<String, RenderError> {
         match &tpl.kind {
             TplKind::Literal => Ok(tpl.source.clone()),
-            TplKind::Text(name) => self.render_named(name, tpl, vars),
-            TplKind::Typed(_) => match self.render_json(tpl, vars)? {
+            TplKind::Text(name, pieces) => {
+                match pieces.as_deref().and_then(|p| render_pieces(p, vars)) {
+                    Some(text) => Ok(text),
+                    None => self.render_named(name, tpl, vars),
+                }
+            }
+            TplKind::Typed(..) => match self.render_json(tpl, vars)? {
                 Json::String(s) => Ok(s),
                 other => Ok(other.to_string()),
             },
@@ -234,8 +248,10 @@ impl Templates {
     pub fn render_json(&self, tpl: &Tpl, vars: &Vars) -> Result<Json, RenderError> {
         match &tpl.kind {
             TplKind::Literal => Ok(Json::String(tpl.source.clone())),
-            TplKind::Text(name) => self.render_named(name, tpl, vars).map(Json::String),
-            TplKind::Typed(name) => {
+            TplKind::Text(..) => self.render_string(tpl, vars).map(Json::String),
+            // `tojson` and back gives the variable's value itself.
+            TplKind::Typed(_, Some(var)) if vars.contains_key(var) => Ok(vars[var].clone()),
+            TplKind::Typed(name, _) => {
                 let text = self.render_named(name, tpl, vars)?;
                 serde_json::from_str(&text).map_err(|e| RenderError {
                     message: format!("`{}` did not give a JSON value: {e}", tpl.source),
@@ -294,6 +310,71 @@ impl Templates {
                 }
             })
     }
+}
+
+/// True for an expression that is just a variable's name (not a literal such as `true`).
+fn is_variable(expr: &str) -> bool {
+    let mut chars = expr.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !matches!(
+            expr,
+            "true" | "false" | "none" | "True" | "False" | "None" | "loop" | "self"
+        )
+        && !FUNCTIONS.contains(&expr)
+}
+
+/// The pieces of a text that is only literal text and `{{ name }}`s, which render
+/// without minijinja; `None` for anything else (blocks, comments, filters, a trailing
+/// newline, which minijinja drops).
+fn pieces(text: &str) -> Option<Vec<Piece>> {
+    if text.contains("{%") || text.contains("{#") || text.ends_with('\n') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let (before, after) = rest.split_at(open);
+        let close = after.find("}}")?;
+        let expr = after[2..close].trim();
+        if before.contains("}}") || !is_variable(expr) || after[2..close].starts_with('-') {
+            return None;
+        }
+        if !before.is_empty() {
+            out.push(Piece::Text(before.to_owned()));
+        }
+        out.push(Piece::Var(expr.to_owned()));
+        rest = &after[close + 2..];
+    }
+    if rest.contains("}}") {
+        return None;
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest.to_owned()));
+    }
+    Some(out)
+}
+
+/// Renders simple pieces as minijinja would, when every variable is a string or an
+/// integer; `None` otherwise (minijinja renders it, or reports the error).
+fn render_pieces(pieces: &[Piece], vars: &Vars) -> Option<String> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Var(name) => match vars.get(name)? {
+                Json::String(s) => out.push_str(s),
+                Json::Number(n) if n.is_i64() || n.is_u64() => {
+                    let _ = write!(out, "{n}");
+                }
+                _ => return None,
+            },
+        }
+    }
+    Some(out)
 }
 
 /// `{{ expr }}` and nothing else → `expr`.
@@ -392,6 +473,48 @@ mod tests {
             t.render_string(&tpl, &vars()).unwrap(),
             "id-00000000-0000-4000-8000-000000000000"
         );
+    }
+
+    #[test]
+    fn simple_templates_render_as_minijinja_does() {
+        let mut t = engine();
+        let values = [
+            serde_json::json!("a/b <c> & 'd'"),
+            serde_json::json!(42),
+            serde_json::json!(-7),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(1.5),
+            serde_json::json!(true),
+            serde_json::json!(null),
+            serde_json::json!([1, "x"]),
+            serde_json::json!({"k": 1}),
+        ];
+        for text in ["{{ v }}", "x{{v}}/y", "{{ v }}-{{ v }}", "{{ v }}\n"] {
+            let (tpl, _) = t.compile(text, None).unwrap();
+            for v in &values {
+                let vars: Vars = Arc::new(HashMap::from([("v".to_owned(), v.clone())]));
+                let name = match &tpl.kind {
+                    TplKind::Text(name, _) | TplKind::Typed(name, _) => name.clone(),
+                    TplKind::Literal => unreachable!(),
+                };
+                let slow = t.render_named(&name, &tpl, &vars).unwrap();
+                match &tpl.kind {
+                    TplKind::Typed(..) => assert_eq!(
+                        t.render_json(&tpl, &vars).unwrap(),
+                        serde_json::from_str::<Json>(&slow).unwrap(),
+                        "{text} with {v}"
+                    ),
+                    _ => assert_eq!(
+                        t.render_string(&tpl, &vars).unwrap(),
+                        slow,
+                        "{text} with {v}"
+                    ),
+                }
+            }
+        }
+        let (tpl, _) = t.compile("{{ base }}/items/{{ missing }}", None).unwrap();
+        let err = t.render_string(&tpl, &vars()).unwrap_err();
+        assert_eq!(err.missing, vec!["missing"]);
     }
 
     #[test]
