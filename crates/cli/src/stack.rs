@@ -74,6 +74,11 @@ fn set_urls(env: &mut Environment, urls: &Urls) {
             "bank_admin".to_owned(),
             s(&format!("{}/__admin", urls.bank)),
         ),
+        // `platform` speaks v2; `platform_v1`…`_v3` one version each.
+        (
+            "bank_api_version".to_owned(),
+            s("v2 (v1 and v3 through platform_v1, platform_v3)"),
+        ),
     ];
     for (v, u) in &urls.platforms {
         vars.push((format!("platform_{v}"), s(u)));

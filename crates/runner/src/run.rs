@@ -286,7 +286,11 @@ pub async fn run(
         interrupted: cancel.is_cancelled(),
         preflight: Vec::new(),
         rehearse_version: env!("CARGO_PKG_VERSION").to_owned(),
-        bank_api_version: None,
+        bank_api_version: base_vars
+            .as_ref()
+            .ok()
+            .and_then(|(vars, ..)| vars.get("bank_api_version"))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
         aborted: None,
     };
     let _ = events.send(RunEvent::RunFinished {
