@@ -44,10 +44,25 @@ async fn main() {
                 let _ = gate_rx.await;
             }
             let mut n = 0usize;
-            while rx.recv().await.is_some() {
-                n += 1;
+            if !live {
+                while rx.recv().await.is_some() {
+                    n += 1;
+                }
+                return n;
             }
-            n
+            // As the CLI's console does: take the events in batches, 20 times a second,
+            // rather than being woken for each.
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(50));
+            loop {
+                tick.tick().await;
+                loop {
+                    match rx.try_recv() {
+                        Ok(_) => n += 1,
+                        Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                        Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return n,
+                    }
+                }
+            }
         });
         let started = Instant::now();
         let result = rehearse_runner::run(
