@@ -663,12 +663,17 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     // event (three a step) would cost the runner a cross-thread wake-up each, and a person
     // reads no faster. Everything is still printed, in order; the last batch when the run
     // ends.
+    let (done_tx, mut done_rx) = tokio::sync::oneshot::channel::<()>();
     let console = tokio::spawn(async move {
         let mut reporter = ConsoleReporter::stdout(console_options);
         let mut tick = tokio::time::interval(CONSOLE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
+            // The run's end does not wait for the next tick.
+            let last = tokio::select! {
+                _ = tick.tick() => false,
+                _ = &mut done_rx => true,
+            };
             loop {
                 match rx.try_recv() {
                     Ok(event) => {
@@ -676,13 +681,14 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
                             tracing::warn!("console output failed: {e}");
                         }
                     }
-                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
-                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) if !last => break,
+                    Err(_) => return,
                 }
             }
         }
     });
     let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;
+    let _ = done_tx.send(());
     let _ = console.await;
     ctrl_c.abort();
     if let Some(stack) = stack {
