@@ -567,6 +567,23 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // Listen from the start: a Ctrl-C or SIGTERM while the stack starts or pre-flight runs
+    // still ends with cleanup and reports, not a killed process.
+    let cancel = CancellationToken::new();
+    let ctrl_c = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            {
+                stop_signal().await;
+                eprintln!(
+                    "interrupted: stopping steps, running cleanup and writing reports (Ctrl-C again to quit now)"
+                );
+                cancel.cancel();
+                stop_signal().await;
+                std::process::exit(i32::from(exit::INTERRUPTED));
+            }
+        })
+    };
     let ready = match prepare(
         cli,
         &Input {
@@ -634,22 +651,6 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     if let Some(j) = args.jobs {
         options.jobs = j.max(1);
     }
-
-    let cancel = CancellationToken::new();
-    let ctrl_c = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            {
-                stop_signal().await;
-                eprintln!(
-                    "interrupted: stopping steps, running cleanup and writing reports (Ctrl-C again to quit now)"
-                );
-                cancel.cancel();
-                stop_signal().await;
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            }
-        })
-    };
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let console_options = ConsoleOptions::new()
