@@ -19,6 +19,17 @@ use crate::result::{
 };
 use crate::run::Plan;
 
+/// Why a step that did not pass ended.
+#[derive(Clone, Copy)]
+enum Ending {
+    /// A `fail_if` held.
+    Terminal,
+    /// The poll's (or the request's) time ran out.
+    Deadline,
+    /// A poll on a virtual clock moved bank time through [`MAX_VIRTUAL_TICKS`] job ticks.
+    BankDay,
+}
+
 /// A poll on a virtual clock gives up after this many job ticks (a day of 5-minute ticks).
 const MAX_VIRTUAL_TICKS: u32 = 288;
 
@@ -474,7 +485,15 @@ impl ScenarioRun<'_> {
             let left = match (poll, time_left) {
                 (Some(_), Some(left)) if !terminal && !left.is_zero() => left,
                 _ => {
-                    return self.fail(step, result, terminal);
+                    return self.fail(
+                        step,
+                        result,
+                        if terminal {
+                            Ending::Terminal
+                        } else {
+                            Ending::Deadline
+                        },
+                    );
                 }
             };
             if let Some(clock) = self.clock.clone() {
@@ -482,7 +501,7 @@ impl ScenarioRun<'_> {
                 // tick (the platform's poller, say) instead of the harness sleeping.
                 virtual_ticks += 1;
                 if virtual_ticks > MAX_VIRTUAL_TICKS {
-                    return self.fail(step, result, false);
+                    return self.fail(step, result, Ending::BankDay);
                 }
                 let moved = tokio::select! {
                     r = clock.next_tick() => r,
@@ -511,7 +530,7 @@ impl ScenarioRun<'_> {
                     () = tokio::time::sleep(left) => {},
                     () = cancel.cancelled() => return Outcome::Interrupted,
                 }
-                return self.fail(step, result, false);
+                return self.fail(step, result, Ending::Deadline);
             }
             tokio::select! {
                 () = tokio::time::sleep(wait) => {},
@@ -524,7 +543,7 @@ impl ScenarioRun<'_> {
         }
     }
 
-    fn fail(&self, step: &Step, result: &mut StepResult, terminal: bool) -> Outcome {
+    fn fail(&self, step: &Step, result: &mut StepResult, ending: Ending) -> Outcome {
         let last = result.attempts.last();
         let attempts = result.attempts.len();
         let transport = last.and_then(|a| a.error.clone());
@@ -546,10 +565,10 @@ impl ScenarioRun<'_> {
             },
         };
         if step.poll.is_some() {
-            let why = if terminal {
-                "terminal state reached"
-            } else {
-                "poll timed out"
+            let why = match ending {
+                Ending::Terminal => "terminal state reached",
+                Ending::Deadline => "poll timed out",
+                Ending::BankDay => "a day of bank time passed",
             };
             failure.actual = format!(
                 "{} ({why} after {attempts} attempt{})",
