@@ -550,15 +550,11 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     if failed {
         exit::NOT_READY
     } else {
-        if checks_count(&result) == 0 {
+        if result.preflight.is_empty() {
             eprintln!("pre-flight: the environment and the selected scenarios declare no checks");
         }
         exit::PASSED
     }
-}
-
-fn checks_count(r: &RunResult) -> usize {
-    r.preflight.len()
 }
 
 async fn run(cli: &Cli, args: &RunArgs) -> u8 {

@@ -67,7 +67,7 @@ impl Response {
     }
 }
 
-fn failure(
+pub(crate) fn failure(
     check: impl Into<String>,
     expected: String,
     actual: String,

@@ -143,13 +143,12 @@ impl ScenarioRun<'_> {
                     Arc::make_mut(&mut self.vars).insert(name.clone(), v);
                 }
                 Err(e) => {
-                    return Some(Failure {
-                        check: format!("variable `{name}`"),
-                        expected: "a value".to_owned(),
-                        actual: self.redactor.mask(&e.message),
-                        location: e.span.as_ref().map(ToString::to_string),
-                        source_line: e.span.as_ref().map(|s| s.line_text().trim().to_owned()),
-                    });
+                    return Some(check::failure(
+                        format!("variable `{name}`"),
+                        "a value".to_owned(),
+                        self.redactor.mask(&e.message),
+                        e.span.as_ref(),
+                    ));
                 }
             }
         }
@@ -377,13 +376,12 @@ impl ScenarioRun<'_> {
             }
             Err(e) => {
                 result.status = Status::Error;
-                result.failure = Some(Failure {
-                    check: "template".to_owned(),
-                    expected: "every variable to be set".to_owned(),
-                    actual: self.redactor.mask(&e.message),
-                    location: e.span.as_ref().map(ToString::to_string),
-                    source_line: e.span.as_ref().map(|s| s.line_text().trim().to_owned()),
-                });
+                result.failure = Some(check::failure(
+                    "template",
+                    "every variable to be set".to_owned(),
+                    self.redactor.mask(&e.message),
+                    e.span.as_ref(),
+                ));
                 return Outcome::Failed;
             }
         };
@@ -549,13 +547,7 @@ impl ScenarioRun<'_> {
         let transport = last.and_then(|a| a.error.clone());
         let mut failure = match (last.and_then(|a| a.failures.first().cloned()), transport) {
             (Some(f), _) => f,
-            (None, Some(err)) => Failure {
-                check: "request".to_owned(),
-                expected: "a response".to_owned(),
-                actual: err,
-                location: Some(step.span.to_string()),
-                source_line: Some(step.span.line_text().trim().to_owned()),
-            },
+            (None, Some(err)) => step_failure(step, "request", "a response".to_owned(), err),
             (None, None) => Failure {
                 check: "step".to_owned(),
                 expected: "success".to_owned(),
@@ -835,16 +827,10 @@ fn capture_text(value: &Json) -> String {
 }
 
 fn step_failure(step: &Step, check: &str, expected: String, actual: String) -> Failure {
-    Failure {
-        check: check.to_owned(),
-        expected,
-        actual,
-        location: Some(step.span.to_string()),
-        source_line: Some(step.span.line_text().trim().to_owned()),
-    }
+    check::failure(check, expected, actual, Some(&step.span))
 }
 
-fn skipped(step: &Step) -> StepResult {
+pub(crate) fn skipped(step: &Step) -> StepResult {
     StepResult {
         offset: None,
         name: step.name.clone(),

@@ -13,7 +13,7 @@ use crate::event::RunEvent;
 use crate::exec::{ScenarioRun, environment_vars};
 use crate::http::{ClientError, Clients};
 use crate::redact::Redactor;
-use crate::result::{Failure, RunResult, ScenarioResult, Status, StepResult};
+use crate::result::{RunResult, ScenarioResult, Status, StepResult};
 
 /// What to run: the environment, the selected scenarios and their compiled templates.
 #[derive(Debug)]
@@ -229,16 +229,12 @@ pub async fn run(
                             status: Status::Error,
                             duration: std::time::Duration::ZERO,
                             attempts: Vec::new(),
-                            failure: Some(Failure {
-                                check: "environment vars".to_owned(),
-                                expected: "every variable to render".to_owned(),
-                                actual: redactor.mask(&e.message),
-                                location: e.span.as_ref().map(ToString::to_string),
-                                source_line: e
-                                    .span
-                                    .as_ref()
-                                    .map(|s| s.line_text().trim().to_owned()),
-                            }),
+                            failure: Some(crate::check::failure(
+                                "environment vars",
+                                "every variable to render".to_owned(),
+                                redactor.mask(&e.message),
+                                e.span.as_ref(),
+                            )),
                             captures: Vec::new(),
                         },
                     );
@@ -315,20 +311,7 @@ fn not_run(s: &Scenario, status: Status) -> ScenarioResult {
         owner: s.owner.clone(),
         status,
         duration: std::time::Duration::ZERO,
-        steps: s
-            .steps
-            .iter()
-            .map(|st| StepResult {
-                offset: None,
-                name: st.name.clone(),
-                location: st.span.to_string(),
-                status: Status::Skipped,
-                duration: std::time::Duration::ZERO,
-                attempts: Vec::new(),
-                failure: None,
-                captures: Vec::new(),
-            })
-            .collect(),
+        steps: s.steps.iter().map(crate::exec::skipped).collect(),
         cleanup: Vec::new(),
     }
 }

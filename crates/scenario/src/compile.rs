@@ -300,7 +300,6 @@ pub struct Compiler<'a> {
 
 struct Ctx<'s> {
     problems: Problems,
-    needs_virtual_clock: bool,
     known: Vec<String>,
     later: HashSet<String>,
     names: HashSet<String>,
@@ -312,7 +311,6 @@ impl Ctx<'_> {
     fn for_environment<'p>(known: &[String], file: &'p Path) -> Ctx<'p> {
         Ctx {
             problems: Problems::default(),
-            needs_virtual_clock: false,
             known: known.to_vec(),
             later: HashSet::new(),
             names: HashSet::new(),
@@ -476,11 +474,6 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// The fixtures read so far, by path under the fixtures folder.
-    pub fn fixtures(&self) -> &BTreeMap<String, Json> {
-        &self.fixtures
-    }
-
     /// Loads and checks one scenario file; every problem in it is reported.
     pub fn compile_file(&mut self, path: &Path) -> Result<Scenario, Problems> {
         let source = read_source(path).map_err(|p| Problems(vec![p]))?;
@@ -508,7 +501,6 @@ impl<'a> Compiler<'a> {
         }
         let mut ctx = Ctx {
             problems: Problems::default(),
-            needs_virtual_clock: false,
             known: self.env.vars.iter().map(|(k, _)| k.clone()).collect(),
             later: HashSet::new(),
             names: HashSet::new(),
@@ -651,7 +643,7 @@ impl<'a> Compiler<'a> {
             return;
         }
         if let Some(by) = &s.advance_clock {
-            if self.env.clock != ClockKind::Virtual && !ctx.needs_virtual_clock {
+            if self.env.clock != ClockKind::Virtual {
                 ctx.problems.push(
                     Problem::new(
                         format!(
@@ -1625,7 +1617,6 @@ fn compile_value(
     let env = Environment::new("environment");
     let mut ctx = Ctx {
         problems: Problems::default(),
-        needs_virtual_clock: false,
         known: known.to_vec(),
         later: HashSet::new(),
         names: HashSet::new(),
