@@ -1106,84 +1106,52 @@ impl<'a> Compiler<'a> {
         let mut ops = Vec::new();
         for (k, arg) in entries {
             let at = k.span.as_ref().or(v.span.as_ref());
-            let op = match k.value.as_str() {
-                "eq" => Op::Eq(self.value(arg, ctx)),
-                "ne" => Op::Ne(self.value(arg, ctx)),
-                "gt" => Op::Gt(self.value(arg, ctx)),
-                "gte" => Op::Gte(self.value(arg, ctx)),
-                "lt" => Op::Lt(self.value(arg, ctx)),
-                "lte" => Op::Lte(self.value(arg, ctx)),
-                "contains" => Op::Contains(self.value(arg, ctx)),
-                "matches" => match &arg.kind {
-                    ValueKind::String(s) => match self.regex(s) {
-                        Ok(re) => Op::Matches(re),
-                        Err(e) => {
-                            ctx.problems.push(
-                                Problem::new(format!("invalid regex: {}", regex_message(&e)), arg.span.as_ref())
-                                    .with_help("regexes use Rust syntax; escape `\\` in YAML double quotes or use single quotes"),
-                            );
-                            continue;
-                        }
-                    },
-                    _ => {
-                        ctx.problems.push(
-                            Problem::new("`matches` takes a regex string", arg.span.as_ref())
-                                .with_help("quote the regex"),
-                        );
-                        continue;
-                    }
-                },
-                "exists" => match &arg.kind {
-                    ValueKind::Bool(b) => Op::Exists(*b),
-                    _ => {
-                        ctx.problems.push(
-                            Problem::new("`exists` takes true or false", arg.span.as_ref())
-                                .with_help("write `exists: true`"),
-                        );
-                        continue;
-                    }
-                },
-                "type" => match &arg.kind {
-                    ValueKind::String(s) if JsonType::parse(s).is_some() => {
-                        Op::Type(JsonType::parse(s).unwrap_or(JsonType::Null))
-                    }
-                    _ => {
-                        let written = arg.to_json().to_string();
-                        ctx.problems.push(
-                            Problem::new(format!("unknown type {written}"), arg.span.as_ref())
-                                .with_help(format!("use one of {}", JsonType::NAMES.join(", "))),
-                        );
-                        continue;
-                    }
-                },
-                "one_of" => match &arg.kind {
-                    ValueKind::Array(items) => {
-                        Op::OneOf(items.iter().map(|i| self.value(i, ctx)).collect())
-                    }
-                    _ => {
-                        ctx.problems.push(
-                            Problem::new("`one_of` takes a list", arg.span.as_ref())
-                                .with_help("write `one_of: [a, b]`"),
-                        );
-                        continue;
-                    }
-                },
-                "len" => Op::Len(Box::new(self.matcher(arg, ctx))),
-                other => {
-                    ctx.problems.push(
-                        Problem::new(format!("unknown matcher `{other}`"), at).with_help(
-                            did_you_mean(other, OPERATORS.iter().copied()).unwrap_or_else(|| {
-                                format!(
-                                    "use one of {}; to compare with an object write `eq: {{…}}`",
-                                    OPERATORS.join(", ")
-                                )
-                            }),
-                        ),
-                    );
-                    continue;
-                }
+            let bad = |message: String, help: String| {
+                Err(Problem::new(message, arg.span.as_ref()).with_help(help))
             };
-            ops.push(op);
+            let op = match (k.value.as_str(), &arg.kind) {
+                ("eq", _) => Ok(Op::Eq(self.value(arg, ctx))),
+                ("ne", _) => Ok(Op::Ne(self.value(arg, ctx))),
+                ("gt", _) => Ok(Op::Gt(self.value(arg, ctx))),
+                ("gte", _) => Ok(Op::Gte(self.value(arg, ctx))),
+                ("lt", _) => Ok(Op::Lt(self.value(arg, ctx))),
+                ("lte", _) => Ok(Op::Lte(self.value(arg, ctx))),
+                ("contains", _) => Ok(Op::Contains(self.value(arg, ctx))),
+                ("len", _) => Ok(Op::Len(Box::new(self.matcher(arg, ctx)))),
+                ("matches", ValueKind::String(s)) => match self.regex(s) {
+                    Ok(re) => Ok(Op::Matches(re)),
+                    Err(e) => bad(
+                        format!("invalid regex: {}", regex_message(&e)),
+                        "regexes use Rust syntax; escape `\\` in YAML double quotes or use single quotes".to_owned(),
+                    ),
+                },
+                ("matches", _) => bad("`matches` takes a regex string".to_owned(), "quote the regex".to_owned()),
+                ("exists", ValueKind::Bool(b)) => Ok(Op::Exists(*b)),
+                ("exists", _) => bad("`exists` takes true or false".to_owned(), "write `exists: true`".to_owned()),
+                ("type", _) => match json_type(arg) {
+                    Some(t) => Ok(Op::Type(t)),
+                    None => bad(
+                        format!("unknown type {}", arg.to_json()),
+                        format!("use one of {}", JsonType::NAMES.join(", ")),
+                    ),
+                },
+                ("one_of", ValueKind::Array(items)) => {
+                    Ok(Op::OneOf(items.iter().map(|i| self.value(i, ctx)).collect()))
+                }
+                ("one_of", _) => bad("`one_of` takes a list".to_owned(), "write `one_of: [a, b]`".to_owned()),
+                (other, _) => Err(Problem::new(format!("unknown matcher `{other}`"), at).with_help(
+                    did_you_mean(other, OPERATORS.iter().copied()).unwrap_or_else(|| {
+                        format!(
+                            "use one of {}; to compare with an object write `eq: {{…}}`",
+                            OPERATORS.join(", ")
+                        )
+                    }),
+                )),
+            };
+            match op {
+                Ok(op) => ops.push(op),
+                Err(problem) => ctx.problems.push(problem),
+            }
         }
         Matcher { ops }
     }
@@ -1571,6 +1539,14 @@ fn capture_from(v: &Value, problems: &mut Problems) -> Option<CaptureFrom> {
             );
             None
         }
+    }
+}
+
+/// The JSON type a `type:` matcher names.
+fn json_type(v: &Value) -> Option<JsonType> {
+    match &v.kind {
+        ValueKind::String(s) => JsonType::parse(s),
+        _ => None,
     }
 }
 
