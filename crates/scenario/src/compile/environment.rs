@@ -1,0 +1,181 @@
+//! Environment files: vars, secrets, timeouts, TLS, clock, approvals, jobs and checks.
+
+use std::path::Path;
+
+use super::compiler::{Compiler, Ctx};
+use super::cron::parse_cron;
+use super::source::{parse_as, read_source};
+use super::templates::compile_value;
+use crate::error::{Problem, Problems};
+use crate::model::{ApprovalMode, ClockKind, EnvironmentFile};
+use crate::plan::{Check, Environment, Job, StatusMatch, Tls};
+use crate::template::{Templates, Tpl, TplValue};
+use crate::value::{Value, ValueKind};
+
+/// Loads an environment file; its templates are compiled into `templates`.
+pub fn load_environment(
+    path: &Path,
+    name: &str,
+    templates: &mut Templates,
+) -> Result<Environment, Problems> {
+    let source = read_source(path).map_err(|p| Problems(vec![p]))?;
+    let file: EnvironmentFile = parse_as(&source).map_err(|p| Problems(vec![p]))?;
+    let mut problems = Problems::default();
+    let mut env = Environment::new(name);
+    env.path = Some(path.to_owned());
+    env.description = file.description;
+    let mut known: Vec<String> = Vec::new();
+    for (k, v) in file.vars.iter() {
+        let value = compile_value(v, templates, &known, &mut problems);
+        known.push(k.value.clone());
+        env.vars.push((k.value.clone(), value));
+    }
+    for s in &file.secrets {
+        if !s
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || s.value.is_empty()
+        {
+            problems.push(
+                Problem::new(
+                    format!("`{}` is not a valid secret name", s.value),
+                    s.span.as_ref(),
+                )
+                .with_help("a secret is named like an environment variable: BANK_API_KEY"),
+            );
+        }
+        env.secrets.push(s.value.clone());
+    }
+    if let Some(t) = file.timeouts {
+        if let Some(d) = t.request {
+            env.request_timeout = d.value.0;
+        }
+        if let Some(d) = t.poll {
+            env.poll_timeout = d.value.0;
+        }
+    }
+    if let Some(tls) = file.tls {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &Option<String>, what: &str, problems: &mut Problems| {
+            p.as_ref().map(|p| {
+                let full = dir.join(p);
+                if !full.is_file() {
+                    problems.push(
+                        Problem::new(format!("{what} `{p}` does not exist"), tls.span.as_ref())
+                            .with_help(format!("paths are relative to {}", dir.display())),
+                    );
+                }
+                full
+            })
+        };
+        env.tls = Tls {
+            ca_file: resolve(&tls.value.ca_file, "CA file", &mut problems),
+            client_cert: resolve(&tls.value.client_cert, "client certificate", &mut problems),
+            client_key: resolve(&tls.value.client_key, "client key", &mut problems),
+        };
+        if env.tls.client_cert.is_some() != env.tls.client_key.is_some() {
+            problems.push(
+                Problem::new(
+                    "mTLS needs both `client_cert` and `client_key`",
+                    tls.span.as_ref(),
+                )
+                .with_help("add the missing one, or remove both"),
+            );
+        }
+    }
+    env.protected = file.protected;
+    env.retries = file.retries;
+    if let Some(c) = &file.clock {
+        env.clock = c.value;
+    }
+    if let Some(a) = &file.approvals {
+        env.approvals = a.value.mode.value;
+    }
+    if env.clock == ClockKind::Virtual && !known.iter().any(|k| k == "bank_admin") {
+        problems.push(
+            Problem::new(
+                "a virtual clock is driven through the bank's admin API, but no var `bank_admin` is set",
+                file.clock.as_ref().and_then(|c| c.span.as_ref()),
+            )
+            .with_help("add `bank_admin: http://…/__admin` under `vars:`"),
+        );
+    }
+    for j in &file.jobs {
+        if let Err(e) = parse_cron(&j.value.cron.value) {
+            problems.push(
+                Problem::new(
+                    format!("invalid cron `{}`: {e}", j.value.cron.value),
+                    j.value.cron.span.as_ref(),
+                )
+                .with_help("6 fields: sec min hour day month weekday, e.g. \"0 */5 * * * *\""),
+            );
+        }
+        let trigger = Value {
+            kind: ValueKind::String(j.value.trigger.value.clone()),
+            span: j.value.trigger.span.clone(),
+        };
+        let trigger = match compile_value(&trigger, templates, &known, &mut problems) {
+            TplValue::Str(t) => t,
+            _ => Tpl::literal(j.value.trigger.value.clone()),
+        };
+        env.jobs.push(Job {
+            name: j.value.name.clone(),
+            cron: j.value.cron.value.clone(),
+            trigger,
+        });
+    }
+    // Checks and the approval request are compiled with the environment's vars known.
+    {
+        let snapshot = env.clone();
+        let mut ctx = Ctx::for_environment(&known, path);
+        let mut compiler = Compiler::new(&snapshot, "fixtures", templates);
+        let checks: Vec<Check> = file
+            .checks
+            .iter()
+            .filter_map(|c| compiler.check(c, &mut ctx))
+            .collect();
+        let mut approval_request = None;
+        let mut approval_instructions = None;
+        if let Some(a) = &file.approvals {
+            for v in ["reference", "decision", "note", "amount"] {
+                ctx.known.push(v.to_owned());
+            }
+            if let Some(r) = &a.value.request {
+                let request = compiler.request(&r.value, r.span.as_ref(), &mut ctx);
+                let mut expect = a
+                    .value
+                    .expect
+                    .as_ref()
+                    .map(|e| compiler.expect(&e.value, &mut ctx))
+                    .unwrap_or_default();
+                if expect.status.is_none() {
+                    expect.status = Some(StatusMatch::below_400());
+                }
+                approval_request = Some((request, expect));
+            } else if a.value.mode.value == ApprovalMode::Http {
+                ctx.problems.push(
+                    Problem::new("`mode: http` needs a `request:` to send to the reviewer API", a.span.as_ref())
+                        .with_help("add `request: { method: POST, url: \"{{ bank_sandbox }}/reviews/{{ reference }}/decision\", json: { decision: \"{{ decision }}\" } }`"),
+                );
+            }
+            approval_instructions = a
+                .value
+                .instructions
+                .as_ref()
+                .map(|i| compiler.text(i, &mut ctx));
+            if let Some(t) = &a.value.timeout {
+                env.approval_timeout = t.value.0;
+            }
+        }
+        problems.0.extend(ctx.problems.0);
+        env.checks = checks;
+        env.approval_request = approval_request;
+        env.approval_instructions = approval_instructions;
+    }
+    if problems.is_empty() {
+        Ok(env)
+    } else {
+        Err(problems)
+    }
+}

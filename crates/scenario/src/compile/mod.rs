@@ -1,0 +1,23 @@
+//! Loading and checking: files → nodes → model → [`Scenario`](crate::Scenario)s, with every
+//! problem found before the first request. One file per construct: a newcomer finds
+//! `poll` or `capture` by file name.
+
+mod capture;
+mod check;
+mod compiler;
+mod cron;
+mod discover;
+mod environment;
+mod expect;
+mod fixture;
+mod include;
+mod poll;
+mod request;
+mod source;
+mod templates;
+
+pub use compiler::Compiler;
+pub use cron::parse_cron;
+pub use discover::discover;
+pub use environment::load_environment;
+pub use source::read_source;

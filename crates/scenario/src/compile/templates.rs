@@ -1,0 +1,167 @@
+//! Templates in scenario values: compiled once, their variables and function calls checked.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde_json::Value as Json;
+
+use super::compiler::{Compiler, Ctx};
+use crate::error::{Problem, Problems};
+use crate::node::did_you_mean;
+use crate::plan::Environment;
+use crate::span::{Span, Spanned};
+use crate::template::{FUNCTIONS, Templates, Tpl, TplValue};
+use crate::value::{Value, ValueKind};
+
+impl Compiler<'_> {
+    pub(super) fn text(&mut self, s: &Spanned<String>, ctx: &mut Ctx<'_>) -> Tpl {
+        match self.templates.compile(&s.value, s.span.as_ref()) {
+            Ok((tpl, used)) => {
+                self.check_vars(&used, s.span.as_ref(), ctx);
+                self.check_calls(&s.value, s.span.as_ref(), ctx);
+                tpl
+            }
+            Err(e) => {
+                ctx.problems.push(
+                    Problem::new(format!("invalid template: {e}"), s.span.as_ref())
+                        .with_help("templates look like {{ name }} or {{ secret('NAME') }}"),
+                );
+                Tpl::literal(s.value.clone())
+            }
+        }
+    }
+
+    pub(super) fn value(&mut self, v: &Value, ctx: &mut Ctx<'_>) -> TplValue {
+        match &v.kind {
+            ValueKind::String(s) => {
+                let tpl = self.text(
+                    &Spanned {
+                        value: s.clone(),
+                        span: v.span.clone(),
+                    },
+                    ctx,
+                );
+                if tpl.is_literal() {
+                    TplValue::Json(Json::String(s.clone()))
+                } else {
+                    TplValue::Str(tpl)
+                }
+            }
+            ValueKind::Array(items) => {
+                let items: Vec<TplValue> = items.iter().map(|i| self.value(i, ctx)).collect();
+                if items.iter().all(|i| matches!(i, TplValue::Json(_))) {
+                    TplValue::Json(v.to_json())
+                } else {
+                    TplValue::Array(items)
+                }
+            }
+            ValueKind::Object(entries) => {
+                let items: Vec<(String, TplValue)> = entries
+                    .iter()
+                    .map(|(k, i)| (k.value.clone(), self.value(i, ctx)))
+                    .collect();
+                if items.iter().all(|(_, i)| matches!(i, TplValue::Json(_))) {
+                    TplValue::Json(v.to_json())
+                } else {
+                    TplValue::Object(items)
+                }
+            }
+            _ => TplValue::Json(v.to_json()),
+        }
+    }
+
+    pub(super) fn check_vars(&self, used: &[String], span: Option<&Span>, ctx: &mut Ctx<'_>) {
+        for var in used {
+            if ctx.known.iter().any(|k| k == var) {
+                continue;
+            }
+            let help = if ctx.later.contains(var) {
+                format!("`{var}` is captured by a later step; move this step after it")
+            } else {
+                did_you_mean(var, ctx.known.iter().map(String::as_str).chain(FUNCTIONS.iter().copied()))
+                    .unwrap_or_else(|| {
+                        format!(
+                            "define it in `vars:` of the scenario or of environment `{}`, or capture it in an earlier step",
+                            self.env.name
+                        )
+                    })
+            };
+            ctx.problems.push(
+                Problem::new(format!("variable `{var}` is not defined here"), span).with_help(help),
+            );
+        }
+    }
+
+    pub(super) fn check_calls(&mut self, text: &str, span: Option<&Span>, ctx: &mut Ctx<'_>) {
+        for (func, arg) in literal_calls(text) {
+            match func {
+                "secret" if !self.env.secrets.iter().any(|s| s == arg) => {
+                    ctx.problems.push(
+                        Problem::new(
+                            format!(
+                                "secret `{arg}` is not declared by environment `{}`",
+                                self.env.name
+                            ),
+                            span,
+                        )
+                        .with_help_opt(did_you_mean(
+                            arg,
+                            self.env.secrets.iter().map(String::as_str),
+                        ))
+                        .with_help_opt(Some(format!(
+                            "add `{arg}` to `secrets:` of the environment file"
+                        ))),
+                    );
+                }
+                "fixture" => {
+                    self.fixture(arg, span, ctx);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// `secret('X')`, `fixture("a/b.json")`, `env('Y')` calls with a literal argument.
+pub(super) fn literal_calls(text: &str) -> Vec<(&str, &str)> {
+    static RE: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| {
+        Regex::new(r#"\b(secret|fixture|env)\(\s*['"]([^'"]+)['"]"#).ok()
+    });
+    let Some(re) = RE.as_ref() else {
+        return Vec::new();
+    };
+    re.captures_iter(text)
+        .filter_map(|c| {
+            let f = c.get(1)?.as_str();
+            let a = c.get(2)?.as_str();
+            Some((f, a))
+        })
+        .collect()
+}
+
+pub(super) fn compile_value(
+    v: &Value,
+    templates: &mut Templates,
+    known: &[String],
+    problems: &mut Problems,
+) -> TplValue {
+    let env = Environment::new("environment");
+    let mut ctx = Ctx {
+        problems: Problems::default(),
+        known: known.to_vec(),
+        later: HashSet::new(),
+        names: HashSet::new(),
+        include_stack: Vec::new(),
+        file: Path::new(""),
+    };
+    let mut c = Compiler::new(&env, PathBuf::new(), templates);
+    let out = c.value(v, &mut ctx);
+    // Environment vars may use functions; only undefined variables matter here.
+    for p in ctx.problems.0 {
+        if p.message.starts_with("variable ") {
+            problems.push(p);
+        }
+    }
+    out
+}
