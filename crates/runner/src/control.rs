@@ -382,14 +382,14 @@ impl Approver for HttpApprover {
                 r.amount.clone().map_or(serde_json::Value::Null, Into::into),
             );
             let vars = std::sync::Arc::new(vars);
-            let prepared = crate::exec::prepare(&self.plan.templates, request, &vars)
+            let prepared = crate::prepare::prepare(&self.plan.templates, request, &vars)
                 .map_err(|e| e.message)?;
             let timeout = request
                 .timeout
                 .unwrap_or(self.plan.environment.request_timeout);
             let trace = crate::trace::trace_id();
             let exchange =
-                crate::exec::send(&self.client, &prepared, timeout, &trace, &self.run_id).await;
+                crate::send::send(&self.client, &prepared, timeout, &trace, &self.run_id).await;
             let resp = exchange.outcome?;
             let failures = crate::check::expect(
                 expect,

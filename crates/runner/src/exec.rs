@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rehearse_scenario::{Action, Body, Request, Scenario, Step, Templates, Vars};
+use rehearse_scenario::{Action, Request, Scenario, Step, Vars};
 use serde_json::Value as Json;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
@@ -13,11 +13,13 @@ use crate::check::{self, Response};
 use crate::control::{ApprovalRequest, Approver, ClockControl};
 use crate::event::{Phase, RunEvent};
 use crate::http::Clients;
+use crate::prepare::{Prepared, prepare};
 use crate::redact::Redactor;
 use crate::result::{
     Attempt, Failure, RequestRecord, ResponseRecord, ScenarioResult, Status, StepResult,
 };
 use crate::run::Plan;
+use crate::send::{Exchange, send};
 
 /// Why a step that did not pass ended.
 #[derive(Clone, Copy)]
@@ -663,159 +665,6 @@ impl ScenarioRun<'_> {
         };
         send(client, p, timeout, &self.trace_id, self.run_id).await
     }
-}
-
-/// Sends a prepared request with the run's tracing headers and reads the whole body,
-/// within `timeout`.
-pub(crate) async fn send(
-    client: &reqwest::Client,
-    p: &Prepared,
-    timeout: Duration,
-    trace_id: &str,
-    run_id: &str,
-) -> Exchange {
-    let span_id = crate::trace::span_id();
-    let mut builder = client
-        .request(p.method.clone(), &p.url)
-        .timeout(timeout)
-        .header("traceparent", format!("00-{trace_id}-{span_id}-01"))
-        .header("x-rehearse-run", run_id);
-    for (k, v) in &p.headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    if let Some(body) = &p.body {
-        builder = builder.body(body.clone());
-    }
-    let started = Instant::now();
-    let outcome = async {
-        let resp = builder.send().await.map_err(describe)?;
-        let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let bytes = resp.bytes().await.map_err(describe)?;
-        Ok(Response::new(
-            status,
-            headers,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        ))
-    };
-    // reqwest's timeout covers the whole exchange; this outer one is a safety net so a
-    // step never outlives its timeout by more than a moment.
-    let outcome = match tokio::time::timeout(timeout + Duration::from_millis(250), outcome).await {
-        Ok(r) => r,
-        Err(_) => Err(format!(
-            "no response within {}",
-            humantime::format_duration(timeout)
-        )),
-    };
-    let outcome = outcome.map_err(|e| {
-        if e.contains("timed out") || e.contains("operation timed out") {
-            format!(
-                "no response within {} ({e})",
-                humantime::format_duration(timeout)
-            )
-        } else {
-            e
-        }
-    });
-    Exchange {
-        outcome,
-        duration: started.elapsed(),
-    }
-}
-
-fn describe(e: reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    if e.is_timeout() {
-        msg.push_str(" (timed out)");
-    }
-    msg
-}
-
-pub(crate) struct Exchange {
-    pub(crate) outcome: Result<Response, String>,
-    pub(crate) duration: Duration,
-}
-
-pub(crate) struct Prepared {
-    pub(crate) method: reqwest::Method,
-    pub(crate) url: String,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Option<Vec<u8>>,
-}
-
-pub(crate) fn prepare(
-    t: &Templates,
-    req: &Request,
-    vars: &Vars,
-) -> Result<Prepared, rehearse_scenario::RenderError> {
-    let mut url = t.render_string(&req.url, vars)?;
-    if !req.query.is_empty() {
-        let pairs: Vec<(String, String)> = req
-            .query
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), t.render_string(v, vars)?)))
-            .collect::<Result<_, rehearse_scenario::RenderError>>()?;
-        let qs = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(&qs);
-    }
-    let mut headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(k, v)| Ok((k.clone(), t.render_string(v, vars)?)))
-        .collect::<Result<_, rehearse_scenario::RenderError>>()?;
-    let has =
-        |h: &[(String, String)], name: &str| h.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
-    let body = match &req.body {
-        Body::None => None,
-        Body::Json(v) => {
-            let json = t.render_value(v, vars)?;
-            if !has(&headers, "content-type") {
-                headers.push(("content-type".to_owned(), "application/json".to_owned()));
-            }
-            Some(serde_json::to_vec(&json).unwrap_or_default())
-        }
-        Body::Text(tpl) => Some(t.render_string(tpl, vars)?.into_bytes()),
-        Body::Form(fields) => {
-            let pairs: Vec<(String, String)> = fields
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), t.render_string(v, vars)?)))
-                .collect::<Result<_, rehearse_scenario::RenderError>>()?;
-            if !has(&headers, "content-type") {
-                headers.push((
-                    "content-type".to_owned(),
-                    "application/x-www-form-urlencoded".to_owned(),
-                ));
-            }
-            Some(
-                serde_urlencoded::to_string(&pairs)
-                    .unwrap_or_default()
-                    .into_bytes(),
-            )
-        }
-    };
-    let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    Ok(Prepared {
-        method,
-        url,
-        headers,
-        body,
-    })
 }
 
 /// A captured value as text, the way it is shown and masked.

@@ -12,10 +12,12 @@ mod event;
 mod exec;
 mod http;
 mod preflight;
+mod prepare;
 mod redact;
 mod result;
 mod run;
 mod select;
+mod send;
 mod trace;
 mod world;
 

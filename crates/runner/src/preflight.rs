@@ -10,11 +10,13 @@ use rehearse_scenario::{Check, CheckKind, Vars, excerpt};
 use serde_json::Value as Json;
 
 use crate::check;
-use crate::exec::{environment_vars, prepare, send};
+use crate::exec::environment_vars;
 use crate::http::Clients;
+use crate::prepare::prepare;
 use crate::redact::Redactor;
 use crate::result::{CheckResult, Status};
 use crate::run::Plan;
+use crate::send::send;
 
 /// What pre-flight needs beyond the plan.
 #[derive(Debug, Clone, Default)]
@@ -311,7 +313,7 @@ async fn get_json(
     run_id: &str,
 ) -> Result<(Json, String), String> {
     let url = t.render_string(url, vars).map_err(|e| e.message)?;
-    let prepared = crate::exec::Prepared {
+    let prepared = crate::prepare::Prepared {
         method: reqwest::Method::GET,
         url: url.clone(),
         headers: Vec::new(),
