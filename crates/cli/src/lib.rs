@@ -12,10 +12,14 @@ mod stack;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 /// Runs the command line and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(flag_error(&e)),
+    };
     init_tracing(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -28,6 +32,17 @@ pub fn main() -> ExitCode {
         }
     };
     ExitCode::from(runtime.block_on(commands::dispatch(cli)))
+}
+
+/// Prints clap's message and gives the exit code: `--help` and `--version` are a success;
+/// every other flag error is invalid input (exit 3), not clap's 2, which CI would read as
+/// "environment not ready".
+fn flag_error(e: &clap::Error) -> u8 {
+    let _ = e.print();
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => exit::PASSED,
+        _ => exit::INVALID_INPUT,
+    }
 }
 
 fn init_tracing(cli: &args::Cli) {
