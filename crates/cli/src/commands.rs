@@ -372,7 +372,12 @@ fn print_preflight(checks: &[rehearse_runner::CheckResult], color: Color, quiet:
     }
     if !quiet {
         for c in checks.iter().filter(|c| c.status == Status::Passed) {
-            let _ = writeln!(err, "{green}✓{reset} {} {dim}{}{reset}", c.name, c.evidence);
+            // An implicit `secret_present` check's evidence is its name: say it once.
+            if c.evidence == c.name || c.evidence.is_empty() {
+                let _ = writeln!(err, "{green}✓{reset} {}", c.name);
+            } else {
+                let _ = writeln!(err, "{green}✓{reset} {} {dim}{}{reset}", c.name, c.evidence);
+            }
         }
     }
 }

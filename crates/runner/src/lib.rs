@@ -11,6 +11,7 @@ mod control;
 mod event;
 mod exec;
 mod http;
+mod neterr;
 mod preflight;
 mod prepare;
 mod redact;

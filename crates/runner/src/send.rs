@@ -28,7 +28,10 @@ pub(crate) async fn send(
     }
     let started = Instant::now();
     let outcome = async {
-        let resp = builder.send().await.map_err(describe)?;
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| crate::neterr::describe(&e, timeout))?;
         let status = resp.status().as_u16();
         let headers: Vec<(String, String)> = resp
             .headers()
@@ -40,7 +43,10 @@ pub(crate) async fn send(
                 )
             })
             .collect();
-        let bytes = resp.bytes().await.map_err(describe)?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| crate::neterr::describe(&e, timeout))?;
         Ok(Response::new(
             status,
             headers,
@@ -70,20 +76,6 @@ pub(crate) async fn send(
         outcome,
         duration: started.elapsed(),
     }
-}
-
-fn describe(e: reqwest::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    if e.is_timeout() {
-        msg.push_str(" (timed out)");
-    }
-    msg
 }
 
 pub(crate) struct Exchange {
