@@ -1,4 +1,5 @@
-//! The console reporter: a block per scenario, printed when it finishes, and a summary.
+//! The console reporter, after nextest's: a line per passing scenario, the failing step
+//! of a failing one in full, and at the end a recap of the failures by owner and a summary.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
@@ -12,11 +13,15 @@ use crate::options::{ConsoleOptions, Verbosity};
 use crate::render;
 use crate::reporter::Reporter;
 use crate::style::{Painter, Tone};
+use crate::verdict;
 
 /// Writes a run to a terminal or any writer, one event at a time.
 ///
-/// Scenarios run concurrently, so each scenario is printed as one block when it finishes
-/// (in order of completion); meanwhile, on a terminal, a live spinner per running
+/// Scenarios run concurrently, so each scenario is printed when it finishes (in order of
+/// completion): a passing one as one line (its steps and requests with `-v`), a failing
+/// one with its failing steps in full (expectation, where it is written, the source line,
+/// the last response). The run ends with a recap of the failures grouped by owner, then
+/// the counts; meanwhile, on a terminal, a live spinner per running
 /// scenario shows its current step and, for a poll, the attempts made and the time left.
 /// Output that is not a terminal gets no spinner and, unless
 /// [`ColorChoice::Always`](crate::ColorChoice::Always), no ANSI escapes.
@@ -159,6 +164,7 @@ impl ConsoleReporter {
                 "run interrupted: unfinished scenarios were stopped",
             ));
         }
+        lines.extend(self.recap(result));
         let c = result.counts();
         let count = |n: usize, word: &str, tone: Tone| {
             let text = format!("{n} {word}");
@@ -181,15 +187,59 @@ impl ConsoleReporter {
         self.emit(&lines)
     }
 
+    /// The failures again, grouped by owner, one entry each (where, which scenario, the
+    /// first line of what went wrong), short enough to read without scrolling back.
+    fn recap(&self, result: &RunResult) -> Vec<String> {
+        let groups = verdict::failures_by_owner(result);
+        let total: usize = groups.iter().map(|(_, list)| list.len()).sum();
+        if total == 0 {
+            return Vec::new();
+        }
+        let p = self.painter;
+        let plural = if total == 1 { "" } else { "s" };
+        let mut lines = vec![
+            String::new(),
+            p.paint(Tone::Bold, format!("{total} failure{plural}, by owner:")),
+        ];
+        let mut shown = 0_usize;
+        'groups: for (owner, list) in &groups {
+            let who = owner.map_or_else(|| "no owner".to_owned(), |o| format!("owner {o}"));
+            lines.push(format!("  {} ({})", p.paint(Tone::Bold, who), list.len()));
+            for f in list {
+                if shown == RECAP_MOST {
+                    break 'groups;
+                }
+                shown += 1;
+                let at = f.location().unwrap_or(&f.scenario.path);
+                lines.push(format!(
+                    "    {} {} {}",
+                    self.mark(f.scenario.status),
+                    p.paint(Tone::Location, at),
+                    p.paint(Tone::Bold, &f.scenario.name),
+                ));
+                lines.push(format!("        {}", first_line(&f.summary())));
+            }
+        }
+        if shown < total {
+            lines.push(format!(
+                "  … and {} more (above, and in the reports)",
+                total - shown
+            ));
+        }
+        lines
+    }
+
     fn print_scenario(&mut self, s: &ScenarioResult) -> io::Result<()> {
         self.printed.insert((s.path.clone(), s.name.clone()));
         let lines = self.scenario_block(s);
         self.emit(&lines)
     }
 
-    /// The block of one scenario: a header, a line per step, failure details.
+    /// The block of one scenario: one line when it passed (its steps only with `-v`);
+    /// when it failed, its failing steps in full and a count of the steps not run.
     fn scenario_block(&self, s: &ScenarioResult) -> Vec<String> {
         let quiet = self.options.verbosity == Verbosity::Quiet;
+        let verbose = self.options.verbosity >= Verbosity::Verbose;
         if quiet && matches!(s.status, Status::Passed | Status::Skipped) {
             return Vec::new();
         }
@@ -213,11 +263,21 @@ impl ConsoleReporter {
         let mut lines = vec![header];
         let steps = s.steps.iter().map(|st| (st, false));
         let cleanup = s.cleanup.iter().map(|st| (st, true));
+        let mut not_run = 0_usize;
         for (step, is_cleanup) in steps.chain(cleanup) {
-            if quiet && matches!(step.status, Status::Passed | Status::Skipped) {
-                continue;
+            if verbose || shown_without_verbose(step.status) {
+                lines.extend(self.step_lines(step, is_cleanup));
+            } else if step.status == Status::Skipped {
+                not_run += 1;
             }
-            lines.extend(self.step_lines(step, is_cleanup));
+        }
+        if not_run > 0 {
+            let plural = if not_run == 1 { "" } else { "s" };
+            lines.push(format!(
+                "  {} {}",
+                self.mark(Status::Skipped),
+                p.paint(Tone::Dim, format!("{not_run} step{plural} not run"))
+            ));
         }
         lines
     }
@@ -409,6 +469,27 @@ impl Reporter for ConsoleReporter {
     fn report(&mut self, event: &RunEvent) -> io::Result<()> {
         self.handle(event)
     }
+}
+
+/// Most entries of the recap: a screenful.
+const RECAP_MOST: usize = 12;
+/// Most characters of a recap entry's failure line.
+const RECAP_WIDTH: usize = 160;
+
+/// Whether a step is listed at normal verbosity: only what did not pass (a skipped step is
+/// counted instead).
+fn shown_without_verbose(status: Status) -> bool {
+    matches!(status, Status::Failed | Status::Error | Status::Interrupted)
+}
+
+/// The first line of `text`, cut to [`RECAP_WIDTH`] characters.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    if line.chars().count() <= RECAP_WIDTH {
+        return line.to_owned();
+    }
+    let cut: String = line.chars().take(RECAP_WIDTH - 1).collect();
+    format!("{cut}…")
 }
 
 /// Header lines (`> name: value`) then a body excerpt, each after `indent`.

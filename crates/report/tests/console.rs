@@ -32,7 +32,10 @@ fn failing_run_shows_expectation_location_and_last_response() {
 #[test]
 fn scenarios_print_as_blocks_in_order_of_completion() {
     let result = failing();
-    let out = console(plain(), &events(&result, &[2, 1, 0, 3]));
+    let out = console(
+        plain().verbosity(Verbosity::Verbose),
+        &events(&result, &[2, 1, 0, 3]),
+    );
     let at = |needle: &str| {
         out.find(needle)
             .unwrap_or_else(|| panic!("no {needle:?} in\n{out}"))
@@ -91,7 +94,7 @@ fn ascii_marks_without_unicode() {
         out.contains("  FAIL poller picks up the final status"),
         "{out}"
     );
-    assert!(out.contains("  ok create payment"), "{out}");
+    assert!(out.contains("ok Small payment is settled at once"), "{out}");
     assert!(out.contains("ERR Refund reaches the bank"), "{out}");
     assert!(!out.contains('✓') && !out.contains('✗'), "{out}");
 }
