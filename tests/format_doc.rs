@@ -1,0 +1,423 @@
+//! Every example of `docs/FORMAT.md` is true: each fenced block whose info string starts
+//! with `yaml` is a whole file, checked by the real `rehearse` binary as the HTML comment
+//! at the top of that page says (the convention is restated in [`Kind`]). The suite the
+//! examples run in is `tests/format_doc/`: the `docs-example` environment and the
+//! fixtures the examples read.
+//!
+//! The failure message names the line of every failing block in `docs/FORMAT.md` and shows
+//! what `rehearse` said; the test also fails when the page holds no example of a kind, so
+//! a parser that finds nothing cannot pass.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{BIN, repo};
+
+/// What a block is, by its info string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    /// ```` ```yaml ````: a scenario file; `rehearse validate` must accept it (exit 0) and
+    /// keep it in the run (not left out for unmet `needs:`).
+    Scenario,
+    /// ```` ```yaml fragment NAME ````: saved as `scenarios/_fragments/NAME.yaml` before
+    /// any scenario is checked; a scenario (or another fragment) on the page must include
+    /// it, so it is validated through that include.
+    Fragment(String),
+    /// ```` ```yaml environment ````: an environment file; it must load (`rehearse
+    /// validate --env FILE` of a one-step scenario exits 0).
+    Environment,
+    /// ```` ```yaml invalid ````: a scenario file that `rehearse validate` must reject
+    /// with exit 3, with a problem that points into the file.
+    Invalid,
+}
+
+impl Kind {
+    fn parse(info: &str) -> Result<Option<Self>, String> {
+        let mut words = info.split_whitespace();
+        let Some(lang) = words.next() else {
+            return Ok(None);
+        };
+        if lang != "yaml" {
+            // `yml`, `yaml{…}` and every other language are not examples.
+            return Ok(None);
+        }
+        let rest: Vec<&str> = words.collect();
+        match rest.as_slice() {
+            [] => Ok(Some(Self::Scenario)),
+            ["invalid"] => Ok(Some(Self::Invalid)),
+            ["environment"] => Ok(Some(Self::Environment)),
+            ["fragment", name] if is_file_stem(name) => {
+                Ok(Some(Self::Fragment((*name).to_owned())))
+            }
+            ["fragment", name] => Err(format!(
+                "fragment name `{name}` is not a file stem (letters, digits, `-`, `_`)"
+            )),
+            _ => Err(format!(
+                "unknown example kind `{info}`: write ```yaml, ```yaml fragment NAME, ```yaml environment or ```yaml invalid"
+            )),
+        }
+    }
+
+    fn label(&self) -> &'static str {
+        match self {
+            Self::Scenario => "scenario",
+            Self::Fragment(_) => "fragment",
+            Self::Environment => "environment",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+fn is_file_stem(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// One example: where it starts (the line of its opening fence, 1-based) and its text.
+#[derive(Debug)]
+struct Block {
+    line: usize,
+    kind: Kind,
+    text: String,
+}
+
+/// The `yaml` blocks of a Markdown page, outside HTML comments. Fences are CommonMark's:
+/// three or more backticks or tildes, indented by at most three spaces, closed by a fence
+/// of the same character at least as long; the opening fence's indentation is removed from
+/// the lines of the block.
+fn blocks(markdown: &str) -> Result<Vec<Block>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    let mut lines = markdown.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        let number = i + 1;
+        if line.trim_start().starts_with("<!--") {
+            // An HTML block: skip to the line that closes it.
+            let mut closed = line.contains("-->");
+            while !closed {
+                match lines.next() {
+                    Some((_, l)) => closed = l.contains("-->"),
+                    None => {
+                        errors.push(format!("line {number}: an HTML comment is never closed"));
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        let Some((indent, fence, info)) = opening_fence(line) else {
+            continue;
+        };
+        let mut body = String::new();
+        let mut closed = false;
+        for (_, l) in lines.by_ref() {
+            if is_closing_fence(l, &fence) {
+                closed = true;
+                break;
+            }
+            let l = strip_indent(l, indent);
+            body.push_str(l);
+            body.push('\n');
+        }
+        if !closed {
+            errors.push(format!("line {number}: the code block is never closed"));
+            break;
+        }
+        match Kind::parse(info) {
+            Ok(Some(kind)) => out.push(Block {
+                line: number,
+                kind,
+                text: body,
+            }),
+            Ok(None) => {}
+            Err(e) => errors.push(format!("line {number}: {e}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `(indentation, fence, info string)` when the line opens a fenced block.
+fn opening_fence(line: &str) -> Option<(usize, String, &str)> {
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    if indent > 3 {
+        return None;
+    }
+    let rest = &line[indent..];
+    let ch = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let len = rest.len() - rest.trim_start_matches(ch).len();
+    if len < 3 {
+        return None;
+    }
+    let info = rest[len..].trim();
+    if ch == '`' && info.contains('`') {
+        return None;
+    }
+    Some((indent, rest[..len].to_owned(), info))
+}
+
+fn is_closing_fence(line: &str, fence: &str) -> bool {
+    let t = line.trim();
+    let ch = fence.chars().next().unwrap_or('`');
+    line.len() - line.trim_start_matches(' ').len() <= 3
+        && t.len() >= fence.len()
+        && t.chars().all(|c| c == ch)
+}
+
+fn strip_indent(line: &str, indent: usize) -> &str {
+    let spaces = line.len() - line.trim_start_matches(' ').len();
+    &line[spaces.min(indent)..]
+}
+
+/// A suite in a temp folder: `environments/docs-example.yaml` and `fixtures/` from
+/// `tests/format_doc/`, the fragments of the page under `scenarios/_fragments/`.
+struct Suite {
+    dir: tempfile::TempDir,
+}
+
+const PROBE: &str = "probe/probe.yaml";
+
+impl Suite {
+    fn new(fragments: &[&Block]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let src = repo().join("tests/format_doc");
+        copy_dir(&src.join("environments"), &dir.path().join("environments"));
+        copy_dir(&src.join("fixtures"), &dir.path().join("fixtures"));
+        std::fs::create_dir_all(dir.path().join("scenarios/_fragments")).unwrap();
+        std::fs::create_dir_all(dir.path().join("probe")).unwrap();
+        std::fs::write(
+            dir.path().join(PROBE),
+            "name: probe\nsteps:\n  - wait: 1ms\n",
+        )
+        .unwrap();
+        for b in fragments {
+            if let Kind::Fragment(name) = &b.kind {
+                std::fs::write(
+                    dir.path().join(format!("scenarios/_fragments/{name}.yaml")),
+                    &b.text,
+                )
+                .unwrap();
+            }
+        }
+        Self { dir }
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.dir.path().join(rel), text).unwrap();
+    }
+
+    fn validate(&self, env: &str, file: &str) -> Output {
+        Command::new(BIN)
+            .args(["validate", "--env", env, file])
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .env_remove("REHEARSE_ENV")
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn said(o: &Output) -> String {
+    format!(
+        "exit {:?}\n{}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Why a block is wrong, or `None` when it holds.
+fn check(suite: &Suite, b: &Block) -> Option<String> {
+    let stem = format!("format-L{}", b.line);
+    match &b.kind {
+        Kind::Scenario => {
+            let file = format!("scenarios/{stem}.yaml");
+            suite.write(&file, &b.text);
+            let out = suite.validate("docs-example", &file);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(0) {
+                Some(format!("`rehearse validate` rejected it:\n{}", said(&out)))
+            } else if stderr.contains("leaving out") {
+                Some(format!(
+                    "it was left out of the run (its `needs:` are not met by `docs-example`), so nothing was checked:\n{}",
+                    said(&out)
+                ))
+            } else {
+                None
+            }
+        }
+        Kind::Fragment(_) => None,
+        Kind::Environment => {
+            let file = format!("environments/{stem}.yaml");
+            suite.write(&file, &b.text);
+            let out = suite.validate(&file, PROBE);
+            (out.status.code() != Some(0))
+                .then(|| format!("the environment did not load:\n{}", said(&out)))
+        }
+        Kind::Invalid => {
+            let file = format!("scenarios/{stem}.yaml");
+            suite.write(&file, &b.text);
+            let out = suite.validate("docs-example", &file);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(3) {
+                Some(format!(
+                    "`rehearse validate` must reject it with exit 3:\n{}",
+                    said(&out)
+                ))
+            } else if !stderr.contains(&format!("{stem}.yaml")) {
+                Some(format!(
+                    "it was rejected, but by no problem that points into the example:\n{}",
+                    said(&out)
+                ))
+            } else {
+                None
+            }
+        }
+    }
+}
+
+#[test]
+fn every_example_of_format_md_is_checked_and_holds() {
+    let page = repo().join("docs/FORMAT.md");
+    let markdown = std::fs::read_to_string(&page).unwrap();
+    let blocks = blocks(&markdown)
+        .unwrap_or_else(|errors| panic!("docs/FORMAT.md cannot be read:\n{}", errors.join("\n")));
+    let fragments: Vec<&Block> = blocks
+        .iter()
+        .filter(|b| matches!(b.kind, Kind::Fragment(_)))
+        .collect();
+    let suite = Suite::new(&fragments);
+
+    // The suite itself is sound: a one-step scenario validates in it. So an `invalid`
+    // example is rejected for what it says, not because the suite is broken.
+    let probe = suite.validate("docs-example", PROBE);
+    assert_eq!(
+        probe.status.code(),
+        Some(0),
+        "the docs-example suite (tests/format_doc/) is broken:\n{}",
+        said(&probe)
+    );
+
+    let mut failures = String::new();
+    for b in &fragments {
+        let Kind::Fragment(name) = &b.kind else {
+            continue;
+        };
+        let included = blocks.iter().any(|o| {
+            !std::ptr::eq(o, *b)
+                && matches!(o.kind, Kind::Scenario | Kind::Fragment(_))
+                && o.text.contains(&format!("{name}.yaml"))
+        });
+        if !included {
+            let _ = writeln!(
+                failures,
+                "docs/FORMAT.md:{}: fragment `{name}` is included by no example, so it is never validated\n",
+                b.line
+            );
+        }
+    }
+    let mut checked = std::collections::BTreeMap::<&str, usize>::new();
+    for b in &blocks {
+        if let Some(why) = check(&suite, b) {
+            let _ = writeln!(
+                failures,
+                "docs/FORMAT.md:{}: ```yaml {} example: {why}\n--- the example ---\n{}",
+                b.line,
+                b.kind.label(),
+                b.text
+            );
+        }
+        *checked.entry(b.kind.label()).or_default() += 1;
+    }
+    eprintln!("checked the examples of docs/FORMAT.md: {checked:?}");
+    assert!(failures.is_empty(), "{failures}");
+    // The page documents each kind of file; when one count is zero the reader above
+    // missed them (a changed fence, a changed info string), and nothing was checked.
+    for kind in ["scenario", "fragment", "environment", "invalid"] {
+        assert!(
+            checked.get(kind).copied().unwrap_or(0) > 0,
+            "no ```yaml {kind} example found in docs/FORMAT.md: {checked:?}"
+        );
+    }
+}
+
+#[test]
+fn the_reader_finds_yaml_blocks_and_their_lines_and_skips_the_rest() {
+    let page = "\
+# Title
+<!--
+  ```yaml
+  not: an example
+  ```
+-->
+```yaml
+name: a
+```
+```sh
+rehearse validate
+```
+  ```yaml invalid
+  name: b
+  ```
+````yaml fragment login
+steps: []
+```
+still: inside
+````
+~~~yaml environment
+vars: {}
+~~~
+";
+    let found = blocks(page).unwrap();
+    let summary: Vec<(usize, Kind, &str)> = found
+        .iter()
+        .map(|b| (b.line, b.kind.clone(), b.text.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (7, Kind::Scenario, "name: a\n"),
+            (13, Kind::Invalid, "name: b\n"),
+            (
+                16,
+                Kind::Fragment("login".to_owned()),
+                "steps: []\n```\nstill: inside\n"
+            ),
+            (21, Kind::Environment, "vars: {}\n"),
+        ]
+    );
+}
+
+#[test]
+fn the_reader_rejects_a_misspelt_kind_and_an_unclosed_block() {
+    let errors = blocks("```yaml invlaid\nname: a\n```\n").unwrap_err();
+    assert!(
+        errors[0].starts_with("line 1: unknown example kind"),
+        "{errors:?}"
+    );
+    let errors = blocks("text\n```yaml\nname: a\n").unwrap_err();
+    assert_eq!(errors, vec!["line 2: the code block is never closed"]);
+    let errors = blocks("```yaml fragment ../up\nsteps: []\n```\n").unwrap_err();
+    assert!(errors[0].contains("not a file stem"), "{errors:?}");
+}
