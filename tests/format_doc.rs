@@ -11,7 +11,7 @@
 mod common;
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::{BIN, repo};
@@ -420,4 +420,78 @@ fn the_reader_rejects_a_misspelt_kind_and_an_unclosed_block() {
     assert_eq!(errors, vec!["line 2: the code block is never closed"]);
     let errors = blocks("```yaml fragment ../up\nsteps: []\n```\n").unwrap_err();
     assert!(errors[0].contains("not a file stem"), "{errors:?}");
+}
+
+/// The relative links of a Markdown page: `[text](target)`, without `#anchor`s.
+fn relative_links(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = markdown;
+    while let Some(i) = rest.find("](") {
+        rest = &rest[i + 2..];
+        let Some(end) = rest.find(')') else { break };
+        let target = rest[..end].split('#').next().unwrap_or("").trim();
+        if !target.is_empty() && !target.contains("://") && !target.starts_with("mailto:") {
+            out.push(target.to_owned());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_docs_link_only_files_of_the_repository_that_exist() {
+    let root = repo().canonicalize().unwrap();
+    let mut bad = Vec::new();
+    let mut count = 0;
+    for page in [
+        "README.md",
+        "ARCHITECTURE.md",
+        "docs/FORMAT.md",
+        "docs/GETTING-STARTED.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(page)).unwrap();
+        let dir = root.join(page).parent().unwrap().to_owned();
+        // A path in backticks that climbs out of the repository (`../shared/DESIGN.md`)
+        // is a link in all but name.
+        for mention in text.split('`').skip(1).step_by(2) {
+            if mention.starts_with("../") && !mention.contains(char::is_whitespace) {
+                let lexical = dir.join(mention);
+                let inside = lexical
+                    .components()
+                    .try_fold(PathBuf::new(), |mut p, c| match c {
+                        std::path::Component::ParentDir => p.pop().then_some(p),
+                        other => {
+                            p.push(other);
+                            Some(p)
+                        }
+                    })
+                    .is_some_and(|p| p.starts_with(&root));
+                if !inside {
+                    bad.push(format!("{page}: `{mention}` is outside the repository"));
+                }
+            }
+        }
+        for link in relative_links(&text) {
+            count += 1;
+            match dir.join(&link).canonicalize() {
+                Ok(p) if p.starts_with(&root) => {}
+                Ok(p) => bad.push(format!(
+                    "{page}: {link} is outside the repository ({})",
+                    p.display()
+                )),
+                Err(_) => bad.push(format!("{page}: {link} does not exist")),
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert!(
+        count > 0,
+        "no relative link found: the link reader is broken"
+    );
+}
+
+#[test]
+fn the_link_reader_finds_relative_links_only() {
+    let links =
+        relative_links("see [a](docs/A.md#x), [b](https://x.y/z), [c](../up.md) and [d](#top)");
+    assert_eq!(links, vec!["docs/A.md", "../up.md"]);
 }
