@@ -1,4 +1,4 @@
-//! Every example of `docs/FORMAT.md` is true: each fenced block whose info string starts
+//! The documentation is true. Every example of `docs/FORMAT.md` holds: each fenced block whose info string starts
 //! with `yaml` is a whole file, checked by the real `rehearse` binary as the HTML comment
 //! at the top of that page says (the convention is restated in [`Kind`]). The suite the
 //! examples run in is `tests/format_doc/`: the `docs-example` environment and the
@@ -6,7 +6,9 @@
 //!
 //! The failure message names the line of every failing block in `docs/FORMAT.md` and shows
 //! what `rehearse` said; the test also fails when the page holds no example of a kind, so
-//! a parser that finds nothing cannot pass.
+//! a parser that finds nothing cannot pass. The walk-through of `docs/GETTING-STARTED.md`
+//! is written out and run against the sample platform, and the links of the pages stay
+//! inside the repository.
 
 mod common;
 
@@ -85,11 +87,20 @@ struct Block {
     text: String,
 }
 
-/// The `yaml` blocks of a Markdown page, outside HTML comments. Fences are CommonMark's:
+/// A fenced code block of a Markdown page: the line of its opening fence (1-based), its
+/// info string and its text.
+#[derive(Debug)]
+struct Fenced {
+    line: usize,
+    info: String,
+    text: String,
+}
+
+/// The fenced blocks of a Markdown page, outside HTML comments. Fences are CommonMark's:
 /// three or more backticks or tildes, indented by at most three spaces, closed by a fence
 /// of the same character at least as long; the opening fence's indentation is removed from
 /// the lines of the block.
-fn blocks(markdown: &str) -> Result<Vec<Block>, Vec<String>> {
+fn fences(markdown: &str) -> Result<Vec<Fenced>, Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let mut lines = markdown.lines().enumerate();
@@ -112,29 +123,46 @@ fn blocks(markdown: &str) -> Result<Vec<Block>, Vec<String>> {
         let Some((indent, fence, info)) = opening_fence(line) else {
             continue;
         };
-        let mut body = String::new();
+        let mut text = String::new();
         let mut closed = false;
         for (_, l) in lines.by_ref() {
             if is_closing_fence(l, &fence) {
                 closed = true;
                 break;
             }
-            let l = strip_indent(l, indent);
-            body.push_str(l);
-            body.push('\n');
+            text.push_str(strip_indent(l, indent));
+            text.push('\n');
         }
         if !closed {
             errors.push(format!("line {number}: the code block is never closed"));
             break;
         }
-        match Kind::parse(info) {
+        out.push(Fenced {
+            line: number,
+            info: info.to_owned(),
+            text,
+        });
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The `yaml` examples of a Markdown page (see [`Kind`]).
+fn blocks(markdown: &str) -> Result<Vec<Block>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in fences(markdown)? {
+        match Kind::parse(&f.info) {
             Ok(Some(kind)) => out.push(Block {
-                line: number,
+                line: f.line,
                 kind,
-                text: body,
+                text: f.text,
             }),
             Ok(None) => {}
-            Err(e) => errors.push(format!("line {number}: {e}")),
+            Err(e) => errors.push(format!("line {}: {e}", f.line)),
         }
     }
     if errors.is_empty() {
@@ -494,4 +522,193 @@ fn the_link_reader_finds_relative_links_only() {
     let links =
         relative_links("see [a](docs/A.md#x), [b](https://x.y/z), [c](../up.md) and [d](#top)");
     assert_eq!(links, vec!["docs/A.md", "../up.md"]);
+}
+
+/// The files of the walk-through of `docs/GETTING-STARTED.md`: a YAML block whose first
+/// line is `# PATH`, or a block whose info string is `LANG PATH`, is the file PATH of the
+/// suite the page builds.
+fn walkthrough_files(markdown: &str) -> Vec<(usize, String, String)> {
+    let is_path = |p: &str| {
+        (p.ends_with(".yaml") || p.ends_with(".yml") || p.ends_with(".json"))
+            && !p.starts_with('/')
+            && !p.contains("..")
+            && !p.contains(char::is_whitespace)
+    };
+    fences(markdown)
+        .unwrap_or_else(|e| panic!("docs/GETTING-STARTED.md cannot be read: {e:?}"))
+        .into_iter()
+        .filter_map(|f| {
+            let mut info = f.info.split_whitespace();
+            let lang = info.next()?;
+            let from_info = info.next().filter(|p| is_path(p));
+            let from_comment = (lang == "yaml")
+                .then(|| {
+                    f.text
+                        .lines()
+                        .next()?
+                        .strip_prefix("# ")
+                        .filter(|p| is_path(p))
+                })
+                .flatten();
+            let path = from_info.or(from_comment)?;
+            Some((f.line, path.to_owned(), f.text.clone()))
+        })
+        .collect()
+}
+
+fn rehearse(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("REHEARSE_ENV")
+        .env_remove("API_URL")
+        .env_remove("API_TOKEN")
+        .env_remove("RUST_LOG");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// The walk-through is true: its files, written as the page says, validate, and run
+/// against the sample platform (a payments API on a bank mock, as separate processes);
+/// the output the page shows is the output a reader gets.
+#[test]
+fn the_getting_started_walkthrough_validates_and_runs() {
+    let page = std::fs::read_to_string(repo().join("docs/GETTING-STARTED.md")).unwrap();
+    let files = walkthrough_files(&page);
+    let paths: Vec<&str> = files.iter().map(|(_, p, _)| p.as_str()).collect();
+    for want in [
+        "environments/dev.yaml",
+        "scenarios/payments/create-and-read.yaml",
+        "fixtures/beneficiaries/acme.json",
+    ] {
+        assert!(
+            paths.contains(&want),
+            "the walk-through no longer writes {want}: {paths:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path();
+    for (_, path, text) in &files {
+        let target = suite.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, text).unwrap();
+    }
+    std::fs::write(suite.join(".env.dev"), "API_TOKEN=dev-token-123\n").unwrap();
+    let shown = |o: &Output| said(o);
+
+    for (args, file) in [
+        (&["schema"][..], "scenario"),
+        (&["schema", "environment"][..], "environment"),
+    ] {
+        let out = rehearse(suite, args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+        let schema: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("`rehearse {args:?}` did not print JSON: {e}"));
+        assert!(schema.is_object(), "{file} schema: {schema}");
+    }
+
+    let out = rehearse(suite, &["validate", "--env", "dev"], &[]);
+    assert_eq!(out.status.code(), Some(0), "validate: {}", shown(&out));
+    let first = String::from_utf8_lossy(&out.stdout);
+    let first = first.lines().next().unwrap_or_default();
+    assert!(
+        page.contains(first),
+        "the page shows another `validate` output than `{first}`"
+    );
+
+    let out = rehearse(suite, &["list", "--env", "dev"], &[]);
+    assert_eq!(out.status.code(), Some(0), "list: {}", shown(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("scenarios/payments/create-and-read.yaml"),
+        "list: {}",
+        shown(&out)
+    );
+
+    // Nothing listens on port 9: the environment's check fails, exit 2, with its hint.
+    let out = rehearse(
+        suite,
+        &["run", "--env", "dev", "--env-file", ".env.dev"],
+        &[("API_URL", "http://127.0.0.1:9")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "run without the API: {}",
+        shown(&out)
+    );
+    assert!(
+        shown(&out).contains("start the API (make run)"),
+        "{}",
+        shown(&out)
+    );
+
+    let (_bank, bank_url) = common::bank();
+    let (_platform, api) = common::platform(&bank_url);
+    let env = [("API_URL", api.as_str())];
+    let out = rehearse(
+        suite,
+        &["preflight", "--env", "dev", "--env-file", ".env.dev"],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "preflight: {}", shown(&out));
+    let out = rehearse(
+        suite,
+        &[
+            "run",
+            "--env",
+            "dev",
+            "--env-file",
+            ".env.dev",
+            "--report",
+            "junit=out/junit.xml",
+            "--report",
+            "json=out/run.json",
+            "--report",
+            "html=out/report.html",
+            "--report",
+            "markdown=out/summary.md",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(0), "run: {}", shown(&out));
+    assert!(
+        shown(&out).contains("1 passed, 0 failed"),
+        "{}",
+        shown(&out)
+    );
+    let mut outputs = shown(&out);
+    for report in ["junit.xml", "run.json", "report.html", "summary.md"] {
+        let text = std::fs::read_to_string(suite.join("out").join(report))
+            .unwrap_or_else(|e| panic!("report {report} was not written: {e}"));
+        outputs.push_str(&text);
+    }
+    assert!(
+        !outputs.contains("dev-token-123"),
+        "the secret appeared in the output or a report"
+    );
+
+    // The failure the page shows is the failure a reader gets.
+    let scenario = suite.join("scenarios/payments/create-and-read.yaml");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    assert!(text.contains("\"$.currency\": EUR"), "{text}");
+    std::fs::write(
+        &scenario,
+        text.replace("\"$.currency\": EUR", "\"$.currency\": USD"),
+    )
+    .unwrap();
+    let out = rehearse(
+        suite,
+        &["run", "--env", "dev", "--env-file", ".env.dev"],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "failing run: {}", shown(&out));
+    let failure = r#"$.currency: expected == "USD", got "EUR""#;
+    assert!(
+        page.contains(failure),
+        "the page no longer shows the failure"
+    );
+    assert!(shown(&out).contains(failure), "{}", shown(&out));
 }
