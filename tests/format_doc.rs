@@ -1,6 +1,6 @@
-//! The documentation is true. Every example of `docs/FORMAT.md` holds: each fenced block whose info string starts
-//! with `yaml` is a whole file, checked by the real `rehearse` binary as the HTML comment
-//! at the top of that page says (the convention is restated in [`Kind`]). The suite the
+//! The documentation is true. Every example of `docs/FORMAT.md` holds: each fenced block
+//! whose info string starts with `yaml` is a whole file, checked by the real `rehearse`
+//! binary as the HTML comment at the top of that page says (the convention is restated in [`Kind`]). The suite the
 //! examples run in is `tests/format_doc/`: the `docs-example` environment and the
 //! fixtures the examples read.
 //!
