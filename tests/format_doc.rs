@@ -639,11 +639,13 @@ fn the_getting_started_walkthrough_validates_and_runs() {
         "run without the API: {}",
         shown(&out)
     );
-    assert!(
-        shown(&out).contains("start the API (make run)"),
-        "{}",
-        shown(&out)
-    );
+    for line in [
+        "connection refused by 127.0.0.1:9 (is the service running?)",
+        "hint: start the API (make run), or set API_URL to where it runs",
+    ] {
+        assert!(page.contains(line), "the page no longer shows `{line}`");
+        assert!(shown(&out).contains(line), "{}", shown(&out));
+    }
 
     let (_bank, bank_url) = common::bank();
     let (_platform, api) = common::platform(&bank_url);
