@@ -450,17 +450,73 @@ fn the_reader_rejects_a_misspelt_kind_and_an_unclosed_block() {
     assert!(errors[0].contains("not a file stem"), "{errors:?}");
 }
 
-/// The relative links of a Markdown page: `[text](target)`, without `#anchor`s.
-fn relative_links(markdown: &str) -> Vec<String> {
+/// The relative links of a Markdown page, `[text](target#anchor)`: the target (empty for
+/// the page itself) and the anchor.
+fn relative_links(markdown: &str) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();
     let mut rest = markdown;
     while let Some(i) = rest.find("](") {
         rest = &rest[i + 2..];
         let Some(end) = rest.find(')') else { break };
-        let target = rest[..end].split('#').next().unwrap_or("").trim();
-        if !target.is_empty() && !target.contains("://") && !target.starts_with("mailto:") {
-            out.push(target.to_owned());
+        let link = rest[..end].trim();
+        if link.contains("://") || link.starts_with("mailto:") {
+            continue;
         }
+        let (target, anchor) = match link.split_once('#') {
+            Some((t, a)) => (t, Some(a.to_owned())),
+            None => (link, None),
+        };
+        if !target.is_empty() || anchor.is_some() {
+            out.push((target.to_owned(), anchor));
+        }
+    }
+    out
+}
+
+/// The anchors GitHub gives the headings of a page (outside code blocks): lower case,
+/// punctuation dropped, spaces as `-`.
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut fence: Option<String> = None;
+    let mut comment = false;
+    for line in markdown.lines() {
+        if comment || (fence.is_none() && line.trim_start().starts_with("<!--")) {
+            comment = !line.contains("-->");
+            continue;
+        }
+        match &fence {
+            Some(f) => {
+                if is_closing_fence(line, f) {
+                    fence = None;
+                }
+                continue;
+            }
+            None => {
+                if let Some((_, f, _)) = opening_fence(line) {
+                    fence = Some(f);
+                    continue;
+                }
+            }
+        }
+        let Some(title) = line.strip_prefix('#') else {
+            continue;
+        };
+        let title = title.trim_start_matches('#');
+        if !title.starts_with(' ') {
+            continue;
+        }
+        out.push(
+            title
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter_map(|c| match c {
+                    ' ' => Some('-'),
+                    c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                    _ => None,
+                })
+                .collect(),
+        );
     }
     out
 }
@@ -498,15 +554,33 @@ fn the_docs_link_only_files_of_the_repository_that_exist() {
                 }
             }
         }
-        for link in relative_links(&text) {
+        for (link, anchor) in relative_links(&text) {
             count += 1;
-            match dir.join(&link).canonicalize() {
-                Ok(p) if p.starts_with(&root) => {}
-                Ok(p) => bad.push(format!(
-                    "{page}: {link} is outside the repository ({})",
-                    p.display()
-                )),
-                Err(_) => bad.push(format!("{page}: {link} does not exist")),
+            let target = if link.is_empty() {
+                root.join(page)
+            } else {
+                match dir.join(&link).canonicalize() {
+                    Ok(p) if p.starts_with(&root) => p,
+                    Ok(p) => {
+                        bad.push(format!(
+                            "{page}: {link} is outside the repository ({})",
+                            p.display()
+                        ));
+                        continue;
+                    }
+                    Err(_) => {
+                        bad.push(format!("{page}: {link} does not exist"));
+                        continue;
+                    }
+                }
+            };
+            if let Some(anchor) = anchor
+                && target.extension().is_some_and(|e| e == "md")
+            {
+                let headings = anchors(&std::fs::read_to_string(&target).unwrap());
+                if !headings.contains(&anchor) {
+                    bad.push(format!("{page}: {link}#{anchor}: no such heading"));
+                }
             }
         }
     }
@@ -518,10 +592,23 @@ fn the_docs_link_only_files_of_the_repository_that_exist() {
 }
 
 #[test]
-fn the_link_reader_finds_relative_links_only() {
+fn the_link_reader_finds_relative_links_and_anchors() {
     let links =
         relative_links("see [a](docs/A.md#x), [b](https://x.y/z), [c](../up.md) and [d](#top)");
-    assert_eq!(links, vec!["docs/A.md", "../up.md"]);
+    let want = [
+        ("docs/A.md", Some("x")),
+        ("../up.md", None),
+        ("", Some("top")),
+    ];
+    assert_eq!(
+        links,
+        want.map(|(t, a)| (t.to_owned(), a.map(str::to_owned)))
+    );
+    let page = "# Title\n<!--\n  ```yaml\n-->\n## Fragments and `include`\n```sh\n# not a heading\n```\n### Expectations (`expect`)\n#nope\n";
+    assert_eq!(
+        anchors(page),
+        ["title", "fragments-and-include", "expectations-expect"]
+    );
 }
 
 /// The files of the walk-through of `docs/GETTING-STARTED.md`: a YAML block whose first
