@@ -31,9 +31,10 @@ enum Kind {
     /// ```` ```yaml environment ````: an environment file; it must load (`rehearse
     /// validate --env FILE` of a one-step scenario exits 0).
     Environment,
-    /// ```` ```yaml invalid ````: a scenario file that `rehearse validate` must reject
-    /// with exit 3, with a problem that points into the file.
-    Invalid,
+    /// ```` ```yaml invalid ```` or ```` ```yaml invalid TEXT ````: a scenario file that
+    /// `rehearse validate` must reject with exit 3, with a problem that points into the
+    /// file and, when given, whose output contains TEXT (the reason it is rejected).
+    Invalid(Option<String>),
 }
 
 impl Kind {
@@ -49,7 +50,8 @@ impl Kind {
         let rest: Vec<&str> = words.collect();
         match rest.as_slice() {
             [] => Ok(Some(Self::Scenario)),
-            ["invalid"] => Ok(Some(Self::Invalid)),
+            ["invalid"] => Ok(Some(Self::Invalid(None))),
+            ["invalid", reason @ ..] => Ok(Some(Self::Invalid(Some(reason.join(" "))))),
             ["environment"] => Ok(Some(Self::Environment)),
             ["fragment", name] if is_file_stem(name) => {
                 Ok(Some(Self::Fragment((*name).to_owned())))
@@ -68,7 +70,7 @@ impl Kind {
             Self::Scenario => "scenario",
             Self::Fragment(_) => "fragment",
             Self::Environment => "environment",
-            Self::Invalid => "invalid",
+            Self::Invalid(_) => "invalid",
         }
     }
 }
@@ -121,6 +123,13 @@ fn fences(markdown: &str) -> Result<Vec<Fenced>, Vec<String>> {
             continue;
         }
         let Some((indent, fence, info)) = opening_fence(line) else {
+            if line.trim_start().starts_with("```yaml") {
+                // CommonMark: a backtick in the info string makes this no fence at all, so
+                // the example would silently not be one.
+                errors.push(format!(
+                    "line {number}: a backtick in the info string makes this no code block"
+                ));
+            }
             continue;
         };
         let mut text = String::new();
@@ -303,7 +312,7 @@ fn check(suite: &Suite, b: &Block) -> Option<String> {
             (out.status.code() != Some(0))
                 .then(|| format!("the environment did not load:\n{}", said(&out)))
         }
-        Kind::Invalid => {
+        Kind::Invalid(reason) => {
             let file = format!("scenarios/{stem}.yaml");
             suite.write(&file, &b.text);
             let out = suite.validate("docs-example", &file);
@@ -316,6 +325,13 @@ fn check(suite: &Suite, b: &Block) -> Option<String> {
             } else if !stderr.contains(&format!("{stem}.yaml")) {
                 Some(format!(
                     "it was rejected, but by no problem that points into the example:\n{}",
+                    said(&out)
+                ))
+            } else if let Some(reason) = reason
+                && !stderr.contains(reason.as_str())
+            {
+                Some(format!(
+                    "it was rejected, but not for the reason the page gives (`{reason}`):\n{}",
                     said(&out)
                 ))
             } else {
@@ -426,7 +442,7 @@ vars: {}
         summary,
         vec![
             (7, Kind::Scenario, "name: a\n"),
-            (13, Kind::Invalid, "name: b\n"),
+            (13, Kind::Invalid(None), "name: b\n"),
             (
                 16,
                 Kind::Fragment("login".to_owned()),
@@ -439,6 +455,16 @@ vars: {}
 
 #[test]
 fn the_reader_rejects_a_misspelt_kind_and_an_unclosed_block() {
+    let found = blocks("```yaml invalid needs the parameter\nname: a\n```\n").unwrap();
+    assert_eq!(
+        found[0].kind,
+        Kind::Invalid(Some("needs the parameter".to_owned()))
+    );
+    let errors = blocks("```yaml invalid the `user`\nname: a\n```\n").unwrap_err();
+    assert!(
+        errors[0].contains("a backtick in the info string"),
+        "{errors:?}"
+    );
     let errors = blocks("```yaml invlaid\nname: a\n```\n").unwrap_err();
     assert!(
         errors[0].starts_with("line 1: unknown example kind"),
