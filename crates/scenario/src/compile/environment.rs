@@ -46,6 +46,9 @@ pub fn load_environment(
             );
         }
         env.secrets.push(s.value.clone());
+        if let Some(span) = &s.span {
+            env.secret_spans.push((s.value.clone(), span.clone()));
+        }
     }
     if let Some(t) = file.timeouts {
         if let Some(d) = t.request {
