@@ -56,14 +56,19 @@ pub fn checks_of(plan: &Plan) -> Vec<(Check, Vec<String>)> {
                     hint: Some(format!(
                         "export {name}=… or put it in the file given with --env-file"
                     )),
-                    span: plan.scenarios.first().map_or_else(
-                        || {
+                    // Where the environment file declares the secret: that is where a
+                    // missing one is fixed.
+                    span: plan
+                        .environment
+                        .secret_spans
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, s)| s.clone())
+                        .unwrap_or_else(|| {
                             rehearse_scenario::Span::file_start(
                                 &rehearse_scenario::SourceFile::new("", ""),
                             )
-                        },
-                        |s| s.span.clone(),
-                    ),
+                        }),
                     kind: CheckKind::SecretPresent(name.clone()),
                 },
                 Vec::new(),

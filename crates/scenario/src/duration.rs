@@ -12,8 +12,11 @@ impl Dur {
     pub fn parse(text: &str) -> Result<Self, String> {
         humantime::parse_duration(text.trim())
             .map(Dur)
-            .map_err(|e| {
-                format!("invalid duration `{text}` ({e}); write e.g. `500ms`, `30s`, `4h`")
+            .map_err(|_| {
+                format!(
+                    "expected a duration such as `500ms`, `30s` or `1h 30m`, got `{}` (units: ms, s, m, h, d; a bare number means seconds)",
+                    text.trim()
+                )
             })
     }
 }
@@ -38,12 +41,16 @@ impl<'de> serde::Deserialize<'de> for Dur {
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Dur, E> {
                 u64::try_from(v)
                     .map(|v| Dur(Duration::from_secs(v)))
-                    .map_err(|_| E::custom("a duration cannot be negative"))
+                    .map_err(|_| {
+                        E::custom(format!(
+                            "expected a duration, got `{v}`: a duration cannot be negative"
+                        ))
+                    })
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Dur, E> {
                 Duration::try_from_secs_f64(v)
                     .map(Dur)
-                    .map_err(|_| E::custom("invalid duration"))
+                    .map_err(|_| E::custom(format!("expected a duration, got `{v}`")))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Dur, E> {
                 Dur::parse(v).map_err(E::custom)

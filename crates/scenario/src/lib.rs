@@ -28,6 +28,7 @@
 //! ```
 
 mod compile;
+mod decimal;
 mod duration;
 mod error;
 mod matcher;

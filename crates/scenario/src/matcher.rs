@@ -6,6 +6,7 @@ use std::fmt;
 use regex::Regex;
 use serde_json::Value as Json;
 
+use crate::decimal::Decimal;
 use crate::template::{RenderError, Templates, TplValue, Vars};
 
 /// The names of the matcher operators.
@@ -91,7 +92,11 @@ impl JsonType {
         match self {
             Self::String => v.is_string(),
             Self::Number => v.is_number(),
-            Self::Integer => v.is_i64() || v.is_u64(),
+            // As JSON Schema: a number with no fractional part, whatever its size (`1.0` too).
+            Self::Integer => match v {
+                Json::Number(n) => Decimal::parse(n.as_str()).is_some_and(|d| d.is_integer()),
+                _ => false,
+            },
             Self::Boolean => v.is_boolean(),
             Self::Array => v.is_array(),
             Self::Object => v.is_object(),
@@ -274,13 +279,13 @@ impl Op {
     }
 }
 
-/// Equality where numbers compare by value (`1 == 1.0`).
+/// Equality where numbers compare by value, exactly, over their digits: `1 == 1.0`,
+/// `0.1 == 0.10`, and `10000000000000000365 != 10000000000000000000` (no float between).
 pub fn json_eq(a: &Json, b: &Json) -> bool {
     match (a, b) {
-        (Json::Number(x), Json::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(i), Some(j)) => i == j,
-            _ => x.as_f64() == y.as_f64(),
-        },
+        (Json::Number(x), Json::Number(y)) => {
+            number_cmp(x, y).map_or(x == y, std::cmp::Ordering::is_eq)
+        }
         (Json::Array(x), Json::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
         }
@@ -293,17 +298,83 @@ pub fn json_eq(a: &Json, b: &Json) -> bool {
     }
 }
 
+/// Two numbers in order, exactly.
+fn number_cmp(x: &serde_json::Number, y: &serde_json::Number) -> Option<std::cmp::Ordering> {
+    Some(Decimal::parse(x.as_str())?.cmp(&Decimal::parse(y.as_str())?))
+}
+
+/// Ordering for `gt`/`gte`/`lt`/`lte`: numbers exactly; strings that are numbers in JSON's
+/// grammar (amounts such as `"25000.00"`) as numbers, other strings in lexical order.
 fn compare(a: &Json, b: &Json) -> Option<std::cmp::Ordering> {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
-        (Json::String(x), Json::String(y)) => {
-            // Decimal strings such as amounts ("25000.00") compare as numbers.
-            match (x.parse::<f64>(), y.parse::<f64>()) {
-                (Ok(p), Ok(q)) => p.partial_cmp(&q),
-                _ => Some(x.cmp(y)),
-            }
-        }
-        (Json::String(x), Json::Number(y)) => x.parse::<f64>().ok()?.partial_cmp(&y.as_f64()?),
+    let decimal = |v: &Json| match v {
+        Json::Number(n) => Decimal::parse(n.as_str()),
+        Json::String(s) => Decimal::parse(s),
         _ => None,
+    };
+    match (a, b) {
+        (Json::String(x), Json::String(y)) => match (Decimal::parse(x), Decimal::parse(y)) {
+            (Some(p), Some(q)) => Some(p.cmp(&q)),
+            _ => Some(x.cmp(y)),
+        },
+        _ => Some(decimal(a)?.cmp(&decimal(b)?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Json {
+        serde_json::from_str(s).expect("a JSON number")
+    }
+
+    #[test]
+    fn big_integers_compare_exactly() {
+        // Both fit no i64; as f64 they are the same number.
+        assert!(!json_eq(
+            &n("10000000000000000365"),
+            &n("10000000000000000000")
+        ));
+        assert!(json_eq(
+            &n("1000000000000000000000"),
+            &n("1000000000000000000000")
+        ));
+        assert!(!json_eq(
+            &n("1000000000000000000000"),
+            &n("1000000000000000000001")
+        ));
+        assert_eq!(
+            compare(&n("1000000000000000000001"), &n("1000000000000000000000")),
+            Some(std::cmp::Ordering::Greater)
+        );
+        assert_eq!(
+            compare(
+                &n("10000000000000000365"),
+                &Json::String("10000000000000000366".into())
+            ),
+            Some(std::cmp::Ordering::Less)
+        );
+    }
+
+    #[test]
+    fn decimals_compare_by_value() {
+        assert!(json_eq(&n("0.1"), &n("0.10")));
+        assert!(json_eq(&n("1"), &n("1.0")));
+        assert!(!json_eq(&n("0.1"), &n("0.1000000000000000000001")));
+        assert_eq!(
+            compare(&n("0.3"), &n("0.30000000000000001")),
+            Some(std::cmp::Ordering::Less)
+        );
+        assert!(json_eq(
+            &serde_json::json!([n("1.50")]),
+            &serde_json::json!([1.5])
+        ));
+    }
+
+    #[test]
+    fn integer_type_is_by_value() {
+        assert!(JsonType::Integer.holds(&n("100000000000000000000000000000")));
+        assert!(JsonType::Integer.holds(&n("2.0")));
+        assert!(!JsonType::Integer.holds(&n("2.5")));
     }
 }

@@ -25,6 +25,9 @@ pub struct Environment {
     pub vars: Vec<(String, TplValue)>,
     /// Names of the secrets it needs.
     pub secrets: Vec<String>,
+    /// Where each secret is declared in the environment file, so that a secret that is
+    /// not set can be pointed at.
+    pub secret_spans: Vec<(String, Span)>,
     /// Default request timeout.
     pub request_timeout: Duration,
     /// Default poll timeout.
@@ -155,6 +158,7 @@ impl Environment {
             description: None,
             vars: Vec::new(),
             secrets: Vec::new(),
+            secret_spans: Vec::new(),
             request_timeout: Duration::from_secs(30),
             poll_timeout: Duration::from_secs(300),
             tls: Tls::default(),

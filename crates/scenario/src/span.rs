@@ -16,8 +16,15 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// A source file with the given path (as shown to the user) and text.
+    ///
+    /// A lone carriage return (an old Mac line end) is read as a line feed: YAML counts it
+    /// as a line break, and so must every line number we show. The swap keeps every byte
+    /// offset, since both are one byte.
     pub fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Arc<Self> {
-        let text = text.into();
+        let mut text = text.into();
+        if text.contains('\r') {
+            text = lone_cr_to_lf(&text);
+        }
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -36,6 +43,18 @@ impl SourceFile {
     /// The whole text of the file.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The 1-based line and (character) column of a byte offset.
+    pub(crate) fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(1, |t| t.chars().count() + 1);
+        (line, col)
     }
 
     /// Byte offset of a 1-based line and (character) column.
@@ -82,6 +101,20 @@ impl SourceFile {
     }
 }
 
+/// `\r` not followed by `\n` becomes `\n`; `\r\n` stays.
+fn lone_cr_to_lf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A place in a source file: `file:line:column`, with a byte range for underlining.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Span {
@@ -108,6 +141,19 @@ impl Span {
             column,
             offset,
             len,
+        }
+    }
+
+    /// A span at a byte offset of a file, underlining the token that starts there.
+    pub fn at_offset(source: &Arc<SourceFile>, offset: usize) -> Self {
+        let offset = offset.min(source.text().len());
+        let (line, column) = source.line_col(offset);
+        Self {
+            source: Arc::clone(source),
+            line,
+            column,
+            offset,
+            len: source.token_len(offset),
         }
     }
 
@@ -258,5 +304,21 @@ mod tests {
         assert_eq!(f.offset_of(9, 1), f.text().len());
         let empty = SourceFile::new("e.yaml", "");
         assert_eq!(empty.offset_of(1, 1), 0);
+    }
+
+    #[test]
+    fn line_col_of_an_offset_inverts_offset_of() {
+        let f = SourceFile::new("f.yaml", "a: 1\nné: x\n\nlast");
+        for (line, col) in [(1, 1), (1, 4), (2, 1), (2, 5), (3, 1), (4, 3)] {
+            assert_eq!(f.line_col(f.offset_of(line, col)), (line, col));
+        }
+    }
+
+    #[test]
+    fn a_lone_cr_is_a_line_break_and_keeps_offsets() {
+        let f = SourceFile::new("f.yaml", "a: 1\rb: 2\r\nc: 3\n");
+        assert_eq!(f.text(), "a: 1\nb: 2\r\nc: 3\n");
+        assert_eq!(f.line_col(f.text().find('c').unwrap()), (3, 1));
+        assert_eq!(f.line_col(f.text().find('b').unwrap()), (2, 1));
     }
 }

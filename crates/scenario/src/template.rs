@@ -153,14 +153,12 @@ impl Templates {
         env.add_function("now", move || r.now());
         env.add_function("fixture", move |path: String| {
             let map = fx.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            map.get(&path)
-                .map(|v| JValue::from(minijinja::value::Serde(v)))
-                .ok_or_else(|| {
-                    minijinja::Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("unknown fixture `{path}`"),
-                    )
-                })
+            map.get(&path).map(to_jinja).ok_or_else(|| {
+                minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("unknown fixture `{path}`"),
+                )
+            })
         });
         Self {
             env,
@@ -367,7 +365,9 @@ fn render_pieces(pieces: &[Piece], vars: &Vars) -> Option<String> {
             Piece::Text(t) => out.push_str(t),
             Piece::Var(name) => match vars.get(name)? {
                 Json::String(s) => out.push_str(s),
-                Json::Number(n) if n.is_i64() || n.is_u64() => {
+                // The digits as written (`1.50` stays `1.50`, a 30-digit id stays whole),
+                // where minijinja would go through a float.
+                Json::Number(n) => {
                     let _ = write!(out, "{n}");
                 }
                 _ => return None,
@@ -404,9 +404,52 @@ struct Scope(Vars);
 
 impl Object for Scope {
     fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
-        self.0
-            .get(key.as_str()?)
-            .map(|v| JValue::from(minijinja::value::Serde(v)))
+        self.0.get(key.as_str()?).map(to_jinja)
+    }
+}
+
+/// A JSON value as minijinja sees it. With serde_json's `arbitrary_precision` a `Number`
+/// serialises as a private struct, which minijinja would show as a mapping; numbers go in
+/// as integers (up to 128 bits) or, beyond that and for decimals, as floats — only
+/// arithmetic and filters see those; `{{ n }}` alone and text with `{{ n }}` keep the
+/// digits exactly (see `render_json` and `render_pieces`).
+fn to_jinja(v: &Json) -> JValue {
+    JValue::from(minijinja::value::Serde(ForJinja(v)))
+}
+
+struct ForJinja<'a>(&'a Json);
+
+impl serde::Serialize for ForJinja<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Json::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    s.serialize_i64(i)
+                } else if let Some(u) = n.as_u64() {
+                    s.serialize_u64(u)
+                } else if let Ok(i) = n.as_str().parse::<i128>() {
+                    s.serialize_i128(i)
+                } else {
+                    s.serialize_f64(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Json::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for i in items {
+                    seq.serialize_element(&ForJinja(i))?;
+                }
+                seq.end()
+            }
+            Json::Object(o) => {
+                let mut map = s.serialize_map(Some(o.len()))?;
+                for (k, v) in o {
+                    map.serialize_entry(k, &ForJinja(v))?;
+                }
+                map.end()
+            }
+            other => other.serialize(s),
+        }
     }
 }
 

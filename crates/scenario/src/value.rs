@@ -115,6 +115,21 @@ impl<'de> Deserialize<'de> for Inner {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("any value")
             }
+            /// Another deserializer than ours: any value.
+            fn visit_newtype_struct<D: de::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Inner, D::Error> {
+                d.deserialize_any(self)
+            }
+            /// Ours: a number's exact digits (already in JSON's grammar).
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Inner, E> {
+                std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.parse::<serde_json::Number>().ok())
+                    .map(|n| Inner(ValueKind::Number(n)))
+                    .ok_or_else(|| E::custom("invalid number"))
+            }
             fn visit_unit<E>(self) -> Result<Inner, E> {
                 Ok(Inner(ValueKind::Null))
             }
@@ -156,7 +171,9 @@ impl<'de> Deserialize<'de> for Inner {
                 Ok(Inner(ValueKind::Object(entries)))
             }
         }
-        d.deserialize_any(V)
+        // The node deserializer answers with a number's exact digits (see
+        // `node::EXACT_NUMBER_MAGIC`); others with any value.
+        d.deserialize_newtype_struct(crate::node::EXACT_NUMBER_MAGIC, V)
     }
 }
 

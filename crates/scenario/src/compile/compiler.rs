@@ -101,7 +101,7 @@ impl<'a> Compiler<'a> {
     /// Loads and checks one scenario file; every problem in it is reported.
     pub fn compile_file(&mut self, path: &Path) -> Result<Scenario, Problems> {
         let source = read_source(path).map_err(|p| Problems(vec![p]))?;
-        let file: ScenarioFile = parse_as(&source).map_err(|p| Problems(vec![p]))?;
+        let file: ScenarioFile = parse_as(&source)?;
         let span0 = file
             .name
             .span

@@ -19,7 +19,7 @@ pub fn load_environment(
     templates: &mut Templates,
 ) -> Result<Environment, Problems> {
     let source = read_source(path).map_err(|p| Problems(vec![p]))?;
-    let file: EnvironmentFile = parse_as(&source).map_err(|p| Problems(vec![p]))?;
+    let file: EnvironmentFile = parse_as(&source)?;
     let mut problems = Problems::default();
     let mut env = Environment::new(name);
     env.path = Some(path.to_owned());
@@ -46,6 +46,9 @@ pub fn load_environment(
             );
         }
         env.secrets.push(s.value.clone());
+        if let Some(span) = &s.span {
+            env.secret_spans.push((s.value.clone(), span.clone()));
+        }
     }
     if let Some(t) = file.timeouts {
         if let Some(d) = t.request {

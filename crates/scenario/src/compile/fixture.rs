@@ -19,11 +19,24 @@ impl Compiler<'_> {
         let path = self.fixtures_dir.join(rel);
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
-            Err(_) => {
+            Err(e) => {
+                // Absolute: a relative folder means nothing when the current folder is not
+                // the one the user thinks.
+                let dir = std::path::absolute(&self.fixtures_dir)
+                    .unwrap_or_else(|_| self.fixtures_dir.clone());
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file".to_owned()
+                } else {
+                    e.to_string()
+                };
                 ctx.problems.push(
-                    Problem::new(format!("unknown fixture file `{rel}`"), span).with_help(format!(
-                        "fixtures are read from {}",
-                        self.fixtures_dir.display()
+                    Problem::new(
+                        format!("unknown fixture file `{rel}`: {why} in {}", dir.display()),
+                        span,
+                    )
+                    .with_help(format!(
+                        "fixtures are read from {}; put the file there or fix the path",
+                        dir.display()
                     )),
                 );
                 return None;

@@ -48,6 +48,11 @@ impl Compiler<'_> {
         }
         let source = match read_source(&path) {
             Ok(s) => s,
+            // Read but unreadable (not UTF-8): the problem names its own position.
+            Err(p) if p.span.is_some() => {
+                ctx.problems.push(p);
+                return;
+            }
             Err(p) => {
                 ctx.problems.push(
                     Problem::new(
@@ -64,8 +69,8 @@ impl Compiler<'_> {
         };
         let frag: FragmentFile = match parse_as(&source) {
             Ok(f) => f,
-            Err(p) => {
-                ctx.problems.push(p);
+            Err(ps) => {
+                ctx.problems.0.extend(ps.0);
                 return;
             }
         };

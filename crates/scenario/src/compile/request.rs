@@ -2,6 +2,7 @@
 
 use super::compiler::{Compiler, Ctx};
 use super::compiler::{METHODS, kind_name};
+use super::templates::url_without_scheme;
 use crate::error::Problem;
 use crate::model::RequestDef;
 use crate::node::did_you_mean;
@@ -47,6 +48,11 @@ impl Compiler<'_> {
                     "write the full URL, usually from a variable: \"{{ platform }}/payments\"",
                 ),
             );
+        } else if let Some(text) = self.known_text(&url, ctx)
+            && !(text.starts_with("http://") || text.starts_with("https://"))
+        {
+            ctx.problems
+                .push(url_without_scheme(&text, &url, r.url.span.as_ref()));
         }
         let headers = self.string_map(&r.headers, ctx);
         let query = self.string_map(&r.query, ctx);

@@ -3,40 +3,100 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::error::Problem;
-use crate::node::{self, DecodeError};
-use crate::span::SourceFile;
+use crate::error::{Problem, Problems};
+use crate::node::{self, DecodeError, SyntaxError};
+use crate::span::{SourceFile, Span};
+
+/// Scenario, fragment and environment files larger than this are refused (the largest
+/// shipped scenario is a few kilobytes).
+pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Reads a file into a shared source, as a problem when it cannot be read.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Problem> {
-    std::fs::read_to_string(path)
-        .map(|text| SourceFile::new(path, text))
-        .map_err(|e| {
-            Problem::new(format!("failed to read {}: {e}", path.display()), None)
-                .with_help("check the path; scenario files end in .yaml or .yml")
-        })
+    let cannot = |e: &dyn std::fmt::Display| {
+        Problem::new(format!("failed to read {}: {e}", path.display()), None)
+            .with_help("check the path; scenario files end in .yaml or .yml")
+    };
+    let len = std::fs::metadata(path).map_err(|e| cannot(&e))?.len();
+    if len > MAX_FILE_BYTES {
+        return Err(Problem::new(
+            format!(
+                "{} is {len} bytes, more than the {MAX_FILE_BYTES} a scenario or environment file may have",
+                path.display()
+            ),
+            None,
+        )
+        .with_help("move large bodies into fixture files: `json: \"{{ fixture('big.json') }}\"`"));
+    }
+    let bytes = std::fs::read(path).map_err(|e| cannot(&e))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(path, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bad = e.as_bytes().get(at).copied().unwrap_or(0);
+            // The text up to the bad byte is intact, so its position is exact; the rest is
+            // shown with replacement characters.
+            let source = SourceFile::new(path, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let span = Span::at_offset(&source, at);
+            Err(Problem::new(
+                format!(
+                    "the file is not valid UTF-8: byte 0x{bad:02X} at line {}, column {}",
+                    span.line, span.column
+                ),
+                Some(&span),
+            )
+            .with_help("save the file as UTF-8 (it may be in Latin-1 or UTF-16)"))
+        }
+    }
 }
 
 pub(super) fn decode_problem(e: DecodeError) -> Problem {
     Problem::new(e.message, e.span.as_ref()).with_help_opt(e.help)
 }
 
+fn syntax_problem(e: SyntaxError, invalid: bool) -> Problem {
+    let message = if invalid {
+        format!("invalid YAML: {}", e.message)
+    } else {
+        e.message
+    };
+    Problem::new(message, Some(&e.span)).with_help(
+        e.help.unwrap_or_else(|| {
+            "fix the YAML syntax (indentation, quotes, `key: value`)".to_owned()
+        }),
+    )
+}
+
+/// Parses and decodes a file into `T`: every problem of the file at once (duplicate keys,
+/// unknown keys, wrong types), or the first syntax error.
 pub(super) fn parse_as<T: serde::de::DeserializeOwned>(
     source: &Arc<SourceFile>,
-) -> Result<T, Problem> {
-    let node = node::parse(source).map_err(|e| {
-        Problem::new(format!("invalid YAML: {}", e.message), Some(&e.span))
-            .with_help("fix the YAML syntax (indentation, quotes, `key: value`)")
-    })?;
-    if !matches!(node.kind, node::Kind::Map(_)) {
-        return Err(Problem::new(
-            format!(
-                "expected a mapping at the top of the file, found {}",
-                node.type_name()
-            ),
-            Some(&node.span),
-        )
-        .with_help("a scenario starts with `name:` and `steps:`"));
+) -> Result<T, Problems> {
+    let parsed = node::parse(source).map_err(|e| Problems(vec![syntax_problem(e, true)]))?;
+    let mut problems: Vec<Problem> = parsed
+        .problems
+        .into_iter()
+        .map(|e| syntax_problem(e, false))
+        .collect();
+    if !matches!(parsed.root.kind, node::Kind::Map(_)) {
+        problems.push(
+            Problem::new(
+                format!(
+                    "expected a mapping at the top of the file, got {}",
+                    parsed.root.got()
+                ),
+                Some(&parsed.root.span),
+            )
+            .with_help("a scenario starts with `name:` and `steps:`"),
+        );
+        return Err(Problems(problems));
     }
-    node::decode::<T>(&node).map_err(decode_problem)
+    match node::decode_all::<T>(parsed.root) {
+        Ok(v) if problems.is_empty() => Ok(v),
+        Ok(_) => Err(Problems(problems)),
+        Err(es) => {
+            problems.extend(es.into_iter().map(decode_problem));
+            Err(Problems(problems))
+        }
+    }
 }

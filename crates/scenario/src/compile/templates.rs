@@ -15,6 +15,29 @@ use crate::template::{FUNCTIONS, Templates, Tpl, TplValue};
 use crate::value::{Value, ValueKind};
 
 impl Compiler<'_> {
+    /// What a template gives at validation, when it only reads environment vars whose
+    /// values are plain text (no function, no capture, no scenario var of the same name):
+    /// `{{ host }}/x` with `host: example.com` gives `example.com/x`.
+    pub(super) fn known_text(&self, tpl: &Tpl, ctx: &Ctx<'_>) -> Option<String> {
+        if tpl.is_literal() || tpl.source.contains('(') || tpl.source.contains("{%") {
+            return None;
+        }
+        let mut vars = std::collections::HashMap::new();
+        for v in &tpl.vars {
+            if ctx.known.iter().filter(|k| *k == v).count() != 1 {
+                return None;
+            }
+            let (_, value) = self.env.vars.iter().find(|(k, _)| k == v)?;
+            let TplValue::Json(json @ (Json::String(_) | Json::Number(_))) = value else {
+                return None;
+            };
+            vars.insert(v.clone(), json.clone());
+        }
+        self.templates
+            .render_string(tpl, &std::sync::Arc::new(vars))
+            .ok()
+    }
+
     pub(super) fn text(&mut self, s: &Spanned<String>, ctx: &mut Ctx<'_>) -> Tpl {
         match self.templates.compile(&s.value, s.span.as_ref()) {
             Ok((tpl, used)) => {
@@ -164,4 +187,30 @@ pub(super) fn compile_value(
         }
     }
     out
+}
+
+/// A URL whose variables are known at validation and give no scheme.
+pub(super) fn url_without_scheme(text: &str, tpl: &Tpl, span: Option<&Span>) -> Problem {
+    let first = tpl
+        .source
+        .trim_start()
+        .strip_prefix("{{")
+        .and_then(|r| r.split("}}").next())
+        .map(str::trim)
+        .filter(|v| tpl.vars.iter().any(|k| k == v));
+    let help = match first {
+        Some(var) => format!(
+            "give `{var}` its scheme in the environment: `{var}: https://{}`",
+            text.split('/').next().unwrap_or(text)
+        ),
+        None => "the URL must start with http:// or https://".to_owned(),
+    };
+    Problem::new(
+        format!(
+            "`{}` gives `{text}`, which is not an absolute http(s) URL",
+            tpl.source
+        ),
+        span,
+    )
+    .with_help(help)
 }

@@ -1,0 +1,18 @@
+//! A YAML document as a tree of nodes that know where they were written, read by our own
+//! scalar rule (docs/FORMAT.md, "YAML: how values are read"), and a serde deserializer
+//! over that tree whose errors carry the position of the offending node.
+//!
+//! `parse` reads the text into [`Node`]s from the YAML parser's events; `decode` turns
+//! nodes into the model types; `recover` decodes again after each problem, so that a file
+//! with four mistakes reports four.
+
+mod decode;
+mod parse;
+mod recover;
+mod tree;
+
+pub use decode::did_you_mean;
+pub(crate) use decode::{DecodeError, EXACT_NUMBER_MAGIC, current_span};
+pub(crate) use parse::{SyntaxError, parse};
+pub(crate) use recover::decode_all;
+pub(crate) use tree::Kind;
