@@ -40,7 +40,8 @@ fn operator_approves_in_the_bank_back_office_then_answers_the_prompt() {
         ),
     )
     .unwrap();
-    let command = format!("{BIN} run --env {} {FLOW}", env.display());
+    // `-v` lists the steps of a passing scenario (by default it is one line).
+    let command = format!("{BIN} run -v --env {} {FLOW}", env.display());
     let mut child = Command::new("script")
         .args(["-qfec", &command, "/dev/null"])
         .current_dir(repo())
