@@ -1,71 +1,16 @@
 //! Checking a response against `expect`, `fail_if`, and taking captures.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use rehearse_scenario::{
-    Capture, CaptureFrom, CheckError, Expect, JsonCheck, Matcher, Span, Templates, Vars, excerpt,
+    BodyCheck, BodyCheckKind, Capture, CaptureFrom, CheckError, CookieCheck, Expect, HeaderCheck,
+    JsonCheck, Matcher, PathKey, Span, Templates, Vars, excerpt,
 };
 use serde_json::Value as Json;
+use sha2::Digest as _;
 
+pub(crate) use crate::response::Response;
 use crate::result::Failure;
-
-/// A response, its body read.
-#[derive(Debug)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) text: String,
-    json: OnceLock<Result<Json, String>>,
-}
-
-impl Response {
-    pub(crate) fn new(status: u16, headers: Vec<(String, String)>, text: String) -> Self {
-        Self {
-            status,
-            headers,
-            text,
-            json: OnceLock::new(),
-        }
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body as JSON, parsed once.
-    fn json(&self) -> Result<&Json, &str> {
-        self.json
-            .get_or_init(|| {
-                serde_json::from_str(&self.text).map_err(|e| {
-                    format!(
-                        "a body that is not JSON ({e}): {}",
-                        excerpt(&self.text, 120)
-                    )
-                })
-            })
-            .as_ref()
-            .map_err(String::as_str)
-    }
-
-    /// `Retry-After` on a 429 or 503, in seconds or as an HTTP date.
-    pub(crate) fn retry_after(&self) -> Option<Duration> {
-        if self.status != 429 && self.status != 503 {
-            return None;
-        }
-        let v = self.header("retry-after")?.trim();
-        if let Ok(secs) = v.parse::<u64>() {
-            return Some(Duration::from_secs(secs));
-        }
-        let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-        (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
-            .to_std()
-            .ok()
-    }
-}
 
 pub(crate) fn failure(
     check: impl Into<String>,
@@ -95,20 +40,19 @@ pub(crate) fn expect(
         Some(s) if !s.accepts(resp.status) => out.push(failure(
             "status",
             s.to_string(),
-            format!("{} {}", resp.status, excerpt(&resp.text, 200)),
+            format!("{} {}", resp.status, resp.excerpt(200)),
             s.span.as_ref(),
         )),
         _ => {}
     }
     for h in &e.headers {
-        let actual = resp.header(&h.name).map(|v| Json::String(v.to_owned()));
-        if let Some(f) = run_matcher(&h.matcher, actual.as_ref(), t, vars) {
-            out.push(failure(
-                format!("header {}", h.name),
-                f.0,
-                f.1,
-                h.span.as_ref(),
-            ));
+        if let Some(f) = header_check(h, resp, t, vars) {
+            out.push(f);
+        }
+    }
+    for c in &e.cookies {
+        if let Some(f) = cookie_check(c, resp, t, vars) {
+            out.push(f);
         }
     }
     if !e.json.is_empty() {
@@ -133,11 +77,11 @@ pub(crate) fn expect(
     }
     for needle in &e.body_contains {
         match t.render_string(needle, vars) {
-            Ok(n) if resp.text.contains(&n) => {}
+            Ok(n) if resp.text().contains(&n) => {}
             Ok(n) => out.push(failure(
                 "body",
                 format!("to contain {n:?}"),
-                excerpt(&resp.text, 200),
+                resp.excerpt(200),
                 needle.span.as_ref(),
             )),
             Err(e) => out.push(failure(
@@ -146,6 +90,11 @@ pub(crate) fn expect(
                 e.message,
                 needle.span.as_ref(),
             )),
+        }
+    }
+    for b in &e.body {
+        if let Some(f) = body_check(b, resp, t, vars) {
+            out.push(f);
         }
     }
     if let Some(limit) = e.duration_lt
@@ -199,7 +148,17 @@ pub(crate) fn fail_if(
 ) -> Option<Failure> {
     let json = resp.json().ok()?;
     checks.iter().find_map(|c| {
-        let actual = query(&c.path, json);
+        let actual = match query(&c.path, json, t, vars) {
+            Ok(a) => a,
+            Err(why) => {
+                return Some(failure(
+                    format!("fail_if {}", c.path_text),
+                    "a valid JSONPath".to_owned(),
+                    why,
+                    c.span.as_ref(),
+                ));
+            }
+        };
         c.matcher.check(actual.as_ref(), t, vars).is_ok().then(|| {
             failure(
                 format!("fail_if {}", c.path_text),
@@ -212,9 +171,156 @@ pub(crate) fn fail_if(
 }
 
 fn json_check(c: &JsonCheck, json: &Json, t: &Templates, vars: &Vars) -> Option<Failure> {
-    let actual = query(&c.path, json);
+    let actual = match query(&c.path, json, t, vars) {
+        Ok(a) => a,
+        Err(why) => {
+            return Some(failure(
+                c.path_text.clone(),
+                "a valid JSONPath".to_owned(),
+                why,
+                c.span.as_ref(),
+            ));
+        }
+    };
     run_matcher(&c.matcher, actual.as_ref(), t, vars)
         .map(|(expected, actual)| failure(c.path_text.clone(), expected, actual, c.span.as_ref()))
+}
+
+/// A header is its value when sent once, the list of its values when sent several times;
+/// `name[i]` is one of them.
+fn header_check(h: &HeaderCheck, resp: &Response, t: &Templates, vars: &Vars) -> Option<Failure> {
+    let values: Vec<Json> = resp
+        .header_values(&h.name)
+        .into_iter()
+        .map(|v| Json::String(v.to_owned()))
+        .collect();
+    let (check, result) = match h.index {
+        Some(i) => {
+            let at = usize::try_from(i).ok().or_else(|| {
+                values
+                    .len()
+                    .checked_sub(usize::try_from(i.unsigned_abs()).ok()?)
+            });
+            let actual = at.and_then(|i| values.get(i));
+            (
+                format!("header {}[{i}]", h.name),
+                run_matcher(&h.matcher, actual, t, vars),
+            )
+        }
+        None => {
+            let result = match values.as_slice() {
+                [] => run_matcher(&h.matcher, None, t, vars),
+                [one] => run_matcher(&h.matcher, Some(one), t, vars),
+                many => match h.matcher.check_each(many, t, vars) {
+                    Ok(()) => None,
+                    Err(CheckError::Mismatch(m)) => Some((m.expected, m.actual)),
+                    Err(CheckError::Render(e)) => {
+                        Some(("a value to compare with".to_owned(), e.message))
+                    }
+                },
+            };
+            (format!("header {}", h.name), result)
+        }
+    };
+    result.map(|(expected, actual)| failure(check, expected, actual, h.span.as_ref()))
+}
+
+fn cookie_check(c: &CookieCheck, resp: &Response, t: &Templates, vars: &Vars) -> Option<Failure> {
+    let cookie = resp.cookie(&c.name);
+    let actual = cookie.as_ref().and_then(|k| k.get(c.attribute));
+    let check = match c.attribute {
+        rehearse_scenario::CookieAttr::Value => format!("cookie {}", c.name),
+        attr => format!("cookie {} {}", c.name, attr.key()),
+    };
+    run_matcher(&c.matcher, actual.as_ref(), t, vars).map(|(expected, actual)| {
+        let actual = if cookie.is_none() {
+            format!("no Set-Cookie for `{}` in the response", c.name)
+        } else {
+            actual
+        };
+        failure(check, expected, actual, c.span.as_ref())
+    })
+}
+
+fn body_check(b: &BodyCheck, resp: &Response, t: &Templates, vars: &Vars) -> Option<Failure> {
+    let (check, expected, actual) = match &b.kind {
+        BodyCheckKind::Text(m) => {
+            let text = resp.text();
+            match m.check(Some(&Json::String(text.to_owned())), t, vars) {
+                Ok(()) => return None,
+                Err(CheckError::Mismatch(mm)) => (
+                    "body",
+                    mm.expected,
+                    if resp.is_binary() {
+                        resp.binary_summary()
+                    } else {
+                        mm.actual
+                    },
+                ),
+                Err(CheckError::Render(e)) => {
+                    ("body", "a value to compare with".to_owned(), e.message)
+                }
+            }
+        }
+        BodyCheckKind::Sha256(want) => {
+            let got = hex::encode(sha2::Sha256::digest(resp.bytes()));
+            if &got == want {
+                return None;
+            }
+            (
+                "body sha256",
+                want.clone(),
+                format!("{got} ({})", describe_bytes(resp)),
+            )
+        }
+        BodyCheckKind::BytesLen(m) => {
+            let n = resp.bytes().len();
+            match run_matcher(m, Some(&Json::from(n)), t, vars) {
+                None => return None,
+                Some((expected, _)) => (
+                    "body bytes_len",
+                    expected,
+                    format!("{n} ({})", describe_bytes(resp)),
+                ),
+            }
+        }
+        BodyCheckKind::Bytes {
+            expected,
+            written_as,
+        } => {
+            let got = resp.bytes();
+            if got == expected.as_slice() {
+                return None;
+            }
+            let at = got
+                .iter()
+                .zip(expected)
+                .position(|(a, b)| a != b)
+                .unwrap_or_else(|| got.len().min(expected.len()));
+            (
+                "body",
+                format!(
+                    "the {} bytes given as {written_as}",
+                    crate::response::thousands(expected.len())
+                ),
+                format!(
+                    "{} that differ from byte {} on",
+                    describe_bytes(resp),
+                    crate::response::thousands(at)
+                ),
+            )
+        }
+    };
+    Some(failure(check, expected, actual, b.span.as_ref()))
+}
+
+/// `2,048 bytes of image/png`, or an excerpt's worth of text.
+fn describe_bytes(resp: &Response) -> String {
+    let n = crate::response::thousands(resp.bytes().len());
+    match resp.media_type() {
+        Some(t) => format!("{n} bytes of {t}"),
+        None => format!("{n} bytes"),
+    }
 }
 
 fn run_matcher(
@@ -230,52 +336,117 @@ fn run_matcher(
     }
 }
 
-/// The value at a JSONPath: nothing, the one node, or a list of all nodes.
-fn query(path: &serde_json_path::JsonPath, json: &Json) -> Option<Json> {
+/// The value at a JSONPath: nothing, the one node, or a list of all nodes. A templated
+/// path is rendered first; `Err` says why it is not a JSONPath then.
+fn query(path: &PathKey, json: &Json, t: &Templates, vars: &Vars) -> Result<Option<Json>, String> {
+    let rendered;
+    let path = match path {
+        PathKey::Fixed(p) => p,
+        PathKey::Template(tpl) => {
+            let text = t.render_string(tpl, vars).map_err(|e| e.message)?;
+            rendered = serde_json_path::JsonPath::parse(&text).map_err(|e| {
+                format!(
+                    "`{}` renders to `{text}`, which is not a JSONPath: {}",
+                    tpl.source,
+                    e.to_string().lines().next().unwrap_or_default()
+                )
+            })?;
+            &rendered
+        }
+    };
     let nodes = path.query(json).all();
-    match nodes.len() {
+    Ok(match nodes.len() {
         0 => None,
         1 => Some(nodes[0].clone()),
         _ => Some(Json::Array(nodes.into_iter().cloned().collect())),
-    }
+    })
 }
 
 /// Takes a capture from a response.
-pub(crate) fn capture(c: &Capture, resp: &Response) -> Result<Json, Failure> {
-    let missing = |what: String| {
+pub(crate) fn capture(
+    c: &Capture,
+    resp: &Response,
+    t: &Templates,
+    vars: &Vars,
+) -> Result<Json, Failure> {
+    let fail = |expected: String, actual: String| {
         Err(failure(
             format!("capture `{}`", c.var),
-            what,
-            format!("nothing; body: {}", excerpt(&resp.text, 200)),
+            expected,
+            actual,
             c.span.as_ref(),
         ))
     };
-    match &c.from {
+    let missing = |what: String| fail(what, format!("nothing; body: {}", resp.excerpt(200)));
+    let value = match &c.from {
         CaptureFrom::Json(path, text) => match resp.json() {
-            Ok(json) => match query(path, json) {
-                Some(v) => Ok(v),
-                None => missing(format!("a value at {text}")),
+            Ok(json) => match query(path, json, t, vars) {
+                Ok(Some(v)) => v,
+                Ok(None) => return missing(format!("a value at {text}")),
+                Err(why) => return fail("a valid JSONPath".to_owned(), why),
             },
-            Err(why) => Err(failure(
-                format!("capture `{}`", c.var),
-                "a JSON body".to_owned(),
-                why.to_owned(),
-                c.span.as_ref(),
-            )),
+            Err(why) => return fail("a JSON body".to_owned(), why.to_owned()),
         },
-        CaptureFrom::Header(name) => match resp.header(name) {
-            Some(v) => Ok(Json::String(v.to_owned())),
-            None => missing(format!("a header {name}")),
-        },
-        CaptureFrom::Regex(re, group) => {
-            match re.captures(&resp.text).and_then(|c| c.get(*group)) {
-                Some(m) => Ok(Json::String(m.as_str().to_owned())),
-                None => missing(format!("a match of /{}/", re.as_str())),
+        CaptureFrom::Header(name) => {
+            let values = resp.header_values(name);
+            match (&c.regex, values.as_slice()) {
+                (_, []) => return missing(format!("a header {name}")),
+                // With a regex: the first value it matches.
+                (Some((re, group)), many) => {
+                    return match many
+                        .iter()
+                        .find_map(|v| re.captures(v).and_then(|m| m.get(*group)))
+                    {
+                        Some(m) => Ok(Json::String(m.as_str().to_owned())),
+                        None => fail(
+                            format!("a match of /{}/ in header {name}", re.as_str()),
+                            excerpt(&many.join(", "), 200),
+                        ),
+                    };
+                }
+                (None, [one]) => Json::String((*one).to_owned()),
+                (None, many) => {
+                    Json::Array(many.iter().map(|v| Json::String((*v).to_owned())).collect())
+                }
             }
         }
-        CaptureFrom::Body => Ok(resp
+        CaptureFrom::Cookie(name, attr) => match resp.cookie(name) {
+            None => {
+                return fail(
+                    format!("a Set-Cookie for `{name}`"),
+                    "no such cookie in the response".to_owned(),
+                );
+            }
+            Some(cookie) => match cookie.get(*attr) {
+                Some(v) => v,
+                None => {
+                    return fail(
+                        format!("cookie `{name}` with {}", attr.key()),
+                        "a Set-Cookie without it".to_owned(),
+                    );
+                }
+            },
+        },
+        CaptureFrom::Body if c.regex.is_some() => Json::String(String::new()),
+        CaptureFrom::Body => resp
             .json()
             .cloned()
-            .unwrap_or_else(|_| Json::String(resp.text.clone()))),
+            .unwrap_or_else(|_| Json::String(resp.text().to_owned())),
+    };
+    let Some((re, group)) = &c.regex else {
+        return Ok(value);
+    };
+    let owned;
+    let text: &str = match (&c.from, &value) {
+        (CaptureFrom::Body, _) => resp.text(),
+        (_, Json::String(s)) => s,
+        (_, other) => {
+            owned = other.to_string();
+            &owned
+        }
+    };
+    match re.captures(text).and_then(|m| m.get(*group)) {
+        Some(m) => Ok(Json::String(m.as_str().to_owned())),
+        None => missing(format!("a match of /{}/", re.as_str())),
     }
 }

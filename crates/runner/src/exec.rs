@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::check::{self, Response};
 use crate::control::{ApprovalRequest, Approver, ClockControl};
+use crate::cookies::Jar;
 use crate::event::{Phase, RunEvent};
 use crate::http::Clients;
 use crate::prepare::{Prepared, prepare};
@@ -19,7 +20,7 @@ use crate::result::{
     Attempt, Failure, RequestRecord, ResponseRecord, ScenarioResult, Status, StepResult,
 };
 use crate::run::Plan;
-use crate::send::{Exchange, send};
+use crate::send::{Session, exchange};
 
 /// Why a step that did not pass ended.
 #[derive(Clone, Copy)]
@@ -56,6 +57,8 @@ pub(crate) struct ScenarioRun<'a> {
     pub(crate) scenario_name: String,
     /// When the scenario started: step and attempt offsets count from here.
     pub(crate) started: Instant,
+    /// The scenario's cookies (none when it says `cookies: false`).
+    pub(crate) jar: Option<Jar>,
 }
 
 enum Outcome {
@@ -387,7 +390,28 @@ impl ScenarioRun<'_> {
                 return Outcome::Failed;
             }
         };
+        let cookies = match req
+            .cookies
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), templates.render_string(v, &self.vars)?)))
+            .collect::<Result<Vec<_>, rehearse_scenario::RenderError>>()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                result.status = Status::Error;
+                result.failure = Some(check::failure(
+                    "template",
+                    "every variable to be set".to_owned(),
+                    self.redactor.mask(&e.message),
+                    e.span.as_ref(),
+                ));
+                return Outcome::Failed;
+            }
+        };
         let carries_secret = self.redactor.contains_secret(&prepared.url)
+            || cookies
+                .iter()
+                .any(|(_, v)| self.redactor.contains_secret(v))
             || prepared
                 .headers
                 .iter()
@@ -407,14 +431,25 @@ impl ScenarioRun<'_> {
         loop {
             number += 1;
             let sent = Instant::now();
+            let session = Session {
+                follow: req.follow_redirects,
+                jar: self.jar.as_mut(),
+                cookies: cookies.clone(),
+            };
             let exchange = tokio::select! {
-                r = self.send(&prepared, req, timeout) => r,
+                r = exchange(&self.clients.plain, &prepared, session, timeout, &self.trace_id, self.run_id) => r,
                 () = cancel.cancelled() => return Outcome::Interrupted,
             };
+            // A session cookie that is a token makes the request carry a secret too.
+            let carries_secret = carries_secret
+                || exchange
+                    .cookie
+                    .as_ref()
+                    .is_some_and(|c| self.redactor.contains_secret(c));
             let mut attempt = Attempt {
                 offset: Some(sent.saturating_duration_since(self.started)),
                 number,
-                request: self.record_request(&prepared),
+                request: self.record_request(&prepared, exchange.cookie.as_deref()),
                 response: None,
                 duration: exchange.duration,
                 error: None,
@@ -425,6 +460,13 @@ impl ScenarioRun<'_> {
             match &exchange.outcome {
                 Err(e) => attempt.error = Some(self.redactor.mask(e)),
                 Ok(resp) => {
+                    if carries_secret {
+                        // A cookie set in answer to a request that carried a secret is a
+                        // token, as a capture would be.
+                        for v in &resp.set_cookie_values {
+                            self.redactor.add(v.clone());
+                        }
+                    }
                     if carries_secret || step.captures.iter().any(|c| c.secret == Some(true)) {
                         // What this response would give a capture (a token) is a secret:
                         // learn it before the response is recorded and sent in an event.
@@ -433,7 +475,7 @@ impl ScenarioRun<'_> {
                             .iter()
                             .filter(|c| c.secret.unwrap_or(carries_secret))
                         {
-                            if let Ok(value) = check::capture(c, resp) {
+                            if let Ok(value) = check::capture(c, resp, templates, &self.vars) {
                                 self.redactor.add(capture_text(&value));
                             }
                         }
@@ -587,7 +629,7 @@ impl ScenarioRun<'_> {
         result: &mut StepResult,
     ) -> Outcome {
         for c in &step.captures {
-            match check::capture(c, resp) {
+            match check::capture(c, resp, &self.plan.templates, &self.vars) {
                 Ok(value) => {
                     let text = capture_text(&value);
                     if c.secret.unwrap_or(secret) {
@@ -617,15 +659,20 @@ impl ScenarioRun<'_> {
         f
     }
 
-    fn record_request(&self, p: &Prepared) -> RequestRecord {
+    fn record_request(&self, p: &Prepared, cookie: Option<&str>) -> RequestRecord {
+        let mut headers: Vec<(String, String)> = p
+            .headers
+            .iter()
+            .filter(|(k, _)| cookie.is_none() || !k.eq_ignore_ascii_case("cookie"))
+            .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
+            .collect();
+        if let Some(c) = cookie {
+            headers.push(("cookie".to_owned(), self.redactor.mask(c)));
+        }
         RequestRecord {
             method: p.method.to_string(),
             url: self.redactor.mask(&p.url),
-            headers: p
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
-                .collect(),
+            headers,
             body: p.body.as_ref().map(|b| {
                 self.redactor.mask_owned(rehearse_scenario::excerpt(
                     &String::from_utf8_lossy(b),
@@ -636,6 +683,15 @@ impl ScenarioRun<'_> {
     }
 
     fn record_response(&self, r: &Response) -> ResponseRecord {
+        let body = if r.is_binary() {
+            r.binary_summary()
+        } else {
+            // Mask before truncating, so that a secret across the cut is masked whole:
+            // the window is the excerpt and a margin longer than any secret in practice,
+            // so a large body is never copied whole.
+            let window = prefix(r.text(), BODY_EXCERPT + MASK_MARGIN);
+            rehearse_scenario::excerpt(&self.redactor.mask(window), BODY_EXCERPT)
+        };
         ResponseRecord {
             status: r.status,
             headers: r
@@ -643,28 +699,19 @@ impl ScenarioRun<'_> {
                 .iter()
                 .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
                 .collect(),
-            body: self
-                .redactor
-                .mask_owned(rehearse_scenario::excerpt(&r.text, BODY_EXCERPT)),
+            body,
         }
     }
+}
 
-    async fn send(&self, p: &Prepared, req: &Request, timeout: Duration) -> Exchange {
-        let client = if req.follow_redirects {
-            match self.clients.follow() {
-                Ok(c) => c,
-                Err(e) => {
-                    return Exchange {
-                        outcome: Err(e),
-                        duration: Duration::ZERO,
-                    };
-                }
-            }
-        } else {
-            &self.clients.plain
-        };
-        send(client, p, timeout, &self.trace_id, self.run_id).await
-    }
+/// Characters past the excerpt that are masked with it (see `record_response`).
+const MASK_MARGIN: usize = 4096;
+
+/// The first `chars` characters of `text`.
+fn prefix(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(i, _)| &text[..i])
 }
 
 /// A captured value as text, the way it is shown and masked.

@@ -1,6 +1,7 @@
-//! The HTTP client of an environment: one pooled client per redirect policy.
+//! The HTTP client of an environment: one pooled client that follows no redirect (rehearse
+//! follows them itself, hop by hop, to keep cookies; see `send.rs`) and decodes no body
+//! (`decode.rs` does, so `Content-Encoding` stays visible).
 
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rehearse_scenario::Environment;
@@ -26,14 +27,10 @@ pub enum ClientError {
     },
 }
 
-/// Two pooled clients: one that does not follow redirects, built up front, and one that
-/// does, built on first use. Building a client loads the platform's root certificates
-/// (about 4 ms), and most runs never follow a redirect.
+/// The pooled client of an environment (cheap to clone: the pool is shared).
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub(crate) plain: reqwest::Client,
-    follow: Arc<OnceLock<reqwest::Client>>,
-    tls: Arc<Tls>,
 }
 
 /// The TLS material of an environment, read and parsed once.
@@ -69,44 +66,20 @@ impl Clients {
                     })?,
                 );
         }
-        let plain = build(&tls, false).map_err(|source| ClientError::Tls {
+        let plain = build(&tls).map_err(|source| ClientError::Tls {
             what: "the HTTP client".to_owned(),
             source,
         })?;
-        Ok(Self {
-            plain,
-            follow: Arc::default(),
-            tls: Arc::new(tls),
-        })
-    }
-
-    /// The client that follows redirects, built on first use.
-    pub(crate) fn follow(&self) -> Result<&reqwest::Client, String> {
-        if let Some(c) = self.follow.get() {
-            return Ok(c);
-        }
-        // The same settings as the plain client, which built: this does not fail in
-        // practice, but if it does the request fails with the reason.
-        let client = build(&self.tls, true).map_err(|e| {
-            format!(
-                "failed to build the HTTP client that follows redirects: {}",
-                chain(&e)
-            )
-        })?;
-        Ok(self.follow.get_or_init(|| client))
+        Ok(Self { plain })
     }
 }
 
-fn build(tls: &Tls, follow: bool) -> Result<reqwest::Client, reqwest::Error> {
+fn build(tls: &Tls) -> Result<reqwest::Client, reqwest::Error> {
     let mut b = reqwest::Client::builder()
         .user_agent(concat!("rehearse/", env!("CARGO_PKG_VERSION")))
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
-        .redirect(if follow {
-            reqwest::redirect::Policy::limited(10)
-        } else {
-            reqwest::redirect::Policy::none()
-        });
+        .redirect(reqwest::redirect::Policy::none());
     if let Some(ca) = &tls.ca {
         b = b.add_root_certificate(ca.clone());
     }

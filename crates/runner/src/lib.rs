@@ -8,6 +8,8 @@
 
 mod check;
 mod control;
+mod cookies;
+mod decode;
 mod event;
 mod exec;
 mod http;
@@ -15,6 +17,7 @@ mod neterr;
 mod preflight;
 mod prepare;
 mod redact;
+mod response;
 mod result;
 mod run;
 mod select;

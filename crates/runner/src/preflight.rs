@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use rehearse_scenario::{Check, CheckKind, Vars, excerpt};
+use rehearse_scenario::{Check, CheckKind, Vars};
 use serde_json::Value as Json;
 
 use crate::check;
@@ -16,7 +16,7 @@ use crate::prepare::prepare;
 use crate::redact::Redactor;
 use crate::result::{CheckResult, Status};
 use crate::run::Plan;
-use crate::send::send;
+use crate::send::{Session, exchange, send};
 
 /// What pre-flight needs beyond the plan.
 #[derive(Debug, Clone, Default)]
@@ -175,14 +175,14 @@ async fn run_check(
         }
         CheckKind::Request { request, expect } => {
             let prepared = prepare(t, request, vars).map_err(|e| e.message)?;
-            let client = if request.follow_redirects {
-                clients.follow()?
-            } else {
-                &clients.plain
+            let session = Session {
+                follow: request.follow_redirects,
+                ..Session::default()
             };
-            let ex = send(
-                client,
+            let ex = exchange(
+                &clients.plain,
                 &prepared,
+                session,
                 request.timeout.unwrap_or(timeout),
                 &trace(),
                 &options.run_id,
@@ -197,7 +197,7 @@ async fn run_check(
                 prepared.method,
                 prepared.url,
                 resp.status,
-                excerpt(&resp.text, 300)
+                resp.excerpt(300)
             );
             if failures.is_empty() {
                 Ok(seen)
@@ -326,11 +326,12 @@ async fn get_json(
     };
     let ex = send(&clients.plain, &prepared, timeout, &trace(), run_id).await;
     let resp = ex.outcome.map_err(|e| format!("GET {url}: {e}"))?;
-    let seen = format!("GET {url} → {} {}", resp.status, excerpt(&resp.text, 300));
+    let seen = format!("GET {url} → {} {}", resp.status, resp.excerpt(300));
     if resp.status >= 400 {
         return Err(seen);
     }
-    let json = serde_json::from_str(&resp.text).map_err(|e| format!("not JSON ({e}); {seen}"))?;
+    let json =
+        serde_json::from_slice(resp.bytes()).map_err(|e| format!("not JSON ({e}); {seen}"))?;
     Ok((json, seen))
 }
 

@@ -255,6 +255,7 @@ pub async fn run(
                 trace_id: crate::trace::trace_id(),
                 scenario_name: scenario.name.clone(),
                 started: std::time::Instant::now(),
+                jar: scenario.cookies.then(crate::cookies::Jar::default),
             };
             let result = run.run(scenario).await;
             if fail_fast && result.status != Status::Passed {

@@ -1,12 +1,30 @@
-//! Sending a prepared request and reading its response, within a timeout.
+//! Sending a prepared request and reading its response, within a timeout: redirects
+//! followed hop by hop (so that each hop's cookies are stored and sent), the body read
+//! within a cap and decoded per `Content-Encoding`.
 
 use std::time::{Duration, Instant};
 
-use crate::check::Response;
+use crate::cookies::{Jar, cookie_header};
+use crate::decode::{ACCEPT_ENCODING, MAX_BODY, decode, size};
 use crate::prepare::Prepared;
+use crate::response::Response;
 
-/// Sends a prepared request with the run's tracing headers and reads the whole body,
-/// within `timeout`.
+/// Redirects followed at most, as browsers and Hurl do.
+pub(crate) const MAX_REDIRECTS: usize = 10;
+
+/// What a request carries besides its prepared bytes.
+#[derive(Debug, Default)]
+pub(crate) struct Session<'a> {
+    /// Follow 3xx redirects.
+    pub(crate) follow: bool,
+    /// The scenario's cookie jar (none: cookies are neither stored nor sent).
+    pub(crate) jar: Option<&'a mut Jar>,
+    /// `request.cookies`, rendered: sent with this request only.
+    pub(crate) cookies: Vec<(String, String)>,
+}
+
+/// Sends a prepared request with the run's tracing headers, follows no redirect, keeps no
+/// cookie, and reads the whole body, within `timeout`.
 pub(crate) async fn send(
     client: &reqwest::Client,
     p: &Prepared,
@@ -14,47 +32,32 @@ pub(crate) async fn send(
     trace_id: &str,
     run_id: &str,
 ) -> Exchange {
-    let span_id = crate::trace::span_id();
-    let mut builder = client
-        .request(p.method.clone(), &p.url)
-        .timeout(timeout)
-        .header("traceparent", format!("00-{trace_id}-{span_id}-01"))
-        .header("x-rehearse-run", run_id);
-    for (k, v) in &p.headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    if let Some(body) = &p.body {
-        builder = builder.body(body.clone());
-    }
+    exchange(client, p, Session::default(), timeout, trace_id, run_id).await
+}
+
+/// Sends a prepared request as [`send`] does, with a session's redirects and cookies.
+pub(crate) async fn exchange(
+    client: &reqwest::Client,
+    p: &Prepared,
+    session: Session<'_>,
+    timeout: Duration,
+    trace_id: &str,
+    run_id: &str,
+) -> Exchange {
     let started = Instant::now();
-    let outcome = async {
-        let resp = builder
-            .send()
-            .await
-            .map_err(|e| crate::neterr::describe(&e, timeout))?;
-        let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| crate::neterr::describe(&e, timeout))?;
-        Ok(Response::new(
-            status,
-            headers,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        ))
-    };
-    // reqwest's timeout covers the whole exchange; this outer one is a safety net so a
-    // step never outlives its timeout by more than a moment.
+    let mut sent_cookie = None;
+    let outcome = hops(
+        client,
+        p,
+        session,
+        timeout,
+        started,
+        trace_id,
+        run_id,
+        &mut sent_cookie,
+    );
+    // reqwest's timeout covers each hop; this outer one is a safety net so a step never
+    // outlives its timeout by more than a moment.
     let outcome = match tokio::time::timeout(timeout + Duration::from_millis(250), outcome).await {
         Ok(r) => r,
         Err(_) => Err(format!(
@@ -75,10 +78,188 @@ pub(crate) async fn send(
     Exchange {
         outcome,
         duration: started.elapsed(),
+        cookie: sent_cookie,
     }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one exchange, passed once"
+)]
+async fn hops(
+    client: &reqwest::Client,
+    p: &Prepared,
+    mut session: Session<'_>,
+    timeout: Duration,
+    started: Instant,
+    trace_id: &str,
+    run_id: &str,
+    sent_cookie: &mut Option<String>,
+) -> Result<Response, String> {
+    let mut method = p.method.clone();
+    let mut url =
+        reqwest::Url::parse(&p.url).map_err(|e| format!("invalid URL `{}`: {e}", p.url))?;
+    let origin = url.origin();
+    let mut headers: Vec<(String, String)> = p.headers.clone();
+    let mut body = p.body.as_ref();
+    let mut set_cookie_values = Vec::new();
+    let mut redirects = 0usize;
+    loop {
+        let span_id = crate::trace::span_id();
+        let left = timeout.saturating_sub(started.elapsed());
+        let mut builder = client
+            .request(method.clone(), url.clone())
+            .timeout(left.max(Duration::from_millis(1)))
+            .header("traceparent", format!("00-{trace_id}-{span_id}-01"))
+            .header("x-rehearse-run", run_id);
+        let mut own_cookie = None;
+        let mut asks_encoding = false;
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("cookie") {
+                own_cookie = Some(v.as_str());
+                continue;
+            }
+            asks_encoding |= k.eq_ignore_ascii_case("accept-encoding");
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if !asks_encoding {
+            builder = builder.header("accept-encoding", ACCEPT_ENCODING);
+        }
+        let same_origin = url.origin() == origin;
+        let from_jar = session
+            .jar
+            .as_ref()
+            .map(|j| j.for_url(&url))
+            .unwrap_or_default();
+        let request_cookies: &[(String, String)] = if same_origin { &session.cookies } else { &[] };
+        if let Some(cookie) = cookie_header(own_cookie, request_cookies, &from_jar) {
+            if redirects == 0 {
+                *sent_cookie = Some(cookie.clone());
+            }
+            builder = builder.header("cookie", cookie);
+        }
+        if let Some(b) = body {
+            builder = builder.body(b.clone());
+        }
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| crate::neterr::describe(&e, timeout))?;
+        let status = resp.status().as_u16();
+        let resp_headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let set_cookies: Vec<&str> = resp_headers
+            .iter()
+            .filter(|(k, _)| k == "set-cookie")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        set_cookie_values.extend(
+            set_cookies
+                .iter()
+                .filter_map(|l| crate::cookies::SetCookie::parse(l))
+                .map(|c| c.value),
+        );
+        if let Some(jar) = session.jar.as_deref_mut() {
+            jar.store(set_cookies, &url);
+        }
+        let location = resp_headers
+            .iter()
+            .find(|(k, _)| k == "location")
+            .map(|(_, v)| v.clone());
+        if session.follow
+            && matches!(status, 301 | 302 | 303 | 307 | 308)
+            && let Some(location) = location
+        {
+            if redirects == MAX_REDIRECTS {
+                return Err(format!(
+                    "more than {MAX_REDIRECTS} redirects (the last: {status} to {location}); a redirect loop?"
+                ));
+            }
+            let next = url
+                .join(&location)
+                .map_err(|e| format!("a redirect to an invalid URL `{location}`: {e}"))?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(format!("a redirect to `{next}`, which is not http(s)"));
+            }
+            // The hop's body is read (and dropped) so its connection can be reused.
+            let _ = read_body(resp, timeout).await;
+            redirects += 1;
+            // 301, 302 and 303 go on as GET without a body (HEAD stays HEAD), as browsers
+            // and Hurl do; 307 and 308 repeat the request as it was.
+            if matches!(status, 301..=303) && method != reqwest::Method::HEAD {
+                method = reqwest::Method::GET;
+                body = None;
+                headers.retain(|(k, _)| {
+                    !["content-type", "content-length", "content-encoding"]
+                        .iter()
+                        .any(|h| k.eq_ignore_ascii_case(h))
+                });
+            }
+            if next.origin() != origin {
+                // Credentials do not follow a redirect to another origin.
+                headers.retain(|(k, _)| {
+                    !["authorization", "cookie", "proxy-authorization"]
+                        .iter()
+                        .any(|h| k.eq_ignore_ascii_case(h))
+                });
+            }
+            url = next;
+            continue;
+        }
+        let encoding = resp_headers
+            .iter()
+            .filter(|(k, _)| k == "content-encoding")
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let raw = read_body(resp, timeout).await?;
+        let decoded = decode(raw, &encoding, MAX_BODY)?;
+        let mut response = Response::new(status, resp_headers, decoded);
+        response.set_cookie_values = set_cookie_values;
+        return Ok(response);
+    }
+}
+
+/// The whole body, as sent (before decoding), at most [`MAX_BODY`] bytes.
+async fn read_body(mut resp: reqwest::Response, timeout: Duration) -> Result<Vec<u8>, String> {
+    let announced = resp
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    if announced > MAX_BODY {
+        return Err(format!(
+            "a body of {announced} bytes, over the limit of {}",
+            size(MAX_BODY)
+        ));
+    }
+    let mut body = Vec::with_capacity(announced);
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| crate::neterr::describe(&e, timeout))?
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(format!(
+                "a body over the limit of {} (the response is larger)",
+                size(MAX_BODY)
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 pub(crate) struct Exchange {
     pub(crate) outcome: Result<Response, String>,
     pub(crate) duration: Duration,
+    /// The `Cookie` header of the first hop, when one was sent (for the record).
+    pub(crate) cookie: Option<String>,
 }

@@ -47,9 +47,10 @@ pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerp
 pub use model::{EnvironmentFile, FragmentFile, ScenarioFile};
 pub use node::did_you_mean;
 pub use plan::{
-    Action, Approval, ApprovalMode, Body, Capture, CaptureFrom, Check, CheckKind, ClockKind,
-    Decision, Environment, Expect, HeaderCheck, Job, JsonCheck, Poll, Request, Scenario,
-    SchemaCheck, StatusMatch, StatusPattern, Step, Tls,
+    Action, Approval, ApprovalMode, Body, BodyCheck, BodyCheckKind, Capture, CaptureFrom, Check,
+    CheckKind, ClockKind, CookieAttr, CookieCheck, Decision, Environment, Expect, HeaderCheck, Job,
+    JsonCheck, PathKey, Poll, Request, Scenario, SchemaCheck, StatusMatch, StatusOp, StatusPattern,
+    Step, Tls,
 };
 pub use schema::{environment_schema, scenario_schema};
 pub use span::{SourceFile, Span, Spanned};

@@ -1,5 +1,5 @@
 //! Matchers of `expect`: a literal means equality, otherwise a mapping of operators
-//! (`eq ne gt gte lt lte matches contains exists type one_of len`).
+//! (`eq ne gt gte lt lte matches contains exists type one_of len starts_with ends_with`).
 
 use std::fmt;
 
@@ -11,7 +11,20 @@ use crate::template::{RenderError, Templates, TplValue, Vars};
 
 /// The names of the matcher operators.
 pub const OPERATORS: &[&str] = &[
-    "eq", "ne", "gt", "gte", "lt", "lte", "matches", "contains", "exists", "type", "one_of", "len",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "matches",
+    "contains",
+    "exists",
+    "type",
+    "one_of",
+    "len",
+    "starts_with",
+    "ends_with",
 ];
 
 /// A check of one value; all its operators must hold.
@@ -48,6 +61,10 @@ pub enum Op {
     OneOf(Vec<TplValue>),
     /// The length of a string, list or object.
     Len(Box<Matcher>),
+    /// A string starting with this text.
+    StartsWith(TplValue),
+    /// A string ending with this text.
+    EndsWith(TplValue),
 }
 
 /// JSON types for `type:`.
@@ -157,6 +174,58 @@ impl Matcher {
         }
         Ok(())
     }
+
+    /// Checks the values of a header sent several times (Hurl's rule): `len`, `contains`,
+    /// `exists` and `type` see the list; `ne` holds when no value is equal; every other
+    /// operator holds when one of the values satisfies it.
+    pub fn check_each(
+        &self,
+        values: &[Json],
+        templates: &Templates,
+        vars: &Vars,
+    ) -> Result<(), CheckError> {
+        let list = Json::Array(values.to_vec());
+        for op in &self.ops {
+            let result = match op {
+                Op::Len(_) | Op::Contains(_) | Op::Exists(_) | Op::Type(_) => {
+                    op.check(Some(&list), templates, vars)
+                }
+                Op::Ne(_) => values
+                    .iter()
+                    .try_for_each(|v| op.check(Some(v), templates, vars)),
+                _ => {
+                    let mut last = None;
+                    for v in values {
+                        match op.check(Some(v), templates, vars) {
+                            Ok(()) => {
+                                last = None;
+                                break;
+                            }
+                            Err(e) => last = Some(e),
+                        }
+                    }
+                    last.map_or(Ok(()), Err)
+                }
+            };
+            result.map_err(|e| match e {
+                CheckError::Mismatch(m) => CheckError::Mismatch(Mismatch {
+                    expected: if matches!(op, Op::Ne(_)) {
+                        format!("every value {}", m.expected)
+                    } else if matches!(
+                        op,
+                        Op::Len(_) | Op::Contains(_) | Op::Exists(_) | Op::Type(_)
+                    ) {
+                        m.expected
+                    } else {
+                        format!("a value {}", m.expected)
+                    },
+                    actual: show(Some(&list)),
+                }),
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
 }
 
 fn show(v: Option<&Json>) -> String {
@@ -256,6 +325,32 @@ impl Op {
                     Ok(())
                 } else {
                     fail(format!("one of {}", Json::Array(rendered)))
+                }
+            }
+            Op::StartsWith(v) | Op::EndsWith(v) => {
+                let want = render(v)?;
+                let starts = matches!(self, Op::StartsWith(_));
+                let ok = match (actual, &want) {
+                    (Some(Json::String(s)), Json::String(w)) => {
+                        if starts {
+                            s.starts_with(w.as_str())
+                        } else {
+                            s.ends_with(w.as_str())
+                        }
+                    }
+                    _ => false,
+                };
+                if ok {
+                    Ok(())
+                } else {
+                    fail(format!(
+                        "a string {} {want}",
+                        if starts {
+                            "starting with"
+                        } else {
+                            "ending with"
+                        }
+                    ))
                 }
             }
             Op::Len(inner) => {

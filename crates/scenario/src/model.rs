@@ -45,6 +45,10 @@ pub struct ScenarioFile {
     /// Steps that always run after `steps`, also after a failure or Ctrl-C.
     #[serde(default)]
     pub cleanup: Vec<Spanned<StepDef>>,
+    /// Keep a cookie jar for the scenario (default true): cookies a response sets are sent
+    /// with later requests that match their domain and path. `false` turns the jar off.
+    #[serde(default)]
+    pub cookies: Option<bool>,
 }
 
 /// What a scenario needs of an environment.
@@ -146,17 +150,24 @@ pub struct RequestDef {
     /// that passes only after one is reported as flaky. Default: the environment's.
     #[serde(default)]
     pub retries: Option<u32>,
+    /// Cookies sent with this request only, name → value (templates allowed); they are
+    /// not stored in the scenario's jar.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    pub cookies: SpannedMap<Value>,
 }
 
 /// What a response must look like.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectDef {
-    /// A code (`200`), a class (`2xx`) or a list of them.
+    /// A code (`200`), a class (`2xx`), a list of them, or comparisons
+    /// (`{ gte: 200, lt: 300, ne: 204 }`).
     #[serde(default)]
     #[schemars(with = "Option<StatusSchema>")]
     pub status: Option<Value>,
-    /// Header name → matcher (names are case-insensitive).
+    /// Header name → matcher (names are case-insensitive); `name[i]` checks the i-th value
+    /// of a header sent several times.
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, MatcherSchema>")]
     pub headers: SpannedMap<Value>,
@@ -168,6 +179,17 @@ pub struct ExpectDef {
     #[serde(default)]
     #[schemars(with = "Option<OneOrMany>")]
     pub body_contains: Option<Value>,
+    /// The body: a string is its exact decoded text; a mapping takes text matchers and
+    /// `sha256`, `bytes_len`, `base64`, `hex`.
+    #[serde(default)]
+    #[schemars(with = "Option<BodySchema>")]
+    pub body: Option<Value>,
+    /// Cookies the response sets, by name: a literal is the value; a mapping checks the
+    /// value and attributes (`value path domain expires max_age secure http_only same_site
+    /// exists`).
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, CookieSchema>")]
+    pub cookies: SpannedMap<Value>,
     /// The response must arrive within this duration.
     #[serde(default)]
     pub duration_lt: Option<Spanned<Dur>>,
@@ -518,6 +540,81 @@ pub(crate) enum StatusSchema {
     Code(u16),
     Class(String),
     List(Vec<StatusOne>),
+    Ops(Box<StatusOps>),
+}
+
+/// Schema only: status comparisons.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) struct StatusOps {
+    eq: Option<StatusOne>,
+    ne: Option<StatusOne>,
+    gt: Option<u16>,
+    gte: Option<u16>,
+    lt: Option<u16>,
+    lte: Option<u16>,
+    one_of: Option<Vec<StatusOne>>,
+}
+
+/// Schema only: `expect.body`.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum BodySchema {
+    /// The exact text.
+    Text(String),
+    /// Matchers and byte checks.
+    Ops(Box<BodyOps>),
+}
+
+/// Schema only.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) struct BodyOps {
+    eq: Option<String>,
+    ne: Option<String>,
+    matches: Option<String>,
+    contains: Option<String>,
+    starts_with: Option<String>,
+    ends_with: Option<String>,
+    len: Option<Box<MatcherSchema>>,
+    /// SHA-256 of the bytes, hex.
+    sha256: Option<String>,
+    /// Number of bytes: a number or a matcher.
+    bytes_len: Option<Box<MatcherSchema>>,
+    /// The bytes, base64.
+    base64: Option<String>,
+    /// The bytes, hex.
+    hex: Option<String>,
+}
+
+/// Schema only: a cookie expectation.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum CookieSchema {
+    /// The value.
+    Value(String),
+    /// Value and attributes.
+    Attributes(Box<CookieOps>),
+}
+
+/// Schema only.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) struct CookieOps {
+    value: Option<Box<MatcherSchema>>,
+    path: Option<Box<MatcherSchema>>,
+    domain: Option<Box<MatcherSchema>>,
+    expires: Option<Box<MatcherSchema>>,
+    max_age: Option<Box<MatcherSchema>>,
+    secure: Option<bool>,
+    http_only: Option<bool>,
+    same_site: Option<Box<MatcherSchema>>,
+    exists: Option<bool>,
 }
 
 /// Schema only.
@@ -565,6 +662,8 @@ pub(crate) struct MatcherOps {
     type_: Option<String>,
     one_of: Option<Vec<Value>>,
     len: Option<Value>,
+    starts_with: Option<String>,
+    ends_with: Option<String>,
 }
 
 /// Schema only: a capture.
@@ -588,6 +687,10 @@ pub(crate) struct CaptureOps {
     regex: Option<String>,
     group: Option<u32>,
     body: Option<bool>,
+    /// A cookie the response sets, by name.
+    cookie: Option<String>,
+    /// With `cookie`: the attribute to take instead of the value.
+    attribute: Option<String>,
     /// Mask the value in all output (default: when the request carried a secret).
     secret: Option<bool>,
 }

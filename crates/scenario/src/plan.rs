@@ -212,6 +212,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// The steps that always run.
     pub cleanup: Vec<Step>,
+    /// Keep a cookie jar for the scenario (`cookies: false` turns it off).
+    pub cookies: bool,
     /// Where the scenario's name is written.
     pub span: Span,
 }
@@ -299,6 +301,8 @@ pub struct Request {
     pub follow_redirects: bool,
     /// Network-level retries; the environment's when `None`.
     pub retries: Option<u32>,
+    /// Cookies sent with this request only (not stored in the jar).
+    pub cookies: Vec<(String, Tpl)>,
 }
 
 /// A request body.
@@ -326,17 +330,23 @@ pub struct Expect {
     pub json: Vec<JsonCheck>,
     /// Texts the body must contain.
     pub body_contains: Vec<Tpl>,
+    /// Checks of the body: its text, its bytes, their length and digest.
+    pub body: Vec<BodyCheck>,
+    /// Checks of the cookies the response sets (`Set-Cookie`).
+    pub cookies: Vec<CookieCheck>,
     /// Upper bound of the response time.
     pub duration_lt: Option<Duration>,
     /// A JSON Schema the body must satisfy.
     pub schema: Option<SchemaCheck>,
 }
 
-/// Accepted status codes.
+/// Accepted status codes: one of `patterns` (any, when empty), and every one of `ops`.
 #[derive(Debug, Clone)]
 pub struct StatusMatch {
-    /// The codes or classes.
+    /// The codes or classes, one of which must match (no constraint when empty).
     pub patterns: Vec<StatusPattern>,
+    /// Comparisons that must all hold (`ne: 204`, `gte: 200`, `lt: 300`).
+    pub ops: Vec<StatusOp>,
     /// Where written.
     pub span: Option<Span>,
 }
@@ -350,30 +360,40 @@ impl StatusMatch {
                 StatusPattern::Class(2),
                 StatusPattern::Class(3),
             ],
+            ops: Vec::new(),
             span: None,
         }
     }
 
     /// True when `code` is accepted.
     pub fn accepts(&self, code: u16) -> bool {
-        self.patterns.iter().any(|p| match p {
-            StatusPattern::Code(c) => *c == code,
-            StatusPattern::Class(c) => code / 100 == *c,
-        })
+        (self.patterns.is_empty() || self.patterns.iter().any(|p| p.matches(code)))
+            && self.ops.iter().all(|op| match *op {
+                StatusOp::Ne(p) => !p.matches(code),
+                StatusOp::Gt(c) => code > c,
+                StatusOp::Gte(c) => code >= c,
+                StatusOp::Lt(c) => code < c,
+                StatusOp::Lte(c) => code <= c,
+            })
     }
 }
 
 impl std::fmt::Display for StatusMatch {
+    /// In plain words: `200 or 201`, `2xx and not 204`, `at least 200 and below 300`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .patterns
-            .iter()
-            .map(|p| match p {
-                StatusPattern::Code(c) => c.to_string(),
-                StatusPattern::Class(c) => format!("{c}xx"),
-            })
-            .collect();
-        f.write_str(&parts.join(" or "))
+        let mut parts: Vec<String> = Vec::new();
+        if !self.patterns.is_empty() {
+            let any: Vec<String> = self.patterns.iter().map(ToString::to_string).collect();
+            parts.push(any.join(" or "));
+        }
+        parts.extend(self.ops.iter().map(|op| match op {
+            StatusOp::Ne(p) => format!("not {p}"),
+            StatusOp::Gt(c) => format!("above {c}"),
+            StatusOp::Gte(c) => format!("at least {c}"),
+            StatusOp::Lt(c) => format!("below {c}"),
+            StatusOp::Lte(c) => format!("at most {c}"),
+        }));
+        f.write_str(&parts.join(" and "))
     }
 }
 
@@ -386,22 +406,68 @@ pub enum StatusPattern {
     Class(u16),
 }
 
+impl StatusPattern {
+    /// True when `code` is this code or in this class.
+    pub fn matches(self, code: u16) -> bool {
+        match self {
+            Self::Code(c) => c == code,
+            Self::Class(c) => code / 100 == c,
+        }
+    }
+}
+
+impl std::fmt::Display for StatusPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code(c) => write!(f, "{c}"),
+            Self::Class(c) => write!(f, "{c}xx"),
+        }
+    }
+}
+
+/// A comparison of the status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusOp {
+    /// Not this code or class.
+    Ne(StatusPattern),
+    /// Above.
+    Gt(u16),
+    /// At least.
+    Gte(u16),
+    /// Below.
+    Lt(u16),
+    /// At most.
+    Lte(u16),
+}
+
 /// A header check.
 #[derive(Debug, Clone)]
 pub struct HeaderCheck {
     /// Lower-case header name.
     pub name: String,
+    /// `name[i]`: the i-th value of a header sent several times (from 0; negative counts
+    /// from the end).
+    pub index: Option<i64>,
     /// The matcher.
     pub matcher: Matcher,
     /// Where written.
     pub span: Option<Span>,
 }
 
+/// A JSONPath, compiled, or a template rendered into one at run time.
+#[derive(Debug, Clone)]
+pub enum PathKey {
+    /// A path with no template.
+    Fixed(JsonPath),
+    /// `$.errors[{{ index }}].id`: rendered, then parsed, when checked.
+    Template(Tpl),
+}
+
 /// A JSONPath check.
 #[derive(Debug, Clone)]
 pub struct JsonCheck {
-    /// The compiled path.
-    pub path: JsonPath,
+    /// The path.
+    pub path: PathKey,
     /// The path as written.
     pub path_text: String,
     /// The matcher.
@@ -421,6 +487,110 @@ pub struct SchemaCheck {
     pub span: Option<Span>,
 }
 
+/// A check of the body.
+#[derive(Debug, Clone)]
+pub struct BodyCheck {
+    /// What is checked.
+    pub kind: BodyCheckKind,
+    /// Where written.
+    pub span: Option<Span>,
+}
+
+/// What a body check looks at.
+#[derive(Debug, Clone)]
+pub enum BodyCheckKind {
+    /// The decoded text (invalid UTF-8 replaced by U+FFFD) against a matcher.
+    Text(Matcher),
+    /// The SHA-256 of the bytes, lower-case hex.
+    Sha256(String),
+    /// The number of bytes against a matcher.
+    BytesLen(Matcher),
+    /// The bytes equal these (written as `base64` or `hex`).
+    Bytes {
+        /// The expected bytes.
+        expected: Vec<u8>,
+        /// `base64` or `hex`: how they were written.
+        written_as: &'static str,
+    },
+}
+
+/// A check of a cookie the response sets.
+#[derive(Debug, Clone)]
+pub struct CookieCheck {
+    /// The cookie's name (case-sensitive).
+    pub name: String,
+    /// The part checked.
+    pub attribute: CookieAttr,
+    /// The matcher.
+    pub matcher: Matcher,
+    /// Where written.
+    pub span: Option<Span>,
+}
+
+/// A part of a `Set-Cookie`: its value or one of its attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieAttr {
+    /// The value.
+    Value,
+    /// `Path`.
+    Path,
+    /// `Domain`.
+    Domain,
+    /// `Expires`, as sent.
+    Expires,
+    /// `Max-Age`, a number.
+    MaxAge,
+    /// `Secure`, true or false.
+    Secure,
+    /// `HttpOnly`, true or false.
+    HttpOnly,
+    /// `SameSite`, as sent.
+    SameSite,
+}
+
+impl CookieAttr {
+    /// The keys that name the parts, as written in scenarios.
+    pub const KEYS: &'static [&'static str] = &[
+        "value",
+        "path",
+        "domain",
+        "expires",
+        "max_age",
+        "secure",
+        "http_only",
+        "same_site",
+    ];
+
+    /// The part a key names.
+    pub fn parse(key: &str) -> Option<Self> {
+        Some(match key {
+            "value" => Self::Value,
+            "path" => Self::Path,
+            "domain" => Self::Domain,
+            "expires" => Self::Expires,
+            "max_age" => Self::MaxAge,
+            "secure" => Self::Secure,
+            "http_only" => Self::HttpOnly,
+            "same_site" => Self::SameSite,
+            _ => return None,
+        })
+    }
+
+    /// The key, as written in scenarios.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Value => "value",
+            Self::Path => "path",
+            Self::Domain => "domain",
+            Self::Expires => "expires",
+            Self::MaxAge => "max_age",
+            Self::Secure => "secure",
+            Self::HttpOnly => "http_only",
+            Self::SameSite => "same_site",
+        }
+    }
+}
+
 /// A value to capture into a variable.
 #[derive(Debug, Clone)]
 pub struct Capture {
@@ -428,6 +598,8 @@ pub struct Capture {
     pub var: String,
     /// Where to take it from.
     pub from: CaptureFrom,
+    /// A regex over the text of what `from` gave, and the group to keep.
+    pub regex: Option<(Regex, usize)>,
     /// Mask the value in all output. Unset: masked when the request carried a secret
     /// (a token obtained with an API key is itself a secret).
     pub secret: Option<bool>,
@@ -439,11 +611,12 @@ pub struct Capture {
 #[derive(Debug, Clone)]
 pub enum CaptureFrom {
     /// A JSONPath into the body (the path as written is kept for messages).
-    Json(JsonPath, String),
-    /// A response header.
+    Json(PathKey, String),
+    /// A response header (lower-case name): its value, or the list of its values when it
+    /// was sent several times.
     Header(String),
-    /// A regex group over the body text.
-    Regex(Regex, usize),
+    /// A cookie the response sets: its value or an attribute.
+    Cookie(String, CookieAttr),
     /// The whole body (JSON if it parses, else text).
     Body,
 }

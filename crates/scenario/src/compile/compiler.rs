@@ -13,7 +13,7 @@ use crate::plan::{
     Action, Approval, Check, Decision, Environment, Expect, Scenario, StatusMatch, Step,
 };
 use crate::span::{SourceFile, Span, Spanned};
-use crate::template::Templates;
+use crate::template::{Templates, TplValue};
 use crate::value::ValueKind;
 
 pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -33,6 +33,9 @@ pub struct Compiler<'a> {
 pub(super) struct Ctx<'s> {
     pub(super) problems: Problems,
     pub(super) known: Vec<String>,
+    /// Values of the known variables that are literals (no template): a templated
+    /// JSONPath key using only these is checked at validation.
+    pub(super) literals: HashMap<String, Json>,
     pub(super) later: HashSet<String>,
     pub(super) names: HashSet<String>,
     pub(super) include_stack: Vec<PathBuf>,
@@ -44,6 +47,7 @@ impl Ctx<'_> {
         Ctx {
             problems: Problems::default(),
             known: known.to_vec(),
+            literals: HashMap::new(),
             later: HashSet::new(),
             names: HashSet::new(),
             include_stack: vec![file.to_owned()],
@@ -120,12 +124,14 @@ impl<'a> Compiler<'a> {
                 vars: Vec::new(),
                 steps: Vec::new(),
                 cleanup: Vec::new(),
+                cookies: file.cookies.unwrap_or(true),
                 span: span0,
             });
         }
         let mut ctx = Ctx {
             problems: Problems::default(),
             known: self.env.vars.iter().map(|(k, _)| k.clone()).collect(),
+            literals: literal_values(&self.env.vars),
             later: HashSet::new(),
             names: HashSet::new(),
             include_stack: vec![path.to_owned()],
@@ -143,6 +149,10 @@ impl<'a> Compiler<'a> {
         for (k, v) in file.vars.iter() {
             let value = self.value(v, &mut ctx);
             ctx.known.push(k.value.clone());
+            match &value {
+                TplValue::Json(j) => ctx.literals.insert(k.value.clone(), j.clone()),
+                _ => ctx.literals.remove(&k.value),
+            };
             vars.push((k.value.clone(), value));
         }
         let span = file
@@ -181,6 +191,7 @@ impl<'a> Compiler<'a> {
             exclusive: file.exclusive,
             requires,
             left_out: None,
+            cookies: file.cookies.unwrap_or(true),
             vars,
             steps,
             cleanup,
@@ -353,6 +364,18 @@ impl<'a> Compiler<'a> {
             poll,
         });
     }
+}
+
+/// The variables whose value is a literal, by name.
+pub(super) fn literal_values(vars: &[(String, TplValue)]) -> HashMap<String, Json> {
+    let mut out = HashMap::new();
+    for (k, v) in vars {
+        match v {
+            TplValue::Json(j) => out.insert(k.clone(), j.clone()),
+            _ => out.remove(k),
+        };
+    }
+    out
 }
 
 pub(super) fn collect_captures(steps: &[Spanned<StepDef>], out: &mut HashSet<String>) {

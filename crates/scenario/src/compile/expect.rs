@@ -1,4 +1,5 @@
-//! `expect:` — status, headers, JSONPath matchers, body text, duration and schema.
+//! `expect:` — status, headers, JSONPath matchers, body text and bytes, cookies, duration
+//! and schema.
 
 use std::sync::Arc;
 
@@ -11,7 +12,10 @@ use crate::error::{Problem, Problems};
 use crate::matcher::{JsonType, Matcher, OPERATORS, Op};
 use crate::model::ExpectDef;
 use crate::node::did_you_mean;
-use crate::plan::{Expect, HeaderCheck, JsonCheck, SchemaCheck, StatusMatch, StatusPattern};
+use crate::plan::{
+    BodyCheck, BodyCheckKind, CookieAttr, CookieCheck, Expect, HeaderCheck, JsonCheck, PathKey,
+    SchemaCheck, StatusMatch, StatusOp, StatusPattern,
+};
 use crate::span::Spanned;
 use crate::value::{SpannedMap, Value, ValueKind};
 
@@ -21,10 +25,14 @@ impl Compiler<'_> {
         let headers = e
             .headers
             .iter()
-            .map(|(k, v)| HeaderCheck {
-                name: k.value.to_ascii_lowercase(),
-                matcher: self.matcher(v, ctx),
-                span: k.span.clone(),
+            .map(|(k, v)| {
+                let (name, index) = header_key(&k.value);
+                HeaderCheck {
+                    name,
+                    index,
+                    matcher: self.matcher(v, ctx),
+                    span: k.span.clone(),
+                }
             })
             .collect();
         let json = self.json_checks(&e.json, ctx);
@@ -72,11 +80,19 @@ impl Compiler<'_> {
             },
         };
         let schema = e.schema.as_ref().and_then(|s| self.schema(s, ctx));
+        let body = e
+            .body
+            .as_ref()
+            .map(|b| self.body_checks(b, ctx))
+            .unwrap_or_default();
+        let cookies = self.cookie_checks(&e.cookies, ctx);
         Expect {
             status,
             headers,
             json,
             body_contains,
+            body,
+            cookies,
             duration_lt: e.duration_lt.as_ref().map(|d| d.value.0),
             schema,
         }
@@ -111,12 +127,198 @@ impl Compiler<'_> {
         let mut out = Vec::new();
         for (k, v) in map.iter() {
             let matcher = self.matcher(v, ctx);
-            if let Some(path) = json_path(k, &mut ctx.problems) {
+            if let Some(path) = self.path_key(k, ctx) {
                 out.push(JsonCheck {
                     path,
                     path_text: k.value.clone(),
                     matcher,
                     span: k.span.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// A JSONPath as written: parsed now, or, with templates, rendered when checked. A
+    /// templated path whose variables all have literal values here is rendered and
+    /// parsed now too, so that `validate` catches what it can.
+    pub(super) fn path_key(&mut self, k: &Spanned<String>, ctx: &mut Ctx<'_>) -> Option<PathKey> {
+        if !k.value.contains("{{") && !k.value.contains("{%") {
+            return json_path(k, &mut ctx.problems).map(PathKey::Fixed);
+        }
+        let before = ctx.problems.0.len();
+        let tpl = self.text(k, ctx);
+        if ctx.problems.0.len() > before {
+            return None;
+        }
+        if !tpl.vars.is_empty() && tpl.vars.iter().all(|v| ctx.literals.contains_key(v)) {
+            let vars: crate::template::Vars = std::sync::Arc::new(
+                tpl.vars
+                    .iter()
+                    .filter_map(|v| Some((v.clone(), ctx.literals.get(v)?.clone())))
+                    .collect(),
+            );
+            if let Ok(rendered) = self.templates.render_string(&tpl, &vars) {
+                let probe = Spanned {
+                    value: rendered.clone(),
+                    span: k.span.clone(),
+                };
+                let mut found = Problems::default();
+                if json_path(&probe, &mut found).is_none() {
+                    for p in found.0 {
+                        ctx.problems.push(
+                            Problem::new(
+                                format!("`{}` renders to {}", k.value, p.message),
+                                k.span.as_ref(),
+                            )
+                            .with_help_opt(p.help.clone()),
+                        );
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(PathKey::Template(tpl))
+    }
+
+    fn body_checks(&mut self, v: &Value, ctx: &mut Ctx<'_>) -> Vec<BodyCheck> {
+        let entries = match &v.kind {
+            ValueKind::String(_) => {
+                return vec![BodyCheck {
+                    kind: BodyCheckKind::Text(Matcher::eq(self.value(v, ctx))),
+                    span: v.span.clone(),
+                }];
+            }
+            ValueKind::Object(entries) => entries,
+            _ => {
+                ctx.problems.push(
+                    Problem::new(
+                        "`body` takes a string (the exact text) or a mapping of checks",
+                        v.span.as_ref(),
+                    )
+                    .with_help(
+                        "write `body: \"text\"` or `body: { contains: \"text\", bytes_len: 12 }`",
+                    ),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for (k, arg) in entries {
+            let span = k.span.clone().or_else(|| v.span.clone());
+            let kind = match k.value.as_str() {
+                key if BODY_TEXT_OPS.contains(&key) => match self.op(k, arg, v, ctx) {
+                    Ok(op) => BodyCheckKind::Text(Matcher { ops: vec![op] }),
+                    Err(p) => {
+                        ctx.problems.push(p);
+                        continue;
+                    }
+                },
+                "bytes_len" => BodyCheckKind::BytesLen(self.matcher(arg, ctx)),
+                "sha256" => match &arg.kind {
+                    ValueKind::String(h)
+                        if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                    {
+                        BodyCheckKind::Sha256(h.to_ascii_lowercase())
+                    }
+                    _ => {
+                        ctx.problems.push(
+                            Problem::new(
+                                "`sha256` takes the digest as 64 hex digits",
+                                arg.span.as_ref(),
+                            )
+                            .with_help("e.g. the output of `sha256sum FILE`, quoted"),
+                        );
+                        continue;
+                    }
+                },
+                key @ ("base64" | "hex") => {
+                    let decoded = match &arg.kind {
+                        ValueKind::String(text) => decode_bytes(key, text),
+                        _ => Err(format!("`{key}` takes a string")),
+                    };
+                    match decoded {
+                        Ok(expected) => BodyCheckKind::Bytes {
+                            expected,
+                            written_as: if key == "hex" { "hex" } else { "base64" },
+                        },
+                        Err(why) => {
+                            ctx.problems.push(
+                                Problem::new(why, arg.span.as_ref())
+                                    .with_help(format!("write the whole body as {key}, quoted")),
+                            );
+                            continue;
+                        }
+                    }
+                }
+                other => {
+                    ctx.problems.push(
+                        Problem::new(format!("unknown body check `{other}`"), k.span.as_ref())
+                            .with_help(
+                                did_you_mean(other, BODY_KEYS.iter().copied()).unwrap_or_else(
+                                    || format!("`body` takes {}", BODY_KEYS.join(", ")),
+                                ),
+                            ),
+                    );
+                    continue;
+                }
+            };
+            out.push(BodyCheck { kind, span });
+        }
+        out
+    }
+
+    fn cookie_checks(&mut self, map: &SpannedMap<Value>, ctx: &mut Ctx<'_>) -> Vec<CookieCheck> {
+        let mut out = Vec::new();
+        for (name, v) in map.iter() {
+            let ValueKind::Object(entries) = &v.kind else {
+                out.push(CookieCheck {
+                    name: name.value.clone(),
+                    attribute: CookieAttr::Value,
+                    matcher: self.matcher(v, ctx),
+                    span: name.span.clone(),
+                });
+                continue;
+            };
+            for (k, arg) in entries {
+                let (attribute, matcher) = if k.value == "exists" {
+                    match &arg.kind {
+                        ValueKind::Bool(b) => (
+                            CookieAttr::Value,
+                            Matcher {
+                                ops: vec![Op::Exists(*b)],
+                            },
+                        ),
+                        _ => {
+                            ctx.problems.push(
+                                Problem::new("`exists` takes true or false", arg.span.as_ref())
+                                    .with_help("write `exists: true`"),
+                            );
+                            continue;
+                        }
+                    }
+                } else if let Some(attr) = CookieAttr::parse(&k.value) {
+                    (attr, self.matcher(arg, ctx))
+                } else {
+                    let keys = CookieAttr::KEYS.iter().copied().chain(["exists"]);
+                    ctx.problems.push(
+                        Problem::new(
+                            format!("unknown cookie attribute `{}`", k.value),
+                            k.span.as_ref(),
+                        )
+                        .with_help(
+                            did_you_mean(&k.value, keys).unwrap_or_else(|| {
+                                format!("a cookie takes {}, exists", CookieAttr::KEYS.join(", "))
+                            }),
+                        ),
+                    );
+                    continue;
+                };
+                out.push(CookieCheck {
+                    name: name.value.clone(),
+                    attribute,
+                    matcher,
+                    span: k.span.clone().or_else(|| name.span.clone()),
                 });
             }
         }
@@ -139,96 +341,212 @@ impl Compiler<'_> {
         };
         let mut ops = Vec::new();
         for (k, arg) in entries {
-            let at = k.span.as_ref().or(v.span.as_ref());
-            let bad = |message: String, help: String| {
-                Err(Problem::new(message, arg.span.as_ref()).with_help(help))
-            };
-            let op = match (k.value.as_str(), &arg.kind) {
-                ("eq", _) => Ok(Op::Eq(self.value(arg, ctx))),
-                ("ne", _) => Ok(Op::Ne(self.value(arg, ctx))),
-                ("gt", _) => Ok(Op::Gt(self.value(arg, ctx))),
-                ("gte", _) => Ok(Op::Gte(self.value(arg, ctx))),
-                ("lt", _) => Ok(Op::Lt(self.value(arg, ctx))),
-                ("lte", _) => Ok(Op::Lte(self.value(arg, ctx))),
-                ("contains", _) => Ok(Op::Contains(self.value(arg, ctx))),
-                ("len", _) => Ok(Op::Len(Box::new(self.matcher(arg, ctx)))),
-                ("matches", ValueKind::String(s)) => match self.regex(s) {
-                    Ok(re) => Ok(Op::Matches(re)),
-                    Err(e) => bad(
-                        format!("invalid regex: {}", regex_message(&e)),
-                        "regexes use Rust syntax; escape `\\` in YAML double quotes or use single quotes".to_owned(),
-                    ),
-                },
-                ("matches", _) => bad("`matches` takes a regex string".to_owned(), "quote the regex".to_owned()),
-                ("exists", ValueKind::Bool(b)) => Ok(Op::Exists(*b)),
-                ("exists", _) => bad("`exists` takes true or false".to_owned(), "write `exists: true`".to_owned()),
-                ("type", _) => match json_type(arg) {
-                    Some(t) => Ok(Op::Type(t)),
-                    None => bad(
-                        format!("unknown type {}", arg.to_json()),
-                        format!("use one of {}", JsonType::NAMES.join(", ")),
-                    ),
-                },
-                ("one_of", ValueKind::Array(items)) => {
-                    Ok(Op::OneOf(items.iter().map(|i| self.value(i, ctx)).collect()))
-                }
-                ("one_of", _) => bad("`one_of` takes a list".to_owned(), "write `one_of: [a, b]`".to_owned()),
-                (other, _) => Err(Problem::new(format!("unknown matcher `{other}`"), at).with_help(
-                    did_you_mean(other, OPERATORS.iter().copied()).unwrap_or_else(|| {
-                        format!(
-                            "use one of {}; to compare with an object write `eq: {{…}}`",
-                            OPERATORS.join(", ")
-                        )
-                    }),
-                )),
-            };
-            match op {
+            match self.op(k, arg, v, ctx) {
                 Ok(op) => ops.push(op),
                 Err(problem) => ctx.problems.push(problem),
             }
         }
         Matcher { ops }
     }
+
+    /// One operator of a matcher mapping `v`: `k: arg`.
+    fn op(
+        &mut self,
+        k: &Spanned<String>,
+        arg: &Value,
+        v: &Value,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Op, Problem> {
+        let at = k.span.as_ref().or(v.span.as_ref());
+        let bad = |message: String, help: String| {
+            Err(Problem::new(message, arg.span.as_ref()).with_help(help))
+        };
+        match (k.value.as_str(), &arg.kind) {
+            ("eq", _) => Ok(Op::Eq(self.value(arg, ctx))),
+            ("ne", _) => Ok(Op::Ne(self.value(arg, ctx))),
+            ("gt", _) => Ok(Op::Gt(self.value(arg, ctx))),
+            ("gte", _) => Ok(Op::Gte(self.value(arg, ctx))),
+            ("lt", _) => Ok(Op::Lt(self.value(arg, ctx))),
+            ("lte", _) => Ok(Op::Lte(self.value(arg, ctx))),
+            ("contains", _) => Ok(Op::Contains(self.value(arg, ctx))),
+            ("starts_with", ValueKind::String(_)) => Ok(Op::StartsWith(self.value(arg, ctx))),
+            ("ends_with", ValueKind::String(_)) => Ok(Op::EndsWith(self.value(arg, ctx))),
+            (op @ ("starts_with" | "ends_with"), _) => bad(
+                format!("`{op}` takes a string"),
+                "quote the value".to_owned(),
+            ),
+            ("len", _) => Ok(Op::Len(Box::new(self.matcher(arg, ctx)))),
+            ("matches", ValueKind::String(s)) => match self.regex(s) {
+                Ok(re) => Ok(Op::Matches(re)),
+                Err(e) => bad(
+                    format!("invalid regex: {}", regex_message(&e)),
+                    "regexes use Rust syntax; escape `\\` in YAML double quotes or use single quotes".to_owned(),
+                ),
+            },
+            ("matches", _) => bad("`matches` takes a regex string".to_owned(), "quote the regex".to_owned()),
+            ("exists", ValueKind::Bool(b)) => Ok(Op::Exists(*b)),
+            ("exists", _) => bad("`exists` takes true or false".to_owned(), "write `exists: true`".to_owned()),
+            ("type", _) => match json_type(arg) {
+                Some(t) => Ok(Op::Type(t)),
+                None => bad(
+                    format!("unknown type {}", arg.to_json()),
+                    format!("use one of {}", JsonType::NAMES.join(", ")),
+                ),
+            },
+            ("one_of", ValueKind::Array(items)) => {
+                Ok(Op::OneOf(items.iter().map(|i| self.value(i, ctx)).collect()))
+            }
+            ("one_of", _) => bad("`one_of` takes a list".to_owned(), "write `one_of: [a, b]`".to_owned()),
+            (other, _) => Err(Problem::new(format!("unknown matcher `{other}`"), at).with_help(
+                did_you_mean(other, OPERATORS.iter().copied()).unwrap_or_else(|| {
+                    format!(
+                        "use one of {}; to compare with an object write `eq: {{…}}`",
+                        OPERATORS.join(", ")
+                    )
+                }),
+            )),
+        }
+    }
+}
+
+/// The text matchers `expect.body` takes.
+const BODY_TEXT_OPS: &[&str] = &[
+    "eq",
+    "ne",
+    "matches",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "len",
+];
+
+/// Every key of `expect.body`.
+const BODY_KEYS: &[&str] = &[
+    "eq",
+    "ne",
+    "matches",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "len",
+    "sha256",
+    "bytes_len",
+    "base64",
+    "hex",
+];
+
+/// The bytes a `base64:` or `hex:` literal stands for (whitespace ignored).
+fn decode_bytes(key: &str, text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine as _;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if key == "hex" {
+        hex::decode(&compact).map_err(|e| format!("invalid hex: {e}"))
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(&compact)
+            .map_err(|e| format!("invalid base64: {e}"))
+    }
+}
+
+/// `x-tag[1]` → (`x-tag`, 1); a header name never holds `[`.
+fn header_key(key: &str) -> (String, Option<i64>) {
+    if let Some(open) = key.rfind('[')
+        && let Some(inner) = key[open + 1..].strip_suffix(']')
+        && let Ok(i) = inner.trim().parse::<i64>()
+    {
+        return (key[..open].trim().to_ascii_lowercase(), Some(i));
+    }
+    (key.to_ascii_lowercase(), None)
 }
 
 pub(super) fn status(v: &Value, problems: &mut Problems) -> Option<StatusMatch> {
-    let one = |v: &Value, problems: &mut Problems| -> Option<StatusPattern> {
-        let bad = |problems: &mut Problems| {
-            problems.push(
-                Problem::new(format!("invalid status `{}`", v.to_json()), v.span.as_ref())
-                    .with_help("write a code (200), a class (2xx) or a list: [200, 201]"),
-            );
-            None
-        };
-        match &v.kind {
-            ValueKind::Number(n) => match n.as_u64() {
-                Some(c @ 100..=599) => u16::try_from(c).ok().map(StatusPattern::Code),
-                _ => bad(problems),
-            },
-            ValueKind::String(s) => {
-                let b = s.as_bytes();
-                if b.len() == 3
-                    && (b'1'..=b'5').contains(&b[0])
-                    && s[1..].eq_ignore_ascii_case("xx")
-                {
-                    Some(StatusPattern::Class(u16::from(b[0] - b'0')))
-                } else if let Ok(c @ 100..=599) = s.parse::<u16>() {
-                    Some(StatusPattern::Code(c))
-                } else {
-                    bad(problems)
+    let mut patterns = Vec::new();
+    let mut ops = Vec::new();
+    match &v.kind {
+        ValueKind::Array(items) => {
+            patterns.extend(items.iter().filter_map(|i| status_one(i, problems)));
+        }
+        ValueKind::Object(entries) => {
+            for (k, arg) in entries {
+                let code = |problems: &mut Problems| match status_one(arg, problems) {
+                    Some(StatusPattern::Code(c)) => Some(c),
+                    Some(StatusPattern::Class(_)) => {
+                        problems.push(
+                            Problem::new(
+                                format!("`{}` compares with a code, not a class", k.value),
+                                arg.span.as_ref(),
+                            )
+                            .with_help("write e.g. `gte: 200, lt: 300`, or `eq: 2xx`"),
+                        );
+                        None
+                    }
+                    None => None,
+                };
+                match k.value.as_str() {
+                    "eq" => patterns.extend(status_one(arg, problems)),
+                    "one_of" => match &arg.kind {
+                        ValueKind::Array(items) => {
+                            patterns.extend(items.iter().filter_map(|i| status_one(i, problems)));
+                        }
+                        _ => problems.push(
+                            Problem::new("`one_of` takes a list", arg.span.as_ref())
+                                .with_help("write `one_of: [200, 201]`"),
+                        ),
+                    },
+                    "ne" => ops.extend(status_one(arg, problems).map(StatusOp::Ne)),
+                    "gt" => ops.extend(code(problems).map(StatusOp::Gt)),
+                    "gte" => ops.extend(code(problems).map(StatusOp::Gte)),
+                    "lt" => ops.extend(code(problems).map(StatusOp::Lt)),
+                    "lte" => ops.extend(code(problems).map(StatusOp::Lte)),
+                    other => problems.push(
+                        Problem::new(format!("unknown status matcher `{other}`"), k.span.as_ref())
+                            .with_help(
+                                did_you_mean(other, STATUS_OPS.iter().copied()).unwrap_or_else(
+                                    || format!("`status` takes {}", STATUS_OPS.join(", ")),
+                                ),
+                            ),
+                    ),
                 }
             }
-            _ => bad(problems),
         }
-    };
-    let patterns: Vec<StatusPattern> = match &v.kind {
-        ValueKind::Array(items) => items.iter().filter_map(|i| one(i, problems)).collect(),
-        _ => one(v, problems).into_iter().collect(),
-    };
-    (!patterns.is_empty()).then(|| StatusMatch {
+        _ => patterns.extend(status_one(v, problems)),
+    }
+    (!patterns.is_empty() || !ops.is_empty()).then(|| StatusMatch {
         patterns,
+        ops,
         span: v.span.clone(),
     })
+}
+
+const STATUS_OPS: &[&str] = &["eq", "ne", "gt", "gte", "lt", "lte", "one_of"];
+
+/// A code (`200`) or a class (`2xx`).
+fn status_one(v: &Value, problems: &mut Problems) -> Option<StatusPattern> {
+    let bad = |problems: &mut Problems| {
+        problems.push(
+            Problem::new(format!("invalid status `{}`", v.to_json()), v.span.as_ref()).with_help(
+                "write a code (200), a class (2xx), a list ([200, 201]) or comparisons ({ gte: 200, lt: 300 })",
+            ),
+        );
+        None
+    };
+    match &v.kind {
+        ValueKind::Number(n) => match n.as_u64() {
+            Some(c @ 100..=599) => u16::try_from(c).ok().map(StatusPattern::Code),
+            _ => bad(problems),
+        },
+        ValueKind::String(s) => {
+            let b = s.as_bytes();
+            if b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && s[1..].eq_ignore_ascii_case("xx") {
+                Some(StatusPattern::Class(u16::from(b[0] - b'0')))
+            } else if let Ok(c @ 100..=599) = s.parse::<u16>() {
+                Some(StatusPattern::Code(c))
+            } else {
+                bad(problems)
+            }
+        }
+        _ => bad(problems),
+    }
 }
 
 pub(super) fn json_path(k: &Spanned<String>, problems: &mut Problems) -> Option<JsonPath> {

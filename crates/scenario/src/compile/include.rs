@@ -103,6 +103,7 @@ impl Compiler<'_> {
             if matches!(default.kind, ValueKind::Null) {
                 // Known from here on, so that one missing parameter is one problem.
                 ctx.known.push(k.value.clone());
+                ctx.literals.remove(&k.value);
                 ctx.problems.push(
                     Problem::new(
                         format!("{} needs the parameter `{}`", inc.value.file, k.value),
@@ -117,6 +118,7 @@ impl Compiler<'_> {
         }
         for (k, _) in &binds {
             ctx.known.push(k.clone());
+            ctx.literals.remove(k);
         }
         out.push(Step {
             name: name.to_owned(),

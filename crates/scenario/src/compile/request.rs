@@ -81,6 +81,7 @@ impl Compiler<'_> {
             timeout: r.timeout.as_ref().map(|t| t.value.0),
             follow_redirects: r.follow_redirects.unwrap_or(false),
             retries: r.retries,
+            cookies: self.string_map(&r.cookies, ctx),
         }
     }
 

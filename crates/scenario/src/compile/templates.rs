@@ -173,6 +173,7 @@ pub(super) fn compile_value(
     let mut ctx = Ctx {
         problems: Problems::default(),
         known: known.to_vec(),
+        literals: std::collections::HashMap::new(),
         later: HashSet::new(),
         names: HashSet::new(),
         include_stack: Vec::new(),
