@@ -244,24 +244,19 @@ fn cookie_check(c: &CookieCheck, resp: &Response, t: &Templates, vars: &Vars) ->
 
 fn body_check(b: &BodyCheck, resp: &Response, t: &Templates, vars: &Vars) -> Option<Failure> {
     let (check, expected, actual) = match &b.kind {
-        BodyCheckKind::Text(m) => {
-            let text = resp.text();
-            match m.check(Some(&Json::String(text.to_owned())), t, vars) {
-                Ok(()) => return None,
-                Err(CheckError::Mismatch(mm)) => (
-                    "body",
-                    mm.expected,
-                    if resp.is_binary() {
-                        resp.binary_summary()
-                    } else {
-                        mm.actual
-                    },
-                ),
-                Err(CheckError::Render(e)) => {
-                    ("body", "a value to compare with".to_owned(), e.message)
-                }
-            }
-        }
+        BodyCheckKind::Text(m) => match m.check_text(resp.text(), t, vars) {
+            Ok(()) => return None,
+            Err(CheckError::Mismatch(mm)) => (
+                "body",
+                mm.expected,
+                if resp.is_binary() {
+                    resp.binary_summary()
+                } else {
+                    mm.actual
+                },
+            ),
+            Err(CheckError::Render(e)) => ("body", "a value to compare with".to_owned(), e.message),
+        },
         BodyCheckKind::Sha256(want) => {
             let got = hex::encode(sha2::Sha256::digest(resp.bytes()));
             if &got == want {

@@ -175,6 +175,70 @@ impl Matcher {
         Ok(())
     }
 
+    /// Checks a text without making a JSON string of it (a body of 512 MiB is not copied):
+    /// the string operators work on `text` as it is; any other builds the JSON string.
+    pub fn check_text(
+        &self,
+        text: &str,
+        templates: &Templates,
+        vars: &Vars,
+    ) -> Result<(), CheckError> {
+        let shown = || format!("{:?}", excerpt(text, 200));
+        for op in &self.ops {
+            let want = |v: &TplValue| templates.render_value(v, vars).map_err(CheckError::Render);
+            let fail = |expected: String| {
+                Err(CheckError::Mismatch(Mismatch {
+                    expected,
+                    actual: shown(),
+                }))
+            };
+            match op {
+                Op::Eq(v) | Op::Ne(v) => {
+                    let w = want(v)?;
+                    let equal = w.as_str() == Some(text);
+                    match (op, equal) {
+                        (Op::Eq(_), false) => return fail(format!("== {w}")),
+                        (Op::Ne(_), true) => return fail(format!("!= {w}")),
+                        _ => {}
+                    }
+                }
+                Op::Contains(v) | Op::StartsWith(v) | Op::EndsWith(v) => {
+                    let w = want(v)?;
+                    let Some(w) = w.as_str() else {
+                        return fail(format!("a text to compare with, not {w}"));
+                    };
+                    let (ok, word) = match op {
+                        Op::Contains(_) => (text.contains(w), "containing"),
+                        Op::StartsWith(_) => (text.starts_with(w), "starting with"),
+                        _ => (text.ends_with(w), "ending with"),
+                    };
+                    if !ok {
+                        return fail(format!("a string {word} {}", Json::from(w)));
+                    }
+                }
+                Op::Matches(re) => {
+                    if !re.is_match(text) {
+                        return fail(format!("a string matching /{}/", re.as_str()));
+                    }
+                }
+                Op::Len(inner) => {
+                    let len = text.chars().count();
+                    inner
+                        .check(Some(&Json::from(len)), templates, vars)
+                        .map_err(|e| match e {
+                            CheckError::Mismatch(m) => CheckError::Mismatch(Mismatch {
+                                expected: format!("length {}", m.expected),
+                                actual: format!("length {len}: {}", shown()),
+                            }),
+                            other => other,
+                        })?;
+                }
+                other => other.check(Some(&Json::String(text.to_owned())), templates, vars)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the values of a header sent several times (Hurl's rule): `len`, `contains`,
     /// `exists` and `type` see the list; `ne` holds when no value is equal; every other
     /// operator holds when one of the values satisfies it.
