@@ -120,6 +120,26 @@ async fn target() -> (String, String, Seen) {
             "/app/set",
             get(|| async { ([(header::SET_COOKIE, "scoped=1; Path=/app")], "ok") }),
         )
+        .route(
+            "/post-login",
+            axum::routing::post(|h: HeaderMap| async move {
+                let token_ok = h.get(header::AUTHORIZATION).is_some();
+                (
+                    StatusCode::SEE_OTHER,
+                    [
+                        (header::LOCATION, "/echo".to_owned()),
+                        (
+                            header::SET_COOKIE,
+                            format!("session=tok-{token_ok}-7f3a9c; Path=/"),
+                        ),
+                    ],
+                )
+            }),
+        )
+        .route(
+            "/loop",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/loop")]) }),
+        )
         .route("/echo", get(echo))
         .route("/app/echo", get(echo))
         .route("/other/echo", get(echo))
@@ -214,11 +234,18 @@ impl Project {
     }
 
     async fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[]).await
+    }
+
+    async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut c = Command::new(BIN);
         c.args(args)
             .current_dir(self.dir.path())
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1");
+        for (k, v) in env {
+            c.env(k, v);
+        }
         tokio::task::spawn_blocking(move || c.output().unwrap())
             .await
             .unwrap()
@@ -570,4 +597,79 @@ steps:
             "missing {message:?} in {console}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_303_goes_on_as_get_and_a_cookie_set_for_a_secret_request_is_masked() {
+    let (base, other, seen) = target().await;
+    let p = Project::new(&base, &other);
+    std::fs::write(
+        p.path("environments/test.yaml"),
+        format!("vars:\n  base: {base}\n  other: {other}\nsecrets: [API_TOKEN]\ntimeouts:\n  request: 5s\n"),
+    )
+    .unwrap();
+    p.scenario(
+        "redirects.yaml",
+        r#"
+name: redirects
+steps:
+  - name: log in with a secret
+    request:
+      method: POST
+      url: "{{ base }}/post-login"
+      headers: { Authorization: "Bearer {{ secret('API_TOKEN') }}" }
+      json: { user: alice }
+      follow_redirects: true
+    expect:
+      status: 200
+      json: { "$.cookie": { starts_with: "session=tok-true" } }
+  - name: the cookie goes on
+    request: { url: "{{ base }}/echo" }
+    expect: { json: { "$.cookie": "nothing like this" } }
+"#,
+    );
+    let out = p
+        .run_with(
+            &["run", "--env", "test", "--report", "json=out/run.json"],
+            &[("API_TOKEN", "sekret-token-value")],
+        )
+        .await;
+    let console = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{console}");
+    let report = std::fs::read_to_string(p.path("out/run.json")).unwrap();
+    // The cookie set in answer to a request that carried a secret is a token.
+    for output in [&console, &report] {
+        assert!(
+            !output.contains("7f3a9c"),
+            "the session token leaked: {output}"
+        );
+    }
+    assert!(console.contains("***"), "{console}");
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|(path, c)| path == "/echo" && c.ends_with("7f3a9c")),
+        "the jar sent the cookie, as a GET after the 303: {seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_loop_stops_after_10_hops() {
+    let (base, other, _) = target().await;
+    let p = Project::new(&base, &other);
+    p.scenario(
+        "loop.yaml",
+        r#"
+name: a loop
+steps:
+  - request: { url: "{{ base }}/loop", follow_redirects: true }
+"#,
+    );
+    let out = p.run(&["run", "--env", "test"]).await;
+    let console = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{console}");
+    assert!(
+        console.contains("more than 10 redirects (the last: 302 to /loop)"),
+        "{console}"
+    );
 }
