@@ -537,3 +537,69 @@ mod tests {
         assert!(!JsonType::Integer.holds(&n("2.5")));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::template::Resolve;
+
+    #[derive(Debug)]
+    struct NoWorld;
+    impl Resolve for NoWorld {
+        fn secret(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn now(&self) -> String {
+            String::new()
+        }
+        fn uuid(&self) -> String {
+            String::new()
+        }
+    }
+
+    fn lit(v: Json) -> TplValue {
+        TplValue::Json(v)
+    }
+
+    #[test]
+    fn a_repeated_header_is_matched_by_any_value_and_counted_as_a_list() {
+        let t = Templates::new(Arc::new(NoWorld));
+        let vars = Vars::default();
+        let values = [Json::from("a"), Json::from("b"), Json::from("c")];
+        let check = |ops: Vec<Op>| Matcher { ops }.check_each(&values, &t, &vars).is_ok();
+        assert!(check(vec![Op::Eq(lit("b".into()))]));
+        assert!(!check(vec![Op::Eq(lit("z".into()))]));
+        assert!(check(vec![Op::Ne(lit("z".into()))]));
+        assert!(
+            !check(vec![Op::Ne(lit("a".into()))]),
+            "ne: no value may be equal"
+        );
+        assert!(check(vec![Op::Len(Box::new(Matcher::eq(lit(3.into()))))]));
+        assert!(check(vec![Op::Contains(lit("c".into()))]));
+        assert!(check(vec![Op::StartsWith(lit("b".into()))]));
+    }
+
+    #[test]
+    fn text_checks_do_not_need_a_json_string() {
+        let t = Templates::new(Arc::new(NoWorld));
+        let vars = Vars::default();
+        let m = Matcher {
+            ops: vec![
+                Op::StartsWith(lit("line1".into())),
+                Op::EndsWith(lit("\r\n".into())),
+                Op::Len(Box::new(Matcher::eq(lit(7.into())))),
+            ],
+        };
+        assert!(m.check_text("line1\r\n", &t, &vars).is_ok());
+        let Err(CheckError::Mismatch(mm)) = m.check_text("line2\r\n", &t, &vars) else {
+            panic!("a mismatch")
+        };
+        assert_eq!(mm.expected, r#"a string starting with "line1""#);
+        assert_eq!(mm.actual, r#""line2\r\n""#);
+    }
+}

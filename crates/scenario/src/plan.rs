@@ -635,3 +635,31 @@ pub struct Poll {
     /// Terminal states: when one holds, the poll fails at once.
     pub fail_if: Vec<JsonCheck>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_comparisons_read_in_plain_words_and_all_hold() {
+        let m = StatusMatch {
+            patterns: vec![StatusPattern::Class(2)],
+            ops: vec![StatusOp::Ne(StatusPattern::Code(204)), StatusOp::Lt(300)],
+            span: None,
+        };
+        assert_eq!(m.to_string(), "2xx and not 204 and below 300");
+        assert!(m.accepts(200));
+        assert!(!m.accepts(204));
+        assert!(!m.accepts(302));
+        let range = StatusMatch {
+            patterns: Vec::new(),
+            ops: vec![StatusOp::Gte(200), StatusOp::Lte(299), StatusOp::Gt(100)],
+            span: None,
+        };
+        assert_eq!(
+            range.to_string(),
+            "at least 200 and at most 299 and above 100"
+        );
+        assert!(range.accepts(299) && !range.accepts(300) && !range.accepts(199));
+    }
+}
