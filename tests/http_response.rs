@@ -416,6 +416,7 @@ steps:
         "X-Tag[0]": a
         "X-Tag[-1]": c
         x-tag: b
+        Content-Length: 5
     capture:
       tags: { header: X-Tag }
       request_id: { header: X-Request, regex: "id=(\\d+)" }
@@ -430,7 +431,10 @@ steps:
         X-Tag: z
 "#,
     );
-    let out = p.run(&["run", "--env", "test"]).await;
+    let (out, report) = p.run_with_report().await;
+    let steps = &report["scenarios"][0]["steps"];
+    assert_eq!(steps[0]["status"], "passed", "{steps}");
+    assert_eq!(steps[1]["status"], "passed", "{steps}");
     let console = text(&out);
     assert_eq!(out.status.code(), Some(1), "{console}");
     assert!(console.contains("header x-tag"), "{console}");
@@ -514,7 +518,19 @@ steps:
     expect: { status: { gte: 200, lt: 300 } }
 "#,
     );
-    let out = p.run(&["run", "--env", "test"]).await;
+    let (out, report) = p.run_with_report().await;
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap().clone();
+    let statuses: Vec<&str> = steps
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.last(), Some(&"failed"), "{statuses:?}");
+    assert!(
+        statuses[..statuses.len() - 1]
+            .iter()
+            .all(|s| *s == "passed"),
+        "{statuses:?}"
+    );
     let console = text(&out);
     assert_eq!(out.status.code(), Some(1), "{console}");
     assert!(console.contains("at least 200 and below 300"), "{console}");
@@ -549,7 +565,19 @@ steps:
     expect: { json: { "$.errors[{{ first }}].id": e0 } }
 "#,
     );
-    let out = p.run(&["run", "--env", "test"]).await;
+    let (out, report) = p.run_with_report().await;
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap().clone();
+    let statuses: Vec<&str> = steps
+        .iter()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.last(), Some(&"failed"), "{statuses:?}");
+    assert!(
+        statuses[..statuses.len() - 1]
+            .iter()
+            .all(|s| *s == "passed"),
+        "{statuses:?}"
+    );
     let console = text(&out);
     assert_eq!(out.status.code(), Some(1), "{console}");
     assert!(

@@ -27,10 +27,19 @@ impl Compiler<'_> {
             .iter()
             .map(|(k, v)| {
                 let (name, index) = header_key(&k.value);
+                // Header values are text: a number or boolean literal is its text.
+                let matcher = match &v.kind {
+                    ValueKind::Number(_) | ValueKind::Bool(_) => {
+                        Matcher::eq(crate::template::TplValue::Json(serde_json::Value::String(
+                            v.to_json().to_string(),
+                        )))
+                    }
+                    _ => self.matcher(v, ctx),
+                };
                 HeaderCheck {
                     name,
                     index,
-                    matcher: self.matcher(v, ctx),
+                    matcher,
                     span: k.span.clone(),
                 }
             })
