@@ -539,7 +539,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod header_and_text_tests {
     use std::sync::Arc;
 
     use super::*;
