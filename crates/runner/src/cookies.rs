@@ -181,6 +181,31 @@ mod tests {
     }
 
     #[test]
+    fn a_domain_cookie_goes_to_subdomains_and_a_foreign_domain_is_refused() {
+        let mut jar = Jar::default();
+        jar.store(
+            [
+                "wide=1; Domain=example.com; Path=/",
+                "foreign=1; Domain=example.org",
+            ],
+            &url("http://a.example.com/"),
+        );
+        assert_eq!(
+            jar.for_url(&url("http://b.example.com/x")),
+            vec![("wide".to_owned(), "1".to_owned())]
+        );
+        assert_eq!(jar.for_url(&url("http://example.com/")).len(), 1);
+        assert!(jar.for_url(&url("http://example.org/")).is_empty());
+        jar.store(["s=1; Secure; Path=/"], &url("https://a.example.com/"));
+        assert!(
+            !jar.for_url(&url("http://a.example.com/"))
+                .iter()
+                .any(|(n, _)| n == "s"),
+            "a Secure cookie is not sent over http"
+        );
+    }
+
+    #[test]
     fn the_cookie_header_puts_the_requests_own_first() {
         let jar = vec![
             ("a".to_owned(), "jar".to_owned()),
