@@ -367,29 +367,6 @@ impl ScenarioRun<'_> {
         result: &mut StepResult,
     ) -> Outcome {
         let templates = &self.plan.templates;
-        let prepared = match prepare(templates, req, &self.vars) {
-            Ok(p) => p,
-            Err(e) if phase == Phase::Cleanup && !e.missing.is_empty() => {
-                // Cleanup of something that was never created (its id was never captured):
-                // nothing to clean up.
-                result.status = Status::Skipped;
-                result.captures.push((
-                    "skipped".to_owned(),
-                    format!("needs {}, which was never captured", e.missing.join(", ")),
-                ));
-                return Outcome::Passed;
-            }
-            Err(e) => {
-                result.status = Status::Error;
-                result.failure = Some(check::failure(
-                    "template",
-                    "every variable to be set".to_owned(),
-                    self.redactor.mask(&e.message),
-                    e.span.as_ref(),
-                ));
-                return Outcome::Failed;
-            }
-        };
         let cookies = match req
             .cookies
             .iter()
@@ -416,18 +393,6 @@ impl ScenarioRun<'_> {
                 return Outcome::Failed;
             }
         };
-        let carries_secret = self.redactor.contains_secret(&prepared.url)
-            || cookies
-                .iter()
-                .any(|(_, v)| self.redactor.contains_secret(v))
-            || prepared
-                .headers
-                .iter()
-                .any(|(_, v)| self.redactor.contains_secret(v))
-            || prepared.body.as_ref().is_some_and(|b| {
-                !self.redactor.is_empty()
-                    && self.redactor.contains_secret(&String::from_utf8_lossy(b))
-            });
         let timeout = req.timeout.unwrap_or(self.plan.environment.request_timeout);
         let poll = step.poll.as_ref();
         let deadline = poll.map(|p| Instant::now() + p.timeout);
@@ -436,8 +401,23 @@ impl ScenarioRun<'_> {
         let mut virtual_ticks = 0u32;
         let mut retries_left = req.retries.unwrap_or(self.plan.environment.retries);
         let mut retried = false;
+        // Prepared again for every attempt of a poll (`uuid()`, `now()` and variables are
+        // rendered anew); a network-level retry resends the same request unchanged, so an
+        // `Idempotency-Key: {{ uuid() }}` stays the same across retries.
+        let mut resend: Option<Prepared> = None;
         loop {
             number += 1;
+            let prepared = match resend.take() {
+                Some(p) => p,
+                None => match self.prepare(req, phase, result) {
+                    Ok(p) => p,
+                    Err(outcome) => return outcome,
+                },
+            };
+            let carries_secret = self.carries_secret(&prepared)
+                || cookies
+                    .iter()
+                    .any(|(_, v)| self.redactor.contains_secret(v));
             let sent = Instant::now();
             let session = Session {
                 follow: req.follow_redirects,
@@ -478,13 +458,13 @@ impl ScenarioRun<'_> {
                     if carries_secret || step.captures.iter().any(|c| c.secret == Some(true)) {
                         // What this response would give a capture (a token) is a secret:
                         // learn it before the response is recorded and sent in an event.
-                        for c in step
-                            .captures
-                            .iter()
-                            .filter(|c| c.secret.unwrap_or(carries_secret))
-                        {
+                        let public = self.public_text(&prepared);
+                        for c in &step.captures {
                             if let Ok(value) = check::capture(c, resp, templates, &self.vars) {
-                                self.redactor.add(capture_text(&value));
+                                let text = capture_text(&value);
+                                if is_token(c.secret, carries_secret, &text, &public) {
+                                    self.redactor.add(text);
+                                }
                             }
                         }
                     }
@@ -513,7 +493,8 @@ impl ScenarioRun<'_> {
             });
             result.attempts.push(attempt);
             if passed && let Ok(resp) = &exchange.outcome {
-                let outcome = self.capture(step, resp, carries_secret, result);
+                let public = self.public_text(&prepared);
+                let outcome = self.capture(step, resp, carries_secret, &public, result);
                 if retried && matches!(outcome, Outcome::Passed) {
                     // Passed, but only after a network-level retry: not a plain pass.
                     result.status = Status::Flaky;
@@ -529,8 +510,11 @@ impl ScenarioRun<'_> {
                     () = tokio::time::sleep(RETRY_PAUSE) => {},
                     () = cancel.cancelled() => return Outcome::Interrupted,
                 }
+                resend = Some(prepared);
                 continue;
             }
+            // A poll's next attempt is prepared anew (`resend` stays empty).
+            drop(prepared);
             // Not passed: stop now unless a poll has time left.
             let left = match (poll, time_left) {
                 (Some(_), Some(left)) if !terminal && !left.is_zero() => left,
@@ -634,15 +618,14 @@ impl ScenarioRun<'_> {
         step: &Step,
         resp: &Response,
         secret: bool,
+        public: &str,
         result: &mut StepResult,
     ) -> Outcome {
         for c in &step.captures {
             match check::capture(c, resp, &self.plan.templates, &self.vars) {
                 Ok(value) => {
                     let text = capture_text(&value);
-                    if c.secret.unwrap_or(secret) {
-                        // A value taken from a response to a request that carried a secret
-                        // (a token, say) is itself a secret.
+                    if is_token(c.secret, secret, &text, public) {
                         self.redactor.add(text.clone());
                     }
                     result
@@ -677,17 +660,99 @@ impl ScenarioRun<'_> {
         if let Some(c) = cookie {
             headers.push(("cookie".to_owned(), self.redactor.mask(c)));
         }
+        let content_type = p
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
         RequestRecord {
             method: p.method.to_string(),
             url: self.redactor.mask(&p.url),
             headers,
             body: p.body.as_ref().map(|b| {
-                self.redactor.mask_owned(rehearse_scenario::excerpt(
-                    &String::from_utf8_lossy(b),
-                    BODY_EXCERPT,
-                ))
+                // Mask before cutting (a secret cut in two would show its first half); only
+                // the head of a large body is looked at, not all of it.
+                let shown = b.shown(content_type);
+                let cut = head(&shown, BODY_EXCERPT * 4 + 256);
+                let mut text = rehearse_scenario::excerpt(&self.redactor.mask(cut), BODY_EXCERPT);
+                if cut.len() < shown.len() && !text.ends_with('…') {
+                    text.push('…');
+                }
+                text
             }),
         }
+    }
+
+    /// Renders the request; on failure the step's outcome (a cleanup step whose id was
+    /// never captured is skipped, not failed).
+    fn prepare(
+        &mut self,
+        req: &Request,
+        phase: Phase,
+        result: &mut StepResult,
+    ) -> Result<Prepared, Outcome> {
+        match prepare(&self.plan.templates, req, &self.vars) {
+            Ok(p) => {
+                for c in &p.credentials {
+                    // What `auth` puts on the wire is a credential, whatever it was made of.
+                    self.redactor.add(c.clone());
+                }
+                Ok(p)
+            }
+            Err(e) if phase == Phase::Cleanup && !e.missing.is_empty() => {
+                // Cleanup of something that was never created (its id was never captured):
+                // nothing to clean up.
+                result.status = Status::Skipped;
+                result.captures.push((
+                    "skipped".to_owned(),
+                    format!("needs {}, which was never captured", e.missing.join(", ")),
+                ));
+                Err(Outcome::Passed)
+            }
+            Err(e) => {
+                result.status = Status::Error;
+                result.failure = Some(check::failure(
+                    "template",
+                    "every variable to be set".to_owned(),
+                    self.redactor.mask(&e.message),
+                    e.span.as_ref(),
+                ));
+                Err(Outcome::Failed)
+            }
+        }
+    }
+
+    /// True when the request carries a secret (in its URL, a header or its body) or
+    /// credentials made by `auth`.
+    fn carries_secret(&self, p: &Prepared) -> bool {
+        !p.credentials.is_empty()
+            || (!self.redactor.is_empty()
+                && (self.redactor.contains_secret(&p.url)
+                    || p.headers
+                        .iter()
+                        .any(|(_, v)| self.redactor.contains_secret(v))
+                    || p.body
+                        .as_ref()
+                        .and_then(|b| b.text())
+                        .is_some_and(|t| self.redactor.contains_secret(&t))))
+    }
+
+    /// The parts of the request that are not secret, secrets masked: the URL, the header
+    /// values and the body's text. A value a response merely echoes from here (the user
+    /// name of Basic auth, a path segment) is not a token.
+    fn public_text(&self, p: &Prepared) -> String {
+        let mut out = self.redactor.mask(&p.url);
+        for (k, v) in &p.headers {
+            out.push('\n');
+            out.push_str(k);
+            out.push_str(": ");
+            out.push_str(&self.redactor.mask(v));
+        }
+        if let Some(t) = p.body.as_ref().and_then(|b| b.text()) {
+            out.push('\n');
+            out.push_str(&self.redactor.mask(&t));
+        }
+        out
     }
 
     fn record_response(&self, r: &Response) -> ResponseRecord {
@@ -720,6 +785,26 @@ fn prefix(text: &str, chars: usize) -> &str {
     text.char_indices()
         .nth(chars)
         .map_or(text, |(i, _)| &text[..i])
+}
+
+/// Whether a captured value is masked from now on: as the capture says (`secret:`), else
+/// when the request carried a secret, unless the value appears as it is in the request's
+/// non-secret parts (a response echoing the user name `alice` or a path segment does not
+/// make them tokens).
+fn is_token(declared: Option<bool>, carries_secret: bool, value: &str, public: &str) -> bool {
+    declared.unwrap_or_else(|| carries_secret && !public.contains(value))
+}
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+fn head(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// A captured value as text, the way it is shown and masked.

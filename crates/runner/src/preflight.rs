@@ -323,6 +323,7 @@ async fn get_json(
         url: url.clone(),
         headers: Vec::new(),
         body: None,
+        credentials: Vec::new(),
     };
     let ex = send(&clients.plain, &prepared, timeout, &trace(), run_id).await;
     let resp = ex.outcome.map_err(|e| format!("GET {url}: {e}"))?;

@@ -139,7 +139,11 @@ async fn hops(
             builder = builder.header("cookie", cookie);
         }
         if let Some(b) = body {
-            builder = builder.body(b.clone());
+            let (b, len) = crate::prepare::reqwest_body(b);
+            if let Some(len) = len {
+                builder = builder.header(reqwest::header::CONTENT_LENGTH, len);
+            }
+            builder = builder.body(b);
         }
         let resp = builder
             .send()

@@ -31,6 +31,7 @@ mod compile;
 mod decimal;
 mod duration;
 mod error;
+mod filters;
 mod matcher;
 mod model;
 mod node;
@@ -43,14 +44,15 @@ mod value;
 pub use compile::{Compiler, discover, load_environment, parse_cron, read_source};
 pub use duration::Dur;
 pub use error::{Problem, Problems, render_problem};
+pub use filters::FILTERS;
 pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerpt, json_eq};
 pub use model::{EnvironmentFile, FragmentFile, ScenarioFile};
 pub use node::did_you_mean;
 pub use plan::{
-    Action, Approval, ApprovalMode, Body, BodyCheck, BodyCheckKind, Capture, CaptureFrom, Check,
-    CheckKind, ClockKind, CookieAttr, CookieCheck, Decision, Environment, Expect, HeaderCheck, Job,
-    JsonCheck, PathKey, Poll, Request, Scenario, SchemaCheck, StatusMatch, StatusOp, StatusPattern,
-    Step, Tls,
+    Action, Approval, ApprovalMode, Auth, Body, BodyCheck, BodyCheckKind, Capture, CaptureFrom,
+    Check, CheckKind, ClockKind, CookieAttr, CookieCheck, Decision, Environment, Expect,
+    FixtureFile, HeaderCheck, Job, JsonCheck, Part, PartContent, PathKey, Poll, Request, Scenario,
+    SchemaCheck, StatusMatch, StatusOp, StatusPattern, Step, Tls,
 };
 pub use schema::{environment_schema, scenario_schema};
 pub use span::{SourceFile, Span, Spanned};

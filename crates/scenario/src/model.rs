@@ -117,29 +117,43 @@ pub struct StepDef {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestDef {
-    /// HTTP method; `GET` when left out.
+    /// HTTP method, any RFC 9110 token (`GET`, `PURGE`, `PROPFIND`); `GET` when left out.
+    /// The standard methods are upper-cased (`get` sends `GET`); others are sent as written.
     #[serde(default)]
     pub method: Option<Spanned<String>>,
     /// Absolute URL (templates allowed).
     pub url: Spanned<String>,
-    /// Request headers (templates allowed).
+    /// Request headers: name (templates allowed) → value, or a list of values sent as one
+    /// header line each (templates allowed).
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, String>")]
+    #[schemars(with = "std::collections::BTreeMap<String, ScalarOrList>")]
     pub headers: SpannedMap<Value>,
-    /// Query parameters (templates allowed).
+    /// Query parameters: name → value, or a list of values (`tag: [a, b]` sends
+    /// `tag=a&tag=b`); templates allowed.
     #[serde(default)]
-    #[schemars(with = "std::collections::BTreeMap<String, Value>")]
+    #[schemars(with = "std::collections::BTreeMap<String, ScalarOrList>")]
     pub query: SpannedMap<Value>,
+    /// Credentials that make the `Authorization` header: `{ basic: { user, password } }` or
+    /// `{ bearer: TOKEN }` (templates allowed).
+    #[serde(default)]
+    pub auth: Option<Spanned<AuthDef>>,
     /// A JSON body; types are kept (`"{{ n }}"` with a number stays a number).
     #[serde(default)]
     pub json: Option<Value>,
-    /// A raw text body.
+    /// A raw text body (templates allowed), or `{ file: path }`: the bytes of a file under
+    /// `fixtures/`, sent as they are.
     #[serde(default)]
-    pub body: Option<Spanned<String>>,
+    #[schemars(with = "Option<RequestBodySchema>")]
+    pub body: Option<Value>,
     /// A form-encoded body.
     #[serde(default)]
-    #[schemars(with = "Option<std::collections::BTreeMap<String, Value>>")]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, ScalarOrList>>")]
     pub form: Option<SpannedMap<Value>>,
+    /// A `multipart/form-data` body: field name → text (templates allowed), a file
+    /// `{ file, filename, content_type }` under `fixtures/`, or a list of them.
+    #[serde(default)]
+    #[schemars(with = "Option<std::collections::BTreeMap<String, MultipartSchema>>")]
+    pub multipart: Option<SpannedMap<Value>>,
     /// Time allowed for the whole request; the environment's default otherwise.
     #[serde(default)]
     pub timeout: Option<Spanned<Dur>>,
@@ -155,6 +169,28 @@ pub struct RequestDef {
     #[serde(default)]
     #[schemars(with = "std::collections::BTreeMap<String, String>")]
     pub cookies: SpannedMap<Value>,
+}
+
+/// `auth:` of a request: exactly one of `basic` and `bearer`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthDef {
+    /// HTTP Basic authentication (RFC 7617): `Authorization: Basic base64(user:password)`.
+    #[serde(default)]
+    pub basic: Option<Spanned<BasicAuthDef>>,
+    /// A bearer token (RFC 6750): `Authorization: Bearer TOKEN`.
+    #[serde(default)]
+    pub bearer: Option<Spanned<String>>,
+}
+
+/// `auth: { basic: { user, password } }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuthDef {
+    /// The user name (templates allowed).
+    pub user: Spanned<String>,
+    /// The password (templates allowed; usually `{{ secret('NAME') }}`).
+    pub password: Spanned<String>,
 }
 
 /// What a response must look like.
@@ -633,6 +669,79 @@ pub(crate) enum StatusOne {
 pub(crate) enum OneOrMany {
     One(String),
     Many(Vec<String>),
+}
+
+/// Schema only: a scalar or a list of scalars (query parameters, headers, form fields).
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum ScalarOrList {
+    One(Scalar),
+    Many(Vec<Scalar>),
+}
+
+/// Schema only: a string, number or boolean.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum Scalar {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+/// Schema only: a text body or a fixture file.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum RequestBodySchema {
+    /// Text (templates allowed).
+    Text(String),
+    /// The bytes of a file under `fixtures/`.
+    File(FileBodySchema),
+}
+
+/// Schema only: `body: { file: path }`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) struct FileBodySchema {
+    /// Path under `fixtures/`.
+    file: String,
+}
+
+/// Schema only: a multipart field: text, a file, or a list of them.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum MultipartSchema {
+    One(MultipartPartSchema),
+    Many(Vec<MultipartPartSchema>),
+}
+
+/// Schema only: one multipart part.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) enum MultipartPartSchema {
+    /// A text field (templates allowed).
+    Text(Scalar),
+    /// A file under `fixtures/`.
+    File(MultipartFileSchema),
+}
+
+/// Schema only: a multipart file part.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists for the JSON Schema only")]
+pub(crate) struct MultipartFileSchema {
+    /// Path under `fixtures/`.
+    file: String,
+    /// The file name sent (default: the file's own name).
+    filename: Option<String>,
+    /// The part's `Content-Type` (default: from the file's extension, else
+    /// `application/octet-stream`).
+    content_type: Option<String>,
 }
 
 /// Schema only: a literal (equality) or a mapping of operators.

@@ -285,14 +285,16 @@ impl Decision {
 /// An HTTP request, compiled.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// Upper-case method.
+    /// The method token as sent (standard methods upper-cased).
     pub method: String,
     /// URL template.
     pub url: Tpl,
-    /// Headers.
-    pub headers: Vec<(String, Tpl)>,
-    /// Query parameters.
+    /// Headers, in order; a name written with a list of values appears once per value.
+    pub headers: Vec<(Tpl, Tpl)>,
+    /// Query parameters, in order; a list of values gives one pair per value.
     pub query: Vec<(String, Tpl)>,
+    /// Credentials for the `Authorization` header.
+    pub auth: Option<Box<Auth>>,
     /// The body.
     pub body: Body,
     /// Overrides the environment's request timeout.
@@ -305,6 +307,20 @@ pub struct Request {
     pub cookies: Vec<(String, Tpl)>,
 }
 
+/// Credentials that make a request's `Authorization` header.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// `Basic base64(user:password)`.
+    Basic {
+        /// The user name.
+        user: Tpl,
+        /// The password.
+        password: Tpl,
+    },
+    /// `Bearer TOKEN`.
+    Bearer(Tpl),
+}
+
 /// A request body.
 #[derive(Debug, Clone)]
 pub enum Body {
@@ -314,8 +330,46 @@ pub enum Body {
     Json(TplValue),
     /// Text.
     Text(Tpl),
+    /// The bytes of a fixture file, read when the request is sent.
+    File(FixtureFile),
     /// Form-encoded.
     Form(Vec<(String, Tpl)>),
+    /// `multipart/form-data`, parts in order.
+    Multipart(Vec<Part>),
+}
+
+/// A file under the suite's `fixtures/`, checked to exist at validation.
+#[derive(Debug, Clone)]
+pub struct FixtureFile {
+    /// The path as written, relative to `fixtures/`.
+    pub rel: String,
+    /// The absolute path read at run time.
+    pub path: PathBuf,
+}
+
+/// A part of a multipart body.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// The field name.
+    pub name: String,
+    /// What the part holds.
+    pub content: PartContent,
+}
+
+/// What a multipart part holds.
+#[derive(Debug, Clone)]
+pub enum PartContent {
+    /// A text field.
+    Text(Tpl),
+    /// A file.
+    File {
+        /// The file read at run time.
+        file: FixtureFile,
+        /// The file name sent in `Content-Disposition`.
+        filename: String,
+        /// The part's `Content-Type`.
+        content_type: String,
+    },
 }
 
 /// What a response must look like.

@@ -1,5 +1,5 @@
 //! Templating with minijinja: `{{ var }}`, captures, `secret('NAME')`, `env('NAME')`,
-//! `uuid()`, `now()`, `fixture('path')`.
+//! `uuid()`, `now()`, `fixture('path')`, and filters (`| b64encode`, see [`crate::filters`]).
 //!
 //! Templates are compiled once, at validation; a run only renders them. An undefined
 //! variable is an error, never an empty string. A string that is exactly one
@@ -109,6 +109,7 @@ pub struct RenderError {
 pub struct Templates {
     env: Environment<'static>,
     next: usize,
+    filters: crate::filters::Known,
     fixtures: Arc<RwLock<BTreeMap<String, Json>>>,
 }
 
@@ -129,6 +130,7 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        crate::filters::register(&mut env);
         let r = Arc::clone(&resolver);
         env.add_function("secret", move |name: String| {
             r.secret(&name).ok_or_else(|| {
@@ -163,6 +165,7 @@ impl Templates {
         Self {
             env,
             next: 0,
+            filters: crate::filters::Known::default(),
             fixtures,
         }
     }
@@ -173,6 +176,17 @@ impl Templates {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(path.to_owned(), value);
+    }
+
+    /// The filters `text` names that do not exist (`{{ x | b64encdoe }}`), in order.
+    pub fn unknown_filters(&mut self, text: &str) -> Vec<String> {
+        if !text.contains('|') {
+            return Vec::new();
+        }
+        crate::filters::filter_names(text)
+            .into_iter()
+            .filter(|name| !self.filters.exists(&self.env, name))
+            .collect()
     }
 
     /// Compiles text. Returns the template and the names of the variables it reads.

@@ -16,8 +16,6 @@ use crate::span::{SourceFile, Span, Spanned};
 use crate::template::{Templates, TplValue};
 use crate::value::ValueKind;
 
-pub(super) const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
-
 /// Compiles scenario files against an environment.
 #[derive(Debug)]
 pub struct Compiler<'a> {

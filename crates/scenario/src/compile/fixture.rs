@@ -61,3 +61,58 @@ impl Compiler<'_> {
         Some(json)
     }
 }
+
+/// The longest fixture path accepted (a path is user input).
+const MAX_FIXTURE_PATH: usize = 1024;
+
+impl Compiler<'_> {
+    /// A fixture file sent as bytes (a `body: { file }` or a multipart file): checked to
+    /// exist under `fixtures/` now, read when the request is sent.
+    pub(super) fn fixture_file(
+        &mut self,
+        rel: &str,
+        span: Option<&Span>,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<crate::plan::FixtureFile> {
+        let escapes = rel.len() > MAX_FIXTURE_PATH
+            || std::path::Path::new(rel).components().any(|c| {
+                !matches!(
+                    c,
+                    std::path::Component::Normal(_) | std::path::Component::CurDir
+                )
+            });
+        if rel.is_empty() || escapes {
+            ctx.problems.push(
+                Problem::new(
+                    format!("fixture path `{rel}` leaves the fixtures folder"),
+                    span,
+                )
+                .with_help("write a path relative to fixtures/, without `..` or a leading `/`"),
+            );
+            return None;
+        }
+        let joined = self.fixtures_dir.join(rel);
+        let path = std::fs::canonicalize(&joined).unwrap_or(joined);
+        let shown = self.fixtures_dir.clone();
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => Some(crate::plan::FixtureFile {
+                rel: rel.to_owned(),
+                path: std::path::absolute(&path).unwrap_or(path),
+            }),
+            Ok(_) => {
+                ctx.problems.push(
+                    Problem::new(format!("fixture `{rel}` is not a file"), span)
+                        .with_help(format!("name a file under {}", shown.display())),
+                );
+                None
+            }
+            Err(_) => {
+                ctx.problems.push(
+                    Problem::new(format!("unknown fixture file `{rel}`"), span)
+                        .with_help(format!("fixtures are read from {}", shown.display())),
+                );
+                None
+            }
+        }
+    }
+}

@@ -41,6 +41,21 @@ impl Compiler<'_> {
     pub(super) fn text(&mut self, s: &Spanned<String>, ctx: &mut Ctx<'_>) -> Tpl {
         match self.templates.compile(&s.value, s.span.as_ref()) {
             Ok((tpl, used)) => {
+                for name in self.templates.unknown_filters(&s.value) {
+                    ctx.problems.push(
+                        Problem::new(format!("unknown filter `{name}`"), s.span.as_ref())
+                            .with_help(
+                            did_you_mean(&name, crate::filters::suggestions()).unwrap_or_else(
+                                || {
+                                    format!(
+                                        "rehearse adds the filters {}; see docs/FORMAT.md, Filters",
+                                        crate::FILTERS.join(", ")
+                                    )
+                                },
+                            ),
+                        ),
+                    );
+                }
                 self.check_vars(&used, s.span.as_ref(), ctx);
                 self.check_calls(&s.value, s.span.as_ref(), ctx);
                 tpl
@@ -183,7 +198,7 @@ pub(super) fn compile_value(
     let out = c.value(v, &mut ctx);
     // Environment vars may use functions; only undefined variables matter here.
     for p in ctx.problems.0 {
-        if p.message.starts_with("variable ") {
+        if p.message.starts_with("variable ") || p.message.starts_with("unknown filter ") {
             problems.push(p);
         }
     }
