@@ -214,7 +214,7 @@ fn fromjson(value: &Value) -> Result<Value, Error> {
             format!("`fromjson`: the value is not JSON ({e})"),
         )
     })?;
-    Ok(Value::from(minijinja::value::Serde(&json)))
+    Ok(crate::template::to_jinja(&json))
 }
 
 /// Every name used as a filter in a template's text: `| name` inside `{{ }}` and `{% %}`,
@@ -366,6 +366,11 @@ mod tests {
             r#"{"a":"<b>","n":[1,2]}"#
         );
         assert_eq!(render("{{ ('{\"id\": 7}' | fromjson).id }}"), "7");
+        assert_eq!(
+            render("{{ ('{\"n\": 10000000000000000365, \"d\": [1, 2]}' | fromjson).n }}"),
+            "10000000000000000365",
+            "a big integer keeps its digits"
+        );
     }
 
     #[test]

@@ -427,7 +427,7 @@ impl Object for Scope {
 /// as integers (up to 128 bits) or, beyond that and for decimals, as floats — only
 /// arithmetic and filters see those; `{{ n }}` alone and text with `{{ n }}` keep the
 /// digits exactly (see `render_json` and `render_pieces`).
-fn to_jinja(v: &Json) -> JValue {
+pub(crate) fn to_jinja(v: &Json) -> JValue {
     JValue::from(minijinja::value::Serde(ForJinja(v)))
 }
 

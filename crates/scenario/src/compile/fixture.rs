@@ -93,26 +93,31 @@ impl Compiler<'_> {
         }
         let joined = self.fixtures_dir.join(rel);
         let path = std::fs::canonicalize(&joined).unwrap_or(joined);
-        let shown = self.fixtures_dir.clone();
-        match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => Some(crate::plan::FixtureFile {
-                rel: rel.to_owned(),
-                path: std::path::absolute(&path).unwrap_or(path),
-            }),
-            Ok(_) => {
-                ctx.problems.push(
-                    Problem::new(format!("fixture `{rel}` is not a file"), span)
-                        .with_help(format!("name a file under {}", shown.display())),
-                );
-                None
+        // Absolute, as for `fixture()`: a relative folder means nothing when the current
+        // folder is not the one the user thinks.
+        let dir =
+            std::path::absolute(&self.fixtures_dir).unwrap_or_else(|_| self.fixtures_dir.clone());
+        let why = match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => {
+                return Some(crate::plan::FixtureFile {
+                    rel: rel.to_owned(),
+                    path: std::path::absolute(&path).unwrap_or(path),
+                });
             }
-            Err(_) => {
-                ctx.problems.push(
-                    Problem::new(format!("unknown fixture file `{rel}`"), span)
-                        .with_help(format!("fixtures are read from {}", shown.display())),
-                );
-                None
-            }
-        }
+            Ok(_) => "not a file".to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        ctx.problems.push(
+            Problem::new(
+                format!("unknown fixture file `{rel}`: {why} in {}", dir.display()),
+                span,
+            )
+            .with_help(format!(
+                "fixtures are read from {}; put the file there or fix the path",
+                dir.display()
+            )),
+        );
+        None
     }
 }
