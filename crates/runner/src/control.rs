@@ -390,7 +390,9 @@ impl Approver for HttpApprover {
             let trace = crate::trace::trace_id();
             let exchange =
                 crate::send::send(&self.client, &prepared, timeout, &trace, &self.run_id).await;
-            let resp = exchange.outcome?;
+            // What `auth` put on the wire is masked like a secret (a response may echo it).
+            let creds = crate::redact::Redactor::new(prepared.credentials.iter().cloned());
+            let resp = exchange.outcome.map_err(|e| creds.mask(&e))?;
             let failures = crate::check::expect(
                 expect,
                 &resp,
@@ -406,11 +408,13 @@ impl Approver for HttpApprover {
                     resp.status
                 ))
             } else {
-                Err(failures
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "))
+                Err(creds.mask(
+                    &failures
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ))
             }
         })
     }

@@ -199,11 +199,13 @@ async fn run_check(
                 resp.status,
                 resp.excerpt(300)
             );
+            // What `auth` put on the wire is masked like a secret (a response may echo it).
+            let creds = Redactor::new(prepared.credentials.iter().cloned());
             if failures.is_empty() {
-                Ok(seen)
+                Ok(creds.mask(&seen))
             } else {
                 let why: Vec<String> = failures.iter().map(ToString::to_string).collect();
-                Err(format!("{}; {seen}", why.join("; ")))
+                Err(creds.mask(&format!("{}; {seen}", why.join("; "))))
             }
         }
         CheckKind::Heartbeat {
