@@ -39,6 +39,9 @@ const MAX_VIRTUAL_TICKS: u32 = 288;
 /// Pause before a network-level retry.
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
+/// How much of a request's text body is searched for values a response echoes.
+const PUBLIC_BODY: usize = 1 << 20;
+
 /// Longest body excerpt kept in results.
 const BODY_EXCERPT: usize = 2048;
 
@@ -493,7 +496,11 @@ impl ScenarioRun<'_> {
             });
             result.attempts.push(attempt);
             if passed && let Ok(resp) = &exchange.outcome {
-                let public = self.public_text(&prepared);
+                let public = if carries_secret {
+                    self.public_text(&prepared)
+                } else {
+                    String::new()
+                };
                 let outcome = self.capture(step, resp, carries_secret, &public, result);
                 if retried && matches!(outcome, Outcome::Passed) {
                     // Passed, but only after a network-level retry: not a plain pass.
@@ -738,7 +745,7 @@ impl ScenarioRun<'_> {
     }
 
     /// The parts of the request that are not secret, secrets masked: the URL, the header
-    /// values and the body's text. A value a response merely echoes from here (the user
+    /// values and the body's text (its first MiB). A value a response merely echoes from here (the user
     /// name of Basic auth, a path segment) is not a token.
     fn public_text(&self, p: &Prepared) -> String {
         let mut out = self.redactor.mask(&p.url);
@@ -750,7 +757,7 @@ impl ScenarioRun<'_> {
         }
         if let Some(t) = p.body.as_ref().and_then(|b| b.text()) {
             out.push('\n');
-            out.push_str(&self.redactor.mask(&t));
+            out.push_str(&self.redactor.mask(head(&t, PUBLIC_BODY)));
         }
         out
     }
