@@ -87,6 +87,7 @@ case!(method_not_a_token);
 case!(unknown_filter);
 case!(auth_with_authorization_header);
 case!(multipart_missing_file);
+case!(multipart_with_content_type);
 case!(undeclared_secret);
 case!(wrong_type);
 case!(empty);

@@ -116,6 +116,21 @@ impl Compiler<'_> {
                 .with_help("keep one: `auth` makes the Authorization header"),
             );
         }
+        if r.multipart.is_some()
+            && let Some((name, _)) = headers
+                .iter()
+                .find(|(k, _)| k.is_literal() && k.source.eq_ignore_ascii_case("content-type"))
+        {
+            ctx.problems.push(
+                Problem::new(
+                    "a request has `multipart` and a `Content-Type` header",
+                    name.span.as_ref().or(span),
+                )
+                .with_help(
+                    "remove the header: `multipart` sets the Content-Type with its boundary",
+                ),
+            );
+        }
         let bodies = [
             r.json.is_some(),
             r.body.is_some(),
