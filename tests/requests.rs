@@ -502,6 +502,12 @@ steps:
         "the recorded body is a summary: {json}"
     );
     assert!(!json.contains("\\u0000"), "no raw bytes in the report");
+    for shown in [json.as_str(), text(&out).as_str()] {
+        assert!(
+            !shown.contains("Content-Disposition"),
+            "the raw multipart body is never shown: {shown}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
