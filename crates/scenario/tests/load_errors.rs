@@ -102,6 +102,7 @@ case!(lone_cr);
 case!(url_without_scheme);
 case!(yaml11_boolean);
 case!(four_type_errors);
+case!(capture_secret_word);
 
 #[test]
 fn every_malformed_file_has_a_test() {

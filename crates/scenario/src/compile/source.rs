@@ -100,3 +100,32 @@ pub(super) fn parse_as<T: serde::de::DeserializeOwned>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EnvironmentFile, ScenarioFile};
+
+    /// Nothing a user writes may panic: every prefix of real files (cut anywhere, so
+    /// unclosed quotes, brackets and half keys), and every one of them with a byte
+    /// replaced by a YAML indicator, loads or is a problem.
+    #[test]
+    fn any_prefix_of_a_real_file_loads_or_is_a_problem_never_a_panic() {
+        let files = [
+            include_str!("../../../../scenarios/payments/small-payment.yaml"),
+            include_str!("../../../../environments/staging.example.yaml"),
+        ];
+        for text in files {
+            for (i, (cut, _)) in text.char_indices().enumerate() {
+                let src = SourceFile::new("p.yaml", &text[..cut]);
+                let _ = parse_as::<ScenarioFile>(&src);
+                let _ = parse_as::<EnvironmentFile>(&src);
+                let indicator = ["&", "*", "!", "|", "[", "{", "-", ":", "\r", "\t"][i % 10];
+                let mut t = text[..cut].to_owned();
+                t.push_str(indicator);
+                t.push_str(&text[cut..]);
+                let _ = parse_as::<ScenarioFile>(&SourceFile::new("p.yaml", t));
+            }
+        }
+    }
+}

@@ -26,6 +26,10 @@ pub(crate) const MAX_DEPTH: usize = 128;
 /// Nodes in a file, aliases expanded, beyond which it is refused.
 pub(crate) const MAX_NODES: usize = 1_000_000;
 
+/// Bytes of text that aliases may repeat, in all: an alias of a long string counts one
+/// node but its whole length.
+pub(crate) const MAX_ALIASED_BYTES: usize = 64 * 1024 * 1024;
+
 /// A problem in the YAML text itself, at a position.
 #[derive(Debug)]
 pub(crate) struct SyntaxError {
@@ -67,6 +71,7 @@ struct Builder {
     anchors: HashMap<usize, (Node, usize)>,
     root: Option<Node>,
     nodes: usize,
+    aliased_bytes: usize,
     next_id: NodeId,
     problems: Vec<SyntaxError>,
 }
@@ -87,6 +92,7 @@ pub(crate) fn parse(source: &Arc<SourceFile>) -> Result<Parsed, SyntaxError> {
         anchors: HashMap::new(),
         root: None,
         nodes: 0,
+        aliased_bytes: 0,
         next_id: 0,
         problems: Vec::new(),
     };
@@ -211,10 +217,12 @@ pub(crate) fn parse(source: &Arc<SourceFile>) -> Result<Parsed, SyntaxError> {
                     });
                 };
                 b.nodes = b.nodes.saturating_add(size);
-                if b.nodes > MAX_NODES {
+                b.aliased_bytes = b.aliased_bytes.saturating_add(text_bytes(&node));
+                if b.nodes > MAX_NODES || b.aliased_bytes > MAX_ALIASED_BYTES {
                     return Err(SyntaxError {
                         message: format!(
-                            "aliases expand this file to more than {MAX_NODES} values"
+                            "aliases expand this file beyond {MAX_NODES} values or {} MiB of text",
+                            MAX_ALIASED_BYTES / (1024 * 1024)
                         ),
                         help: Some(
                             "expand fewer aliases (is `*{name}` repeated by nested aliases?)"
@@ -357,6 +365,19 @@ impl Builder {
             }
         }
         Ok(())
+    }
+}
+
+/// The bytes of text in a node (its scalars, keys included).
+fn text_bytes(node: &Node) -> usize {
+    match &node.kind {
+        Kind::Str { text, .. } | Kind::Number(text) => text.len(),
+        Kind::Seq(items) => items.iter().map(text_bytes).sum(),
+        Kind::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| text_bytes(k) + text_bytes(v))
+            .sum(),
+        _ => 0,
     }
 }
 
@@ -544,6 +565,19 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn aliases_of_a_long_string_are_bounded_by_bytes() {
+        let long = "x".repeat(1024 * 1024);
+        let mut yaml = format!("a: &s {long}\nb: [");
+        for _ in 0..100 {
+            yaml.push_str("*s, ");
+        }
+        yaml.push_str("*s]\n");
+        let src = SourceFile::new("long.yaml", yaml);
+        let err = parse(&src).expect_err("100 MiB of aliased text must be refused");
+        assert!(err.message.contains("aliases expand"), "{}", err.message);
     }
 
     #[test]
