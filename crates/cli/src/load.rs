@@ -366,6 +366,7 @@ pub(crate) fn headings(args: &SelectArgs) -> Result<Vec<Scenario>, Problems> {
                     vars: Vec::new(),
                     steps: Vec::new(),
                     cleanup: Vec::new(),
+                    cookies: true,
                     span,
                 });
             }
