@@ -60,8 +60,9 @@ pub enum Command {
     /// folder, until SIGTERM or Ctrl-C.
     #[command(after_help = exit::HELP)]
     Schedule(crate::schedule::ScheduleArgs),
-    /// Start the embedded local stack (bank mock + sample platform) and keep it running.
-    Up,
+    /// Start the embedded local stack (bank mock + sample platform) and keep it running
+    /// until Ctrl-C.
+    Up(UpArgs),
     /// Run the bank API mock as a standalone server until Ctrl-C.
     MockBank(rehearse_bank_mock::MockBankArgs),
     /// Work with reports of earlier runs.
@@ -75,6 +76,21 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `rehearse up`.
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Write an environment file for the running stack (its URLs as vars, the virtual
+    /// clock, mock approvals, the platform's cron jobs): `rehearse run --env FILE` in
+    /// another terminal runs against it. Written once the stack is up; it is stale after
+    /// Ctrl-C.
+    #[arg(long, value_name = "FILE")]
+    pub write_env: Option<PathBuf>,
+    /// Fixed ports: the bank mock on N, the sample platform speaking bank API v1 on N+1,
+    /// v2 on N+2 (var `platform`), v3 on N+3. Default: free ports.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
 }
 
 /// `rehearse report …`.
@@ -105,14 +121,27 @@ pub enum SchemaKind {
 }
 
 /// Which scenarios, where.
+///
+/// Paths are found from the suite's root: `--root DIR`, else the nearest folder upward
+/// from the first PATH given (or from the current folder) that holds `scenarios/` or
+/// `environments/`, else the current folder. Environment names, the default scenarios
+/// and fixtures are looked up there; paths you type (PATHS, `--env FILE.yaml`,
+/// `--fixtures`, `--env-file`) are relative to the current folder.
 #[derive(Debug, Args)]
 pub struct SelectArgs {
-    /// Scenario files or folders (default: scenarios/).
+    /// Scenario files or folders (default: scenarios/ in the suite's root).
     pub paths: Vec<PathBuf>,
-    /// Environment: `local` (the embedded stack, built in), a name under environments/, or
-    /// a path to a YAML file.
-    #[arg(short, long, default_value = "local", env = "REHEARSE_ENV")]
-    pub env: String,
+    /// Environment: `local` (the embedded stack, built in; the default), a name under
+    /// environments/ in the suite's root, or a path to a YAML file.
+    #[arg(short, long, env = "REHEARSE_ENV")]
+    pub env: Option<String>,
+    /// The suite's root (default: found upward from the current folder, see above).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Set a variable, over the environment's and the scenario's vars of that name
+    /// (repeatable). The value is a string.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
     /// Only scenarios with this tag (repeatable: any of them).
     #[arg(long)]
     pub tag: Vec<String>,
@@ -122,9 +151,34 @@ pub struct SelectArgs {
     /// Run one slice of the selection: K/N (deterministic by path).
     #[arg(long, value_parser = parse_shard)]
     pub shard: Option<rehearse_runner::Shard>,
-    /// Folder of fixture files (default: fixtures/ beside the scenarios folder's parent).
-    #[arg(long, default_value = "fixtures")]
-    pub fixtures: PathBuf,
+    /// Folder of fixture files (default: fixtures/ in the suite's root).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+}
+
+impl SelectArgs {
+    /// The environment asked for: `--env`, `REHEARSE_ENV`, or the built-in `local`.
+    pub fn env_name(&self) -> &str {
+        self.env.as_deref().unwrap_or(crate::stack::LOCAL)
+    }
+}
+
+/// `NAME=VALUE`; the name is a template variable name.
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once('=').ok_or_else(|| {
+        format!("invalid --var `{s}`; write NAME=VALUE, e.g. --var base=http://localhost:8080")
+    })?;
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err(format!(
+            "invalid variable name `{name}` in --var; use letters, digits and `_`, not starting with a digit"
+        ));
+    }
+    Ok((name.to_owned(), value.to_owned()))
 }
 
 fn parse_shard(s: &str) -> Result<rehearse_runner::Shard, String> {

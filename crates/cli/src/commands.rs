@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::args::{
     Approvals, Cli, Color, Command, PreflightArgs, ReportCommand, RunArgs, SchemaKind, SelectArgs,
+    UpArgs,
 };
 use crate::exit;
-use crate::load::{self, Loaded};
+use crate::load::{self, LoadOptions, Loaded};
 use crate::prompt;
 use crate::stack::LocalStack;
 
@@ -35,7 +36,7 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
             println!("{text}");
             exit::PASSED
         }
-        Command::Up => up().await,
+        Command::Up(ref args) => up(args).await,
         Command::Report {
             command:
                 ReportCommand::Merge {
@@ -109,7 +110,7 @@ fn select(args: &SelectArgs, loaded: Loaded) -> Loaded {
 }
 
 fn validate(args: &SelectArgs, color: Color) -> u8 {
-    match load::load(args) {
+    match load::load(args, LoadOptions::default()) {
         Ok(loaded) => {
             let loaded = select(args, loaded);
             let steps: usize = loaded
@@ -134,10 +135,21 @@ fn validate(args: &SelectArgs, color: Color) -> u8 {
 }
 
 fn list(args: &SelectArgs, color: Color) -> u8 {
-    match load::load(args) {
-        Ok(loaded) => {
-            let loaded = select(args, loaded);
-            for s in &loaded.scenarios {
+    // Without --env, list reads only the names and tags: it needs no environment.
+    let loaded = match &args.env {
+        None => load::headings(args).map(|scenarios| {
+            let selection = Selection {
+                tags: args.tag.clone(),
+                names: args.name.clone(),
+                shard: args.shard,
+            };
+            selection.apply_for(scenarios).0
+        }),
+        Some(_) => load::load(args, LoadOptions::default()).map(|l| select(args, l).scenarios),
+    };
+    match loaded {
+        Ok(scenarios) => {
+            for s in &scenarios {
                 let tags = if s.tags.is_empty() {
                     String::new()
                 } else {
@@ -272,14 +284,28 @@ async fn stop_signal() {
     }
 }
 
-async fn up() -> u8 {
-    let stack = match LocalStack::start().await {
+async fn up(args: &UpArgs) -> u8 {
+    let stack = match LocalStack::start_on(args.port).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return exit::INTERNAL;
+            return if args.port.is_some() {
+                exit::INVALID_INPUT
+            } else {
+                exit::INTERNAL
+            };
         }
     };
+    if let Some(path) = &args.write_env
+        && let Err(e) = write_atomically(path, &stack.environment_file())
+    {
+        eprintln!(
+            "error: failed to write the environment file {}: {e}",
+            path.display()
+        );
+        stack.shutdown().await;
+        return exit::INTERNAL;
+    }
     println!("rehearse local stack is up (Ctrl-C to stop)");
     println!("  bank        {}", stack.urls.bank);
     println!("  back office {}/__admin", stack.urls.bank);
@@ -287,9 +313,26 @@ async fn up() -> u8 {
         println!("  platform    {url}  (bank API {v})");
     }
     println!("  credentials {}", stack.credentials());
+    if let Some(path) = &args.write_env {
+        println!(
+            "  environment {}  (rehearse run --env {})",
+            path.display(),
+            path.display()
+        );
+    }
     let _ = tokio::signal::ctrl_c().await;
     stack.shutdown().await;
     exit::PASSED
+}
+
+/// Writes `text` to `path` whole or not at all (a reader waiting for the file never sees
+/// half of it).
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn approval_mode(a: Approvals) -> ApprovalMode {
@@ -391,6 +434,7 @@ struct Input<'a> {
     env_file: Option<&'a std::path::Path>,
     allow_protected: bool,
     approvals: Option<Approvals>,
+    load: LoadOptions,
 }
 
 /// What `run` and `preflight` share once the input is loaded and checked: the plan, the
@@ -419,12 +463,12 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
             exit::INVALID_INPUT,
         )
     };
-    let mut loaded = match load::load(input.select) {
+    let mut loaded = match load::load(input.select, input.load) {
         Ok(l) => select(input.select, l),
         Err(problems) => {
             return Err(abort(
                 "invalid_input",
-                &input.select.env,
+                input.select.env_name(),
                 &problems,
                 exit::INVALID_INPUT,
             ));
@@ -467,6 +511,7 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
         match LocalStack::start().await {
             Ok(stack) => {
                 stack.fill(&mut environment);
+                load::apply_vars(&mut environment, &input.select.vars);
                 Some(stack)
             }
             Err(e) => {
@@ -504,6 +549,9 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
             env_file: args.env_file.as_deref(),
             allow_protected: args.allow_protected,
             approvals: None,
+            load: LoadOptions {
+                scenarios_optional: true,
+            },
         },
         &run_id,
         &specs,
@@ -592,6 +640,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             env_file: args.env_file.as_deref(),
             allow_protected: args.allow_protected,
             approvals: args.approvals,
+            load: LoadOptions::default(),
         },
         &run_id,
         &specs,

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use rehearse_runner::World;
 use rehearse_scenario::{
-    Compiler, Environment, Problem, Problems, Resolve, Scenario, Templates, discover,
+    Compiler, Environment, Problem, Problems, Resolve, Scenario, Templates, TplValue, discover,
     load_environment,
 };
 
@@ -51,15 +51,74 @@ pub(crate) struct Loaded {
     pub(crate) embedded: bool,
 }
 
-/// True when `name` means the built-in embedded stack (no environments/local.yaml here).
-pub(crate) fn is_embedded(name: &str) -> bool {
-    name == crate::stack::LOCAL
-        && !Path::new("environments/local.yaml").is_file()
-        && !Path::new("environments/local.yml").is_file()
+/// Folders that mark the root of a suite.
+const MARKERS: [&str; 2] = ["scenarios", "environments"];
+
+/// The suite's root, as a path usable from the current folder (`.` when it is the
+/// current folder): `--root`, else the nearest folder upward from the first scenario path
+/// given (or from the current folder) that holds `scenarios/` or `environments/`, else
+/// the current folder.
+pub(crate) fn suite_root(args: &SelectArgs) -> PathBuf {
+    if let Some(root) = &args.root {
+        return root.clone();
+    }
+    let Ok(cwd) = std::env::current_dir() else {
+        return PathBuf::from(".");
+    };
+    let start = match args.paths.first() {
+        Some(p) => {
+            let p = cwd.join(p);
+            if p.is_dir() {
+                p
+            } else {
+                p.parent().map_or_else(|| cwd.clone(), Path::to_owned)
+            }
+        }
+        None => cwd.clone(),
+    };
+    let start = start.canonicalize().unwrap_or(start);
+    let cwd = cwd.canonicalize().unwrap_or(cwd);
+    start
+        .ancestors()
+        .find(|d| MARKERS.iter().any(|m| d.join(m).is_dir()))
+        .map_or_else(|| PathBuf::from("."), |root| relative(root, &cwd))
 }
 
-/// Where an environment named on the command line lives.
-pub(crate) fn environment_path(name: &str) -> Result<PathBuf, Problem> {
+/// `root` as seen from `cwd`: `.`, `../..`, `sub/dir`, or absolute.
+fn relative(root: &Path, cwd: &Path) -> PathBuf {
+    if let Ok(down) = cwd.strip_prefix(root) {
+        let ups = down.components().count();
+        if ups == 0 {
+            return PathBuf::from(".");
+        }
+        return std::iter::repeat_n("..", ups).collect();
+    }
+    match root.strip_prefix(cwd) {
+        Ok(sub) => sub.to_owned(),
+        Err(_) => root.to_owned(),
+    }
+}
+
+/// `rel` inside the suite's root; `scenarios`, not `./scenarios`, at the current folder.
+pub(crate) fn in_root(root: &Path, rel: &str) -> PathBuf {
+    if root == Path::new(".") {
+        PathBuf::from(rel)
+    } else {
+        root.join(rel)
+    }
+}
+
+/// True when `name` means the built-in embedded stack (no environments/local.yaml in the
+/// suite's root).
+pub(crate) fn is_embedded(name: &str, root: &Path) -> bool {
+    name == crate::stack::LOCAL
+        && !in_root(root, "environments/local.yaml").is_file()
+        && !in_root(root, "environments/local.yml").is_file()
+}
+
+/// Where an environment named on the command line lives: a path as typed (relative to
+/// the current folder), or a name under the suite root's environments/.
+pub(crate) fn environment_path(name: &str, root: &Path) -> Result<PathBuf, Problem> {
     let as_path = Path::new(name);
     if name.ends_with(".yaml") || name.ends_with(".yml") || name.contains('/') {
         return if as_path.is_file() {
@@ -71,29 +130,38 @@ pub(crate) fn environment_path(name: &str) -> Result<PathBuf, Problem> {
             )
         };
     }
+    let dir = in_root(root, "environments");
     for ext in ["yaml", "yml"] {
-        let p = Path::new("environments").join(format!("{name}.{ext}"));
+        let p = dir.join(format!("{name}.{ext}"));
         if p.is_file() {
             return Ok(p);
         }
     }
-    let known = known_environments();
+    let known = known_environments(&dir);
     let help = match rehearse_scenario::did_you_mean(name, known.iter().map(String::as_str)) {
         Some(d) => d,
-        None if known.is_empty() => {
-            "there is no environments/ folder here; run rehearse from your project's root, give --env PATH, or use the built-in `local`".to_owned()
-        }
+        None if known.is_empty() => format!(
+            "there is no environments/ folder in the suite's root ({}); run rehearse inside your suite, give --root DIR or --env PATH, or use the built-in `local`",
+            absolute(root).display()
+        ),
         None => format!("known environments: local (built in), {}", known.join(", ")),
     };
     Err(Problem::new(
-        format!("unknown environment `{name}` (no environments/{name}.yaml)"),
+        format!(
+            "unknown environment `{name}` (no {})",
+            dir.join(format!("{name}.yaml")).display()
+        ),
         None,
     )
     .with_help(help))
 }
 
-fn known_environments() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir("environments")
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+}
+
+fn known_environments(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
@@ -106,6 +174,21 @@ fn known_environments() -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Puts `--var` values in the environment, over its vars of the same name.
+pub(crate) fn apply_vars(env: &mut Environment, vars: &[(String, String)]) {
+    for (name, value) in vars {
+        let value = string_value(value);
+        match env.vars.iter_mut().find(|(k, _)| k == name) {
+            Some((_, v)) => *v = value,
+            None => env.vars.push((name.clone(), value)),
+        }
+    }
+}
+
+fn string_value(s: &str) -> TplValue {
+    TplValue::Json(serde_json::Value::String(s.to_owned()))
 }
 
 /// Reads a dotenv file.
@@ -141,30 +224,51 @@ pub(crate) fn read_env_file(path: &Path) -> Result<HashMap<String, String>, Prob
     Ok(out)
 }
 
+/// What to load besides the flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LoadOptions {
+    /// No scenario file is fine (`preflight`: the environment's checks run alone) when no
+    /// path was given.
+    pub(crate) scenarios_optional: bool,
+}
+
 /// Loads the environment and every selected scenario; all problems at once.
-pub(crate) fn load(args: &SelectArgs) -> Result<Loaded, Problems> {
+pub(crate) fn load(args: &SelectArgs, options: LoadOptions) -> Result<Loaded, Problems> {
+    let root = suite_root(args);
     let world = Arc::new(LateWorld::default());
     let mut templates = Templates::new(Arc::clone(&world) as Arc<dyn Resolve>);
-    let embedded = is_embedded(&args.env);
-    let environment = if embedded {
+    let name = args.env_name();
+    let embedded = is_embedded(name, &root);
+    let mut environment = if embedded {
         crate::stack::local_environment()
     } else {
-        let env_path = environment_path(&args.env).map_err(|p| Problems(vec![p]))?;
+        let env_path = environment_path(name, &root).map_err(|p| Problems(vec![p]))?;
         let env_name = env_path
             .file_stem()
-            .map_or_else(|| args.env.clone(), |s| s.to_string_lossy().into_owned());
+            .map_or_else(|| name.to_owned(), |s| s.to_string_lossy().into_owned());
         load_environment(&env_path, &env_name, &mut templates)?
     };
+    apply_vars(&mut environment, &args.vars);
+    let default_folder = in_root(&root, "scenarios");
     let paths = if args.paths.is_empty() {
-        vec![PathBuf::from("scenarios")]
+        vec![default_folder.clone()]
     } else {
         args.paths.clone()
     };
-    let files = discover(&paths)?;
+    let optional = options.scenarios_optional && args.paths.is_empty();
+    let files = if optional && !default_folder.is_dir() {
+        Vec::new()
+    } else {
+        discover(&paths)?
+    };
+    let fixtures = args
+        .fixtures
+        .clone()
+        .unwrap_or_else(|| in_root(&root, "fixtures"));
     let mut problems = Problems::default();
     let mut scenarios = Vec::new();
     {
-        let mut compiler = Compiler::new(&environment, &args.fixtures, &mut templates);
+        let mut compiler = Compiler::new(&environment, &fixtures, &mut templates);
         for f in &files {
             match compiler.compile_file(f) {
                 Ok(s) => scenarios.push(s),
@@ -172,20 +276,25 @@ pub(crate) fn load(args: &SelectArgs) -> Result<Loaded, Problems> {
             }
         }
     }
-    if files.is_empty() {
+    for s in &mut scenarios {
+        override_scenario_vars(s, &args.vars);
+    }
+    if files.is_empty() && !optional {
         problems.0.push(
             Problem::new(
                 format!(
                     "no scenario files found in {}",
                     paths
                         .iter()
-                        .map(|p| p.display().to_string())
+                        .map(|p| absolute(p).display().to_string())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
                 None,
             )
-            .with_help("scenario files end in .yaml; names starting with `_` hold fragments"),
+            .with_help(
+                "scenario files end in .yaml; names starting with `_` hold fragments; give --root DIR when the suite is elsewhere",
+            ),
         );
     }
     if !problems.is_empty() {
@@ -198,4 +307,83 @@ pub(crate) fn load(args: &SelectArgs) -> Result<Loaded, Problems> {
         world,
         embedded,
     })
+}
+
+/// `--var` wins over a scenario's own var of the same name.
+fn override_scenario_vars(s: &mut Scenario, vars: &[(String, String)]) {
+    for (name, value) in vars {
+        for (k, v) in &mut s.vars {
+            if k == name {
+                *v = string_value(value);
+            }
+        }
+    }
+}
+
+/// The heading of a scenario file: all `rehearse list` shows, read without an environment.
+#[derive(Debug, serde::Deserialize)]
+struct Heading {
+    name: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    owner: Option<String>,
+}
+
+/// The scenarios under the selected paths as `rehearse list` shows them when no
+/// environment is named: their name, tags and owner, not checked against any environment
+/// (`rehearse validate` does that).
+pub(crate) fn headings(args: &SelectArgs) -> Result<Vec<Scenario>, Problems> {
+    let root = suite_root(args);
+    let paths = if args.paths.is_empty() {
+        vec![in_root(&root, "scenarios")]
+    } else {
+        args.paths.clone()
+    };
+    let files = discover(&paths)?;
+    let mut problems = Problems::default();
+    let mut out = Vec::new();
+    for f in &files {
+        let source = match rehearse_scenario::read_source(f) {
+            Ok(s) => s,
+            Err(p) => {
+                problems.0.push(p);
+                continue;
+            }
+        };
+        let span = rehearse_scenario::Span::file_start(&source);
+        match serde_saphyr::from_str::<Heading>(source.text()) {
+            Ok(h) => {
+                out.push(Scenario {
+                    path: f.clone(),
+                    name: h.name,
+                    description: None,
+                    tags: h.tags,
+                    owner: h.owner,
+                    exclusive: false,
+                    requires: Vec::new(),
+                    left_out: None,
+                    vars: Vec::new(),
+                    steps: Vec::new(),
+                    cleanup: Vec::new(),
+                    cookies: true,
+                    span,
+                });
+            }
+            Err(e) => problems.0.push(
+                Problem::new(
+                    format!("failed to read the name and tags of {}: {e}", f.display()),
+                    Some(&span),
+                )
+                .with_help(
+                    "a scenario file starts with `name:`; run rehearse validate for every problem",
+                ),
+            ),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }

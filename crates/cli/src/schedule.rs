@@ -86,7 +86,9 @@ impl Scheduler {
     /// Checks everything that can be checked before the first tick: the scenarios and the
     /// environment, the cron expression, the report names, the executable.
     fn new(args: ScheduleArgs, raw: &[OsString]) -> Result<Self, Failure> {
-        if let Err(problems) = crate::load::load(&args.run.select) {
+        if let Err(problems) =
+            crate::load::load(&args.run.select, crate::load::LoadOptions::default())
+        {
             let mut text = String::new();
             for p in problems.iter() {
                 text.push_str(&render_problem(p, false));

@@ -103,10 +103,29 @@ pub(crate) struct LocalStack {
 }
 
 impl LocalStack {
-    /// Starts the bank mock (all versions, virtual clock) and one platform per version.
+    /// Starts the bank mock (all versions, virtual clock) and one platform per version,
+    /// on free ports.
     pub(crate) async fn start() -> Result<Self, String> {
+        Self::start_on(None).await
+    }
+
+    /// Like [`start`](Self::start); with `Some(n)`, the bank listens on `n` and the
+    /// platforms for bank API v1, v2, v3 on `n+1`, `n+2`, `n+3`.
+    pub(crate) async fn start_on(port: Option<u16>) -> Result<Self, String> {
+        let ports = match port {
+            None => [0; 4],
+            Some(n) => {
+                let at = |i: u16| {
+                    n.checked_add(i).ok_or_else(|| {
+                        format!("--port {n} leaves no room for the three platforms (n+1..n+3 must be ports below 65536)")
+                    })
+                };
+                [n, at(1)?, at(2)?, at(3)?]
+            }
+        };
         let bank = BankMock::builder()
             .versions([ApiVersion::V1, ApiVersion::V2, ApiVersion::V3])
+            .port(ports[0])
             .start()
             .await
             .map_err(|e| format!("failed to start the bank mock: {e}"))?;
@@ -116,8 +135,9 @@ impl LocalStack {
             bank: bank.base_url().to_owned(),
             platforms: Vec::new(),
         };
-        for (name, version) in VERSIONS {
+        for ((name, version), port) in VERSIONS.into_iter().zip(&ports[1..]) {
             let config = Config {
+                port: *port,
                 bank_base_url: Some(bank.base_url().to_owned()),
                 bank_api_key: Some(creds.api_key.clone()),
                 bank_client_id: Some(creds.client_id.clone()),
@@ -153,6 +173,42 @@ impl LocalStack {
             "api key {} · client id {} · client secret {}",
             c.api_key, c.client_id, c.client_secret
         )
+    }
+
+    /// An environment file (YAML) for this running stack: `rehearse run --env FILE`
+    /// from another process runs against it as against the built-in `local`.
+    pub(crate) fn environment_file(&self) -> String {
+        let mut env = local_environment();
+        self.fill(&mut env);
+        let q = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+        let mut out = String::from(
+            "# Written by `rehearse up` for the stack it is running; stale once that stack stops.\n",
+        );
+        out.push_str(&format!(
+            "description: {}\n",
+            q("rehearse up: bank mock (virtual clock) + sample platform per bank API version")
+        ));
+        out.push_str("vars:\n");
+        for (k, v) in &env.vars {
+            if let TplValue::Json(serde_json::Value::String(s)) = v {
+                out.push_str(&format!("  {k}: {}\n", q(s)));
+            }
+        }
+        out.push_str(&format!(
+            "timeouts:\n  request: {}\n  poll: {}\n",
+            humantime::format_duration(env.request_timeout),
+            humantime::format_duration(env.poll_timeout)
+        ));
+        out.push_str("clock: virtual\napprovals:\n  mode: mock\njobs:\n");
+        for (v, u) in &self.urls.platforms {
+            out.push_str(&format!(
+                "  - name: {}\n    cron: {}\n    trigger: {}\n",
+                q(&format!("{POLLER} ({v})")),
+                q(POLL_CRON),
+                q(&format!("{u}/internal/jobs/{POLLER}/run"))
+            ));
+        }
+        out
     }
 
     /// Stops everything.
