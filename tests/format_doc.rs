@@ -500,11 +500,12 @@ fn relative_links(markdown: &str) -> Vec<(String, Option<String>)> {
 }
 
 /// The anchors GitHub gives the headings of a page (outside code blocks): lower case,
-/// punctuation dropped, spaces as `-`.
+/// punctuation dropped, spaces as `-`, a repeated heading suffixed `-1`, `-2`….
 fn anchors(markdown: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut fence: Option<String> = None;
     let mut comment = false;
+    let mut bases: Vec<String> = Vec::new();
     for line in markdown.lines() {
         if comment || (fence.is_none() && line.trim_start().starts_with("<!--")) {
             comment = !line.contains("-->");
@@ -531,18 +532,24 @@ fn anchors(markdown: &str) -> Vec<String> {
         if !title.starts_with(' ') {
             continue;
         }
-        out.push(
-            title
-                .trim()
-                .to_lowercase()
-                .chars()
-                .filter_map(|c| match c {
-                    ' ' => Some('-'),
-                    c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
-                    _ => None,
-                })
-                .collect(),
-        );
+        let slug: String = title
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect();
+        // A repeated heading gets `-1`, `-2`… as on GitHub.
+        let repeats = bases.iter().filter(|b| **b == slug).count();
+        out.push(if repeats == 0 {
+            slug.clone()
+        } else {
+            format!("{slug}-{repeats}")
+        });
+        bases.push(slug);
     }
     out
 }
@@ -630,10 +637,16 @@ fn the_link_reader_finds_relative_links_and_anchors() {
         links,
         want.map(|(t, a)| (t.to_owned(), a.map(str::to_owned)))
     );
-    let page = "# Title\n<!--\n  ```yaml\n-->\n## Fragments and `include`\n```sh\n# not a heading\n```\n### Expectations (`expect`)\n#nope\n";
+    let page = "# Title\n<!--\n  ```yaml\n-->\n## Fragments and `include`\n```sh\n# not a heading\n```\n### Expectations (`expect`)\n## Headers\n### Headers\n#nope\n";
     assert_eq!(
         anchors(page),
-        ["title", "fragments-and-include", "expectations-expect"]
+        [
+            "title",
+            "fragments-and-include",
+            "expectations-expect",
+            "headers",
+            "headers-1"
+        ]
     );
 }
 
