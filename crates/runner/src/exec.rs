@@ -398,7 +398,13 @@ impl ScenarioRun<'_> {
         };
         let timeout = req.timeout.unwrap_or(self.plan.environment.request_timeout);
         let poll = step.poll.as_ref();
-        let deadline = poll.map(|p| Instant::now() + p.timeout);
+        // Checked: a plan built in code may carry any duration (files are bounded to 366
+        // days at validation); past what an Instant can hold, the deadline is a year away.
+        let deadline = poll.map(|p| {
+            let now = Instant::now();
+            now.checked_add(p.timeout)
+                .unwrap_or_else(|| now + rehearse_scenario::MAX_DURATION)
+        });
         let mut interval = poll.map_or(Duration::ZERO, |p| p.every);
         let mut number = 0u32;
         let mut virtual_ticks = 0u32;

@@ -382,7 +382,12 @@ impl BankClient {
         );
         *cache = Some(CachedToken {
             token: token.to_owned(),
-            renew_at: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
+            // Checked: `expires_in` comes from the bank and may be absurd.
+            renew_at: {
+                let now = Instant::now();
+                now.checked_add(lifetime.saturating_sub(TOKEN_MARGIN))
+                    .unwrap_or(now)
+            },
         });
         tracing::debug!(expires_in = lifetime.as_secs(), "got a bank access token");
         Ok((token.to_owned(), false))

@@ -42,7 +42,7 @@ mod template;
 mod value;
 
 pub use compile::{Compiler, discover, load_environment, parse_cron, read_source};
-pub use duration::Dur;
+pub use duration::{Dur, MAX_DURATION};
 pub use error::{Problem, Problems, render_problem};
 pub use filters::FILTERS;
 pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerpt, json_eq};

@@ -363,7 +363,8 @@ pub struct CheckDef {
     /// Any HTTP check: a request and what its response must look like.
     #[serde(default)]
     pub request: Option<Spanned<RequestDef>>,
-    /// With `request`: what the response must look like (default: a status below 400).
+    /// With `request`: what the response must look like (default: nothing is checked but
+    /// that a response came; a pre-flight check tests only what it says).
     #[serde(default)]
     pub expect: Option<Spanned<ExpectDef>>,
     /// A job's last successful run is recent enough.

@@ -103,6 +103,10 @@ case!(url_without_scheme);
 case!(yaml11_boolean);
 case!(four_type_errors);
 case!(capture_secret_word);
+// Regression: `timeout: 500000000000y` passed validation, then panicked the runner
+// ("overflow when adding duration to instant").
+case!(duration_too_long);
+case!(zero_timeout);
 
 #[test]
 fn every_malformed_file_has_a_test() {

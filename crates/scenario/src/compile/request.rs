@@ -157,6 +157,13 @@ impl Compiler<'_> {
         } else {
             Body::None
         };
+        if let Some(t) = r.timeout.as_ref().filter(|t| t.value.0.is_zero()) {
+            // A zero timeout fails every request before it is sent.
+            ctx.problems.push(
+                Problem::new("a request timeout of 0 can never be met", t.span.as_ref())
+                    .with_help("write a positive duration such as `10s`, or leave `timeout` out for the environment's"),
+            );
+        }
         Request {
             method,
             url,
