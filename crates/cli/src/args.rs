@@ -10,8 +10,8 @@ use crate::exit;
 #[derive(Debug, Parser)]
 #[command(name = "rehearse", version, about, after_help = exit::HELP)]
 pub struct Cli {
-    /// More output (-v: requests, -vv: headers and bodies, -vvv: debug logs). Secrets are
-    /// masked at every level.
+    /// More output (-v: every step and its requests, -vv: headers and bodies, -vvv: debug
+    /// logs). Secrets are masked at every level.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// Only failures and the summary.
@@ -135,7 +135,10 @@ pub struct SelectArgs {
     /// environments/ in the suite's root, or a path to a YAML file.
     #[arg(short, long, env = "REHEARSE_ENV")]
     pub env: Option<String>,
-    /// The suite's root (default: found upward from the current folder, see above).
+    /// The suite's root, where environment names, the default scenarios/ and fixtures/
+    /// are looked up (default: the nearest folder upward from the first PATH, or from the
+    /// current folder, that holds scenarios/ or environments/; else the current folder).
+    /// Paths you type stay relative to the current folder.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
     /// Set a variable, over the environment's and the scenario's vars of that name

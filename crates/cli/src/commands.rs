@@ -285,15 +285,19 @@ async fn stop_signal() {
 }
 
 async fn up(args: &UpArgs) -> u8 {
+    if let Some(n) = args.port
+        && n.checked_add(3).is_none()
+    {
+        eprintln!(
+            "error: --port {n} leaves no room for the three platforms on N+1..N+3; give a port below 65533"
+        );
+        return exit::INVALID_INPUT;
+    }
     let stack = match LocalStack::start_on(args.port).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return if args.port.is_some() {
-                exit::INVALID_INPUT
-            } else {
-                exit::INTERNAL
-            };
+            return exit::INTERNAL;
         }
     };
     if let Some(path) = &args.write_env
