@@ -320,16 +320,6 @@ fn override_scenario_vars(s: &mut Scenario, vars: &[(String, String)]) {
     }
 }
 
-/// The heading of a scenario file: all `rehearse list` shows, read without an environment.
-#[derive(Debug, serde::Deserialize)]
-struct Heading {
-    name: String,
-    #[serde(default)]
-    tags: Vec<String>,
-    #[serde(default)]
-    owner: Option<String>,
-}
-
 /// The scenarios under the selected paths as `rehearse list` shows them when no
 /// environment is named: their name, tags and owner, not checked against any environment
 /// (`rehearse validate` does that).
@@ -352,7 +342,7 @@ pub(crate) fn headings(args: &SelectArgs) -> Result<Vec<Scenario>, Problems> {
             }
         };
         let span = rehearse_scenario::Span::file_start(&source);
-        match serde_saphyr::from_str::<Heading>(source.text()) {
+        match rehearse_scenario::read_heading(&source) {
             Ok(h) => {
                 out.push(Scenario {
                     path: f.clone(),
@@ -370,15 +360,7 @@ pub(crate) fn headings(args: &SelectArgs) -> Result<Vec<Scenario>, Problems> {
                     span,
                 });
             }
-            Err(e) => problems.0.push(
-                Problem::new(
-                    format!("failed to read the name and tags of {}: {e}", f.display()),
-                    Some(&span),
-                )
-                .with_help(
-                    "a scenario file starts with `name:`; run rehearse validate for every problem",
-                ),
-            ),
+            Err(p) => problems.0.extend(p.0),
         }
     }
     if problems.is_empty() {

@@ -41,7 +41,9 @@ mod span;
 mod template;
 mod value;
 
-pub use compile::{Compiler, discover, load_environment, parse_cron, read_source};
+pub use compile::{
+    Compiler, Heading, discover, load_environment, parse_cron, read_heading, read_source,
+};
 pub use duration::{Dur, MAX_DURATION};
 pub use error::{Problem, Problems, render_problem};
 pub use filters::FILTERS;
