@@ -103,3 +103,19 @@ fn a_file_that_is_not_utf8_names_the_first_bad_byte() {
     );
     assert!(t.contains("save the file as UTF-8"), "{t}");
 }
+
+/// Regression: environment vars kept only "undefined variable" problems, so a var calling
+/// `secret()` with a name the environment does not declare passed `validate`.
+#[test]
+fn an_environment_var_using_an_undeclared_secret_is_invalid_input() {
+    let env = "vars:\n  base: http://127.0.0.1:9\n  token: \"{{ secret('API_TOKNE') }}\"\nsecrets:\n  - API_TOKEN\n";
+    let dir = project(env, OK);
+    let (code, text) = rehearse(&dir, &["validate", "--env", "test"]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(
+        text.contains("secret `API_TOKNE` is not declared by environment `test`"),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `API_TOKEN`?"), "{text}");
+    assert!(text.contains("test.yaml:3:"), "{text}");
+}

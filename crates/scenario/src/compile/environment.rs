@@ -25,8 +25,11 @@ pub fn load_environment(
     env.path = Some(path.to_owned());
     env.description = file.description;
     let mut known: Vec<String> = Vec::new();
+    // What the vars' templates may call `secret()` with: the declared secrets.
+    let mut declares = Environment::new(name);
+    declares.secrets = file.secrets.iter().map(|s| s.value.clone()).collect();
     for (k, v) in file.vars.iter() {
-        let value = compile_value(v, templates, &known, &mut problems);
+        let value = compile_value(v, templates, &known, &declares, &mut problems);
         known.push(k.value.clone());
         env.vars.push((k.value.clone(), value));
     }
@@ -118,7 +121,7 @@ pub fn load_environment(
             kind: ValueKind::String(j.value.trigger.value.clone()),
             span: j.value.trigger.span.clone(),
         };
-        let trigger = match compile_value(&trigger, templates, &known, &mut problems) {
+        let trigger = match compile_value(&trigger, templates, &known, &declares, &mut problems) {
             TplValue::Str(t) => t,
             _ => Tpl::literal(j.value.trigger.value.clone()),
         };

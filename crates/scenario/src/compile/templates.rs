@@ -143,13 +143,13 @@ impl Compiler<'_> {
                             ),
                             span,
                         )
-                        .with_help_opt(did_you_mean(
-                            arg,
-                            self.env.secrets.iter().map(String::as_str),
-                        ))
-                        .with_help_opt(Some(format!(
-                            "add `{arg}` to `secrets:` of the environment file"
-                        ))),
+                        .with_help({
+                            let add = format!("add `{arg}` to `secrets:` of the environment file");
+                            match did_you_mean(arg, self.env.secrets.iter().map(String::as_str)) {
+                                Some(near) => format!("{near} otherwise {add}"),
+                                None => add,
+                            }
+                        }),
                     );
                 }
                 "fixture" => {
@@ -182,9 +182,9 @@ pub(super) fn compile_value(
     v: &Value,
     templates: &mut Templates,
     known: &[String],
+    env: &Environment,
     problems: &mut Problems,
 ) -> TplValue {
-    let env = Environment::new("environment");
     let mut ctx = Ctx {
         problems: Problems::default(),
         known: known.to_vec(),
@@ -194,11 +194,15 @@ pub(super) fn compile_value(
         include_stack: Vec::new(),
         file: Path::new(""),
     };
-    let mut c = Compiler::new(&env, PathBuf::new(), templates);
+    let mut c = Compiler::new(env, PathBuf::new(), templates);
     let out = c.value(v, &mut ctx);
-    // Environment vars may use functions; only undefined variables matter here.
+    // Environment vars may use any function; fixtures are checked against the suite's
+    // folder by scenarios, so only variables, filters and secrets matter here.
     for p in ctx.problems.0 {
-        if p.message.starts_with("variable ") || p.message.starts_with("unknown filter ") {
+        if p.message.starts_with("variable ")
+            || p.message.starts_with("unknown filter ")
+            || p.message.starts_with("secret ")
+        {
             problems.push(p);
         }
     }
