@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The test command of README.md and .ci/run: installs what the tests need when it is
 # missing (Debian/Ubuntu, with apt-get; sudo when not root), then runs every test binary
-# of the workspace, even after one fails.
+# of the workspace, even after one fails. httpbin (for tests/httpbin.rs) comes from PyPI,
+# with `pip install --user`.
 #
 #   scripts/test.sh [ARGS…]        ARGS go to `cargo test --workspace --no-fail-fast`
 #
 # REHEARSE_SKIP_BROWSER=1   do not install Chromium, and skip the HTML report's browser test
 # REHEARSE_TEST_DRY_RUN=1   print what is missing and what would run; change nothing
+# REHEARSE_PYTHON=PATH      the Python that has (or gets) httpbin, e.g. a venv's; default python3
 set -euo pipefail
 here=${BASH_SOURCE[0]%/*}
 [[ $here == "${BASH_SOURCE[0]}" ]] && here=.
@@ -19,7 +21,10 @@ needs=(
   "openssl|openssl|tests/tls.rs makes its keys and serves mTLS with \`openssl s_server\`"
   "script|bsdutils|tests/prompt.rs gives rehearse a pseudo-terminal with util-linux \`script\`"
   "kill|procps|tests/cli.rs, tests/schedule.rs and the sample platform's tests send signals"
+  "python3|python3 python3-pip|tests/httpbin.rs runs httpbin, a Python package from PyPI"
 )
+# What the tests need from PyPI, installed with pip (--user) once python3 is there.
+httpbin=httpbin==0.10.4  # psf/httpbin: works with Flask 3.1 and Werkzeug 3.1
 if [[ ${REHEARSE_SKIP_BROWSER:-} != 1 ]]; then
   needs+=("chromium|chromium|crates/report/tests/browser.rs renders the HTML report headless")
 fi
@@ -65,6 +70,20 @@ if [[ ${#missing[@]} -gt 0 ]]; then
     export DEBIAN_FRONTEND=noninteractive
     "${as_root[@]}" apt-get update -qq
     "${as_root[@]}" "${install[@]}" >/dev/null
+  fi
+fi
+
+python=${REHEARSE_PYTHON:-python3}
+if ! "$python" -c 'import httpbin.core' >/dev/null 2>&1; then
+  echo "missing: the Python package httpbin (PyPI $httpbin): tests/httpbin.rs runs it" >&2
+  pip=("$python" -m pip install --user --quiet "$httpbin")
+  if [[ $dry_run == 1 ]]; then
+    echo "would run: ${pip[*]}" >&2
+  elif ! "${pip[@]}" >&2 && ! "${pip[@]}" --break-system-packages >&2; then
+    echo "error: failed to install $httpbin with \`${pip[*]}\`." >&2
+    echo "  install it (pip, or a venv whose python you name in REHEARSE_PYTHON), then run" >&2
+    echo "  scripts/test.sh again" >&2
+    exit 1
   fi
 fi
 

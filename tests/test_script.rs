@@ -43,7 +43,8 @@ fn run(path: &Path, env: &[(&str, &str)]) -> Output {
         .arg("rehearse")
         .env("PATH", path)
         .env_remove("REHEARSE_SKIP_BROWSER")
-        .env_remove("REHEARSE_TEST_DRY_RUN");
+        .env_remove("REHEARSE_TEST_DRY_RUN")
+        .env_remove("REHEARSE_PYTHON");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -61,8 +62,11 @@ fn dry_run_lists_every_missing_tool_with_its_package_and_the_test_command() {
         "missing: `openssl` (Debian package openssl)",
         "missing: `script` (Debian package bsdutils)",
         "missing: `kill` (Debian package procps)",
+        "missing: `python3` (Debian package python3 python3-pip)",
         "missing: `chromium` (Debian package chromium)",
-        "would install: gcc libc6-dev openssl bsdutils procps chromium",
+        "would install: gcc libc6-dev openssl bsdutils procps python3 python3-pip chromium",
+        "missing: the Python package httpbin (PyPI httpbin==0.10.4)",
+        "would run: python3 -m pip install --user --quiet httpbin==0.10.4",
         "would run: cargo test --workspace --no-fail-fast -p rehearse",
     ] {
         assert!(err.contains(line), "no {line:?} in\n{err}");
@@ -86,7 +90,7 @@ fn skipping_the_browser_does_not_ask_for_chromium() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("chromium"), "{err}");
     assert!(
-        err.contains("would install: gcc libc6-dev openssl bsdutils procps\n"),
+        err.contains("would install: gcc libc6-dev openssl bsdutils procps python3 python3-pip\n"),
         "{err}"
     );
 }
@@ -98,7 +102,7 @@ fn without_apt_get_or_sudo_it_says_what_to_install_and_fails_before_testing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("error: failed to install gcc libc6-dev openssl bsdutils procps chromium: there is no apt-get here."),
+        err.contains("error: failed to install gcc libc6-dev openssl bsdutils procps python3 python3-pip chromium: there is no apt-get here."),
         "{err}"
     );
     assert!(err.contains("REHEARSE_SKIP_BROWSER=1"), "{err}");
@@ -107,7 +111,7 @@ fn without_apt_get_or_sudo_it_says_what_to_install_and_fails_before_testing() {
 
 #[test]
 fn with_everything_present_it_installs_nothing_and_runs_cargo_test_on_every_binary() {
-    let bin = bare_path(&["cc", "openssl", "script", "kill", "chromium"]);
+    let bin = bare_path(&["cc", "openssl", "script", "kill", "python3", "chromium"]);
     let out = run(bin.path(), &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");

@@ -1,0 +1,164 @@
+//! A newcomer's suite against a service nobody here wrote: httpbin (the PyPI package,
+//! psf/httpbin), started on a free loopback port. The scenarios in `tests/httpbin/`
+//! use only what docs/FORMAT.md documents; each must pass, and the deliberate failures
+//! in `tests/httpbin/failing/` must fail with the message a user would need.
+//!
+//! httpbin is installed by scripts/test.sh (`python3 -m pip install --user httpbin`);
+//! `REHEARSE_PYTHON` names another interpreter. When it cannot be started this test
+//! fails and says how to install it: it never skips.
+
+mod common;
+
+use std::io::Read as _;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{BIN, Proc, repo};
+
+/// Fake secret values, masked in every output (asserted below).
+const PASSWORD: &str = "hb-pass-7c1e9d";
+const TOKEN: &str = "hb-token-4f0a2b";
+
+fn python() -> String {
+    std::env::var("REHEARSE_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// Starts httpbin on a free loopback port and waits until it answers `/get`.
+fn httpbin() -> (Proc, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spawned = Command::new(python())
+        .args(["-m", "httpbin.core", "--host", "127.0.0.1", "--port"])
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let child = match spawned {
+        Ok(child) => child,
+        Err(e) => panic!(
+            "failed to start httpbin: `{}` could not be run ({e}); run scripts/test.sh, which \
+             installs it, or `python3 -m pip install --user httpbin`",
+            python()
+        ),
+    };
+    let mut proc = Proc(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = proc.0.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = proc.0.stderr.take().unwrap().read_to_string(&mut err);
+            panic!(
+                "failed to start httpbin: `{} -m httpbin.core` exited with {status}; run \
+                 scripts/test.sh, which installs it, or `python3 -m pip install --user \
+                 httpbin`\n{err}",
+                python()
+            );
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "failed to start httpbin: nothing listens on 127.0.0.1:{port} after 30s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Drain stderr (one line per request) so httpbin never blocks on a full pipe.
+    let mut stderr = proc.0.stderr.take().unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    (proc, format!("http://127.0.0.1:{port}"))
+}
+
+fn suite() -> PathBuf {
+    repo().join("tests/httpbin")
+}
+
+/// `rehearse run` against httpbin, with a JSON report; returns the output and the report.
+fn run(base: &str, paths: &str) -> (Output, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let out = Command::new(BIN)
+        .args(["run", "--color", "never", "-vv", "--env"])
+        .arg(suite().join("environments/httpbin.yaml"))
+        .arg("--fixtures")
+        .arg(suite().join("fixtures"))
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .arg(suite().join(paths))
+        .env("HTTPBIN_BASE", base)
+        .env("HTTPBIN_PASSWORD", PASSWORD)
+        .env("HTTPBIN_TOKEN", TOKEN)
+        .env_remove("CI_PIPELINE_ID")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&report).unwrap_or_else(|e| {
+        panic!(
+            "no JSON report ({e}); stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let json = serde_json::from_str(&text).unwrap();
+    // Secrets never show, as written or as the base64 Basic auth sends.
+    let basic = base64_of(&format!("alice:{PASSWORD}"));
+    for shown in [
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        text,
+    ] {
+        for secret in [PASSWORD, TOKEN, basic.as_str()] {
+            assert!(!shown.contains(secret), "a secret was shown:\n{shown}");
+        }
+    }
+    (out, json)
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+#[test]
+fn every_httpbin_scenario_passes() {
+    let (_httpbin, base) = httpbin();
+
+    let (out, report) = run(&base, "scenarios");
+
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let files = std::fs::read_dir(suite().join("scenarios"))
+        .unwrap()
+        .count();
+    assert_eq!(scenarios.len(), files, "every file ran:\n{stdout}");
+    for s in scenarios {
+        assert_eq!(s["status"], "passed", "{}:\n{stdout}", s["path"]);
+        for step in s["steps"].as_array().unwrap() {
+            assert_eq!(step["status"], "passed", "{}: {}", s["path"], step["name"]);
+        }
+    }
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    // The user name echoed by /basic-auth/alice/… is captured and shown as is.
+    assert!(stdout.contains("/anything/alice"), "{stdout}");
+}
+
+#[test]
+fn a_slow_answer_past_its_timeout_fails_clearly() {
+    let (_httpbin, base) = httpbin();
+
+    let (out, report) = run(&base, "failing/timeout.yaml");
+
+    assert_eq!(out.status.code(), Some(1));
+    let step = &report["scenarios"][0]["steps"][0];
+    assert_eq!(step["status"], "error", "{step}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("expected a response, got no response within 1s"),
+        "{stdout}"
+    );
+}
