@@ -562,7 +562,14 @@ pub(super) fn json_path(k: &Spanned<String>, problems: &mut Problems) -> Option<
     match JsonPath::parse(&k.value) {
         Ok(p) => Some(p),
         Err(e) => {
-            let hint = if k.value.starts_with('$') {
+            let hint = if let Some(fixed) = bracket_odd_names(&k.value)
+                && JsonPath::parse(&fixed).is_ok()
+            {
+                format!(
+                    "in RFC 9535 a name after `.` is letters, digits and `_` only; \
+                     bracket any other: did you mean `{fixed}`?"
+                )
+            } else if k.value.starts_with('$') {
                 "JSONPath follows RFC 9535: `$.status`, `$.items[0].id`, `$['odd key']`".to_owned()
             } else {
                 format!("a JSONPath starts with `$`: did you mean `$.{}`?", k.value)
@@ -583,6 +590,36 @@ pub(super) fn json_path(k: &Spanned<String>, problems: &mut Problems) -> Option<
     }
 }
 
+/// `$.headers.Content-Type` as `$.headers['Content-Type']`: every dotted name that RFC
+/// 9535's shorthand refuses (a `-`, a space…) bracketed; `None` when there is none.
+fn bracket_odd_names(path: &str) -> Option<String> {
+    if !path.starts_with('$') || path.contains(['[', '\'', '"']) {
+        return None;
+    }
+    let mut out = String::from("$");
+    let mut changed = false;
+    for (i, name) in path[1..].split('.').enumerate() {
+        if i == 0 {
+            out.push_str(name); // before the first `.`: nothing, or a bad path
+            continue;
+        }
+        let plain = name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '*');
+        if plain {
+            out.push('.');
+            out.push_str(name);
+        } else {
+            changed = true;
+            if out.ends_with('.') {
+                out.push('.'); // `..name`: descendants
+            }
+            out.push_str(&format!("['{name}']"));
+        }
+    }
+    changed.then_some(out)
+}
+
 /// The JSON type a `type:` matcher names.
 pub(super) fn json_type(v: &Value) -> Option<JsonType> {
     match &v.kind {
@@ -600,4 +637,23 @@ pub(super) fn regex_message(e: &regex::Error) -> String {
         .map_or(text.clone(), |l| {
             l.trim().trim_start_matches("error: ").to_owned()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bracket_odd_names;
+
+    #[test]
+    fn a_dotted_name_with_a_dash_is_suggested_in_brackets() {
+        assert_eq!(
+            bracket_odd_names("$.headers.Content-Type").as_deref(),
+            Some("$.headers['Content-Type']")
+        );
+        assert_eq!(
+            bracket_odd_names("$..X-Tag").as_deref(),
+            Some("$..['X-Tag']")
+        );
+        assert_eq!(bracket_odd_names("$.items[0].id"), None);
+        assert_eq!(bracket_odd_names("$.a.b_c.*"), None);
+    }
 }
