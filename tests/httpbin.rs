@@ -162,3 +162,20 @@ fn a_slow_answer_past_its_timeout_fails_clearly() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_wrong_status_with_an_empty_body_ends_at_the_status() {
+    let (_httpbin, base) = httpbin();
+
+    let (out, report) = run(&base, "failing/empty-status.yaml");
+
+    assert_eq!(out.status.code(), Some(1));
+    let step = &report["scenarios"][0]["steps"][0];
+    assert_eq!(step["status"], "failed", "{step}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Regression: it read `got 204 ` (the status, a space, an empty excerpt).
+    assert!(
+        stdout.contains("status: expected 200, got 204\n"),
+        "{stdout}"
+    );
+}

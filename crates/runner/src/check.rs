@@ -40,7 +40,10 @@ pub(crate) fn expect(
         Some(s) if !s.accepts(resp.status) => out.push(failure(
             "status",
             s.to_string(),
-            format!("{} {}", resp.status, resp.excerpt(200)),
+            match resp.excerpt(200) {
+                body if body.is_empty() => resp.status.to_string(),
+                body => format!("{} {body}", resp.status),
+            },
             s.span.as_ref(),
         )),
         _ => {}
