@@ -179,3 +179,33 @@ fn a_wrong_status_with_an_empty_body_ends_at_the_status() {
         "{stdout}"
     );
 }
+
+#[test]
+fn an_unset_env_var_is_not_blamed_on_the_secret_checks() {
+    // No httpbin needed: nothing is sent, `base` cannot render.
+    let out = Command::new(BIN)
+        .args(["run", "--color", "never", "--env"])
+        .arg(suite().join("environments/httpbin.yaml"))
+        .arg(suite().join("failing/empty-status.yaml"))
+        .env_remove("HTTPBIN_BASE")
+        .env("HTTPBIN_PASSWORD", PASSWORD)
+        .env("HTTPBIN_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+
+    let stdout = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // Regression: both secret checks failed, each with the error of `base`.
+    assert!(
+        stdout.contains("pre-flight: 2 checks, 0 failed"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("environment variable `HTTPBIN_BASE` is not set"),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+}

@@ -119,9 +119,12 @@ pub async fn preflight(plan: Arc<Plan>, options: PreflightOptions) -> Vec<CheckR
         let redactor = redactor.clone();
         async move {
             let started = Instant::now();
-            let outcome = match vars {
-                Ok(vars) => run_check(&plan, &c, &clients, &vars, &options).await,
-                Err(e) => Err(e.message),
+            let outcome = match (vars, &c.kind) {
+                (Ok(vars), _) => run_check(&plan, &c, &clients, &vars, &options).await,
+                // Whether a secret is set does not depend on the vars: blaming it for a
+                // var that failed to render would send the reader to the wrong fix.
+                (Err(_), CheckKind::SecretPresent(name)) => secret_present(name, &options),
+                (Err(e), _) => Err(e.message),
             };
             let (status, evidence) = match outcome {
                 Ok(e) => (Status::Passed, e),
@@ -153,6 +156,16 @@ fn result(
     }
 }
 
+fn secret_present(name: &str, options: &PreflightOptions) -> Result<String, String> {
+    if options.secrets_present.iter().any(|n| n == name) {
+        Ok(format!("secret `{name}` is set"))
+    } else {
+        Err(format!(
+            "secret `{name}` is not set in the harness's environment or --env-file"
+        ))
+    }
+}
+
 /// `Ok(evidence)` when the check holds, `Err(evidence)` when not.
 async fn run_check(
     plan: &Plan,
@@ -164,15 +177,7 @@ async fn run_check(
     let t = &plan.templates;
     let timeout = plan.environment.request_timeout;
     match &c.kind {
-        CheckKind::SecretPresent(name) => {
-            if options.secrets_present.iter().any(|n| n == name) {
-                Ok(format!("secret `{name}` is set"))
-            } else {
-                Err(format!(
-                    "secret `{name}` is not set in the harness's environment or --env-file"
-                ))
-            }
-        }
+        CheckKind::SecretPresent(name) => secret_present(name, options),
         CheckKind::Request { request, expect } => {
             let prepared = prepare(t, request, vars).map_err(|e| e.message)?;
             let session = Session {
