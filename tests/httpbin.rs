@@ -209,3 +209,22 @@ fn an_unset_env_var_is_not_blamed_on_the_secret_checks() {
     );
     assert_eq!(out.status.code(), Some(1), "{stdout}");
 }
+
+#[test]
+fn a_binary_body_is_not_captured_as_text() {
+    let (_httpbin, base) = httpbin();
+
+    let (out, report) = run(&base, "failing/binary-capture.yaml");
+
+    assert_eq!(out.status.code(), Some(1));
+    let step = &report["scenarios"][0]["steps"][0];
+    assert_eq!(step["status"], "failed", "{step}");
+    // Regression: it captured the bytes as lossy text and the report showed them raw.
+    assert_eq!(step["captures"], serde_json::json!([]), "{step}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("capture `raw`: expected a text or JSON body")
+            && stdout.contains("<16 bytes application/octet-stream>"),
+        "{stdout}"
+    );
+}

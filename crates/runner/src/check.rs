@@ -426,6 +426,15 @@ pub(crate) fn capture(
             },
         },
         CaptureFrom::Body if c.regex.is_some() => Json::String(String::new()),
+        // A variable is text or JSON: the lossy text of bytes would change the data,
+        // and reports would show it raw.
+        CaptureFrom::Body if resp.is_binary() => {
+            return fail(
+                "a text or JSON body (check bytes with expect.body: sha256, base64, hex)"
+                    .to_owned(),
+                resp.binary_summary(),
+            );
+        }
         CaptureFrom::Body => resp
             .json()
             .cloned()
