@@ -83,11 +83,11 @@ fn run(base: &str, paths: &str) -> (Output, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
     let out = Command::new(BIN)
-        .args(["run", "--color", "never", "-vv", "--env"])
-        .arg(suite().join("environments/httpbin.yaml"))
-        .arg("--fixtures")
-        .arg(suite().join("fixtures"))
-        .arg("--report")
+        // As a newcomer runs it: the environment by name, fixtures/ found in the root
+        // (tests/httpbin/, the folder above the PATH that holds scenarios/).
+        .args([
+            "run", "--color", "never", "-vv", "--env", "httpbin", "--report",
+        ])
         .arg(format!("json={}", report.display()))
         .arg(suite().join(paths))
         .env("HTTPBIN_BASE", base)
