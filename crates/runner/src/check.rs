@@ -40,9 +40,11 @@ pub(crate) fn expect(
         Some(s) if !s.accepts(resp.status) => out.push(failure(
             "status",
             s.to_string(),
-            match resp.excerpt(200) {
-                body if body.is_empty() => resp.status.to_string(),
-                body => format!("{} {body}", resp.status),
+            // One line: the failure's first line is what the recap by owner shows, and an
+            // HTML error page would otherwise spread over it (the body is in the record).
+            match resp.excerpt(200).split_whitespace().collect::<Vec<_>>() {
+                words if words.is_empty() => resp.status.to_string(),
+                words => format!("{} {}", resp.status, words.join(" ")),
             },
             s.span.as_ref(),
         )),
@@ -455,5 +457,54 @@ pub(crate) fn capture(
     match re.captures(text).and_then(|m| m.get(*group)) {
         Some(m) => Ok(Json::String(m.as_str().to_owned())),
         None => missing(format!("a match of /{}/", re.as_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use rehearse_scenario::{Expect, Resolve, StatusMatch, Templates, Vars};
+
+    use super::{Response, expect};
+
+    #[derive(Debug)]
+    struct NoWorld;
+    impl Resolve for NoWorld {
+        fn secret(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn now(&self) -> String {
+            String::new()
+        }
+        fn uuid(&self) -> String {
+            String::new()
+        }
+    }
+
+    /// Regression: a status failure with an HTML error page put a multi-line excerpt into
+    /// the failure's first line, which is what the recap by owner shows.
+    #[test]
+    fn a_status_failure_reads_on_one_line_whatever_the_body() {
+        let page = "<html>\n  <head><title>405 Method Not Allowed</title></head>\r\n</html>\n";
+        let resp = Response::new(
+            405,
+            vec![("content-type".into(), "text/html".into())],
+            page.as_bytes().to_vec(),
+        );
+        let e = Expect {
+            status: Some(StatusMatch::below_400()),
+            ..Expect::default()
+        };
+        let t = Templates::new(Arc::new(NoWorld));
+        let failures = expect(&e, &resp, Duration::ZERO, &t, &Vars::default());
+        assert_eq!(
+            failures[0].actual,
+            "405 <html> <head><title>405 Method Not Allowed</title></head> </html>"
+        );
     }
 }
