@@ -183,6 +183,13 @@ async fn target() -> (String, String, Seen) {
         )
         .route("/crlf", get(|| async { "line1\r\nline2\r\n" }))
         .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                "late"
+            }),
+        )
+        .route(
             "/png",
             get(|| async { ([(header::CONTENT_TYPE, "image/png")], png()) }),
         )
@@ -700,4 +707,22 @@ steps:
         console.contains("more than 10 redirects (the last: 302 to /loop)"),
         "{console}"
     );
+}
+
+/// Regression: a `duration_lt` failure pointed at the step, not at the key that failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_response_fails_duration_lt_at_its_line() {
+    let (base, other, _) = target().await;
+    let p = Project::new(&base, &other);
+    p.scenario(
+        "slow.yaml",
+        "name: slow\nsteps:\n  - name: fast enough\n    request: { url: \"{{ base }}/slow\" }\n    expect:\n      status: 200\n      duration_lt: 100ms\n",
+    );
+    let (out, report) = p.run_with_report().await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let failure = &report["scenarios"][0]["steps"][0]["failure"];
+    assert_eq!(failure["check"], "duration", "{failure}");
+    assert_eq!(failure["expected"], "under 100ms", "{failure}");
+    let location = failure["location"].as_str().unwrap_or_default();
+    assert!(location.ends_with("slow.yaml:7:20"), "{failure}");
 }

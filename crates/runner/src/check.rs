@@ -109,7 +109,7 @@ pub(crate) fn expect(
             "duration",
             format!("under {}", humantime::format_duration(limit)),
             format!("{} ms", duration.as_millis()),
-            None,
+            e.duration_lt_span.as_ref(),
         ));
     }
     if let Some(schema) = &e.schema {

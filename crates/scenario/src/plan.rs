@@ -390,6 +390,8 @@ pub struct Expect {
     pub cookies: Vec<CookieCheck>,
     /// Upper bound of the response time.
     pub duration_lt: Option<Duration>,
+    /// Where `duration_lt` is written.
+    pub duration_lt_span: Option<Span>,
     /// A JSON Schema the body must satisfy.
     pub schema: Option<SchemaCheck>,
 }

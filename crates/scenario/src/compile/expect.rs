@@ -103,6 +103,7 @@ impl Compiler<'_> {
             body,
             cookies,
             duration_lt: e.duration_lt.as_ref().map(|d| d.value.0),
+            duration_lt_span: e.duration_lt.as_ref().and_then(|d| d.span.clone()),
             schema,
         }
     }
