@@ -119,3 +119,22 @@ fn an_environment_var_using_an_undeclared_secret_is_invalid_input() {
     assert!(text.contains("did you mean `API_TOKEN`?"), "{text}");
     assert!(text.contains("test.yaml:3:"), "{text}");
 }
+
+/// An environment var that does not render (an unset process variable) fails the
+/// scenarios in words that read: "expected … to render, got `{{ env('X') }}`: …".
+#[test]
+fn an_environment_var_that_does_not_render_says_which_template() {
+    let env = "vars:\n  base: \"{{ env('REHEARSE_TEST_UNSET_BASE') }}\"\n";
+    let dir = project(env, OK);
+    let (code, text) = rehearse(&dir, &["run", "--env", "test"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("every var of the environment to render"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`{{ env('REHEARSE_TEST_UNSET_BASE') }}`"),
+        "{text}"
+    );
+    assert!(!text.contains("got failed to render"), "{text}");
+}

@@ -231,8 +231,14 @@ pub async fn run(
                             attempts: Vec::new(),
                             failure: Some(crate::check::failure(
                                 "environment vars",
-                                "every variable to render".to_owned(),
-                                redactor.mask(&e.message),
+                                "every var of the environment to render".to_owned(),
+                                // "expected … to render, got `{{ env('X') }}`: …", not
+                                // "got failed to render …".
+                                redactor.mask(
+                                    e.message
+                                        .strip_prefix("failed to render ")
+                                        .unwrap_or(&e.message),
+                                ),
                                 e.span.as_ref(),
                             )),
                             captures: Vec::new(),
