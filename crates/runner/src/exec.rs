@@ -20,7 +20,12 @@ use crate::result::{
     Attempt, Failure, RequestRecord, ResponseRecord, ScenarioResult, Status, StepResult,
 };
 use crate::run::Plan;
+
+mod approve;
+mod record;
+
 use crate::send::{Session, exchange};
+use record::is_token;
 
 /// Why a step that did not pass ended.
 #[derive(Clone, Copy)]
@@ -266,99 +271,6 @@ impl ScenarioRun<'_> {
             result: result.clone(),
         });
         (result, Outcome::Failed)
-    }
-
-    async fn approve_step(
-        &mut self,
-        step: &Step,
-        a: &rehearse_scenario::Approval,
-        cancel: &CancellationToken,
-        result: &mut StepResult,
-    ) -> Outcome {
-        let t = &self.plan.templates;
-        let rendered = t
-            .render_string(&a.reference, &self.vars)
-            .and_then(|reference| {
-                let note = a
-                    .note
-                    .as_ref()
-                    .map(|n| t.render_string(n, &self.vars))
-                    .transpose()?;
-                Ok((reference, note))
-            });
-        let (reference, note) = match rendered {
-            Ok(r) => r,
-            Err(e) => {
-                result.status = Status::Error;
-                result.failure = Some(step_failure(
-                    step,
-                    "approve",
-                    "every variable to be set".to_owned(),
-                    self.redactor.mask(&e.message),
-                ));
-                return Outcome::Failed;
-            }
-        };
-        let Some(approver) = self.approver.clone() else {
-            result.status = Status::Error;
-            result.failure = Some(step_failure(
-                step,
-                "approve",
-                "an approval mode".to_owned(),
-                "no approver: the environment approves through the bank mock but has no var `bank_admin`".to_owned(),
-            ));
-            return Outcome::Failed;
-        };
-        let amount = match a
-            .amount
-            .as_ref()
-            .map(|t| self.plan.templates.render_string(t, &self.vars))
-        {
-            Some(Ok(v)) => Some(v),
-            _ => None,
-        };
-        let instructions = self
-            .plan
-            .environment
-            .approval_instructions
-            .as_ref()
-            .and_then(|i| {
-                let mut vars = (*self.vars).clone();
-                vars.insert("reference".to_owned(), reference.clone().into());
-                vars.insert("decision".to_owned(), a.decision.as_str().into());
-                vars.insert(
-                    "note".to_owned(),
-                    note.clone().map_or(serde_json::Value::Null, Into::into),
-                );
-                vars.insert(
-                    "amount".to_owned(),
-                    amount.clone().map_or(serde_json::Value::Null, Into::into),
-                );
-                self.plan.templates.render_string(i, &Arc::new(vars)).ok()
-            });
-        let request = ApprovalRequest {
-            reference,
-            decision: a.decision,
-            note,
-            amount,
-            instructions,
-            scenario: self.scenario_name.clone(),
-            step: step.name.clone(),
-        };
-        tokio::select! {
-            r = approver.approve(&request) => match r {
-                Ok(summary) => {
-                    result.captures.push(("approval".to_owned(), self.redactor.mask(&summary)));
-                    Outcome::Passed
-                }
-                Err(e) => {
-                    result.status = Status::Failed;
-                    result.failure = Some(step_failure(step, "approve", format!("the bank to {} {}", a.decision.as_str(), request.reference), self.redactor.mask(&e)));
-                    Outcome::Failed
-                }
-            },
-            () = cancel.cancelled() => Outcome::Interrupted,
-        }
     }
 
     async fn request_step(
@@ -656,46 +568,6 @@ impl ScenarioRun<'_> {
         Outcome::Passed
     }
 
-    fn mask_failure(&self, mut f: Failure) -> Failure {
-        f.expected = self.redactor.mask(&f.expected);
-        f.actual = self.redactor.mask(&f.actual);
-        f.source_line = f.source_line.map(|l| self.redactor.mask(&l));
-        f
-    }
-
-    fn record_request(&self, p: &Prepared, cookie: Option<&str>) -> RequestRecord {
-        let mut headers: Vec<(String, String)> = p
-            .headers
-            .iter()
-            .filter(|(k, _)| cookie.is_none() || !k.eq_ignore_ascii_case("cookie"))
-            .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
-            .collect();
-        if let Some(c) = cookie {
-            headers.push(("cookie".to_owned(), self.redactor.mask(c)));
-        }
-        let content_type = p
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-            .map(|(_, v)| v.as_str());
-        RequestRecord {
-            method: p.method.to_string(),
-            url: self.redactor.mask(&p.url),
-            headers,
-            body: p.body.as_ref().map(|b| {
-                // Mask before cutting (a secret cut in two would show its first half); only
-                // the head of a large body is looked at, not all of it.
-                let shown = b.shown(content_type);
-                let cut = head(&shown, BODY_EXCERPT * 4 + 256);
-                let mut text = rehearse_scenario::excerpt(&self.redactor.mask(cut), BODY_EXCERPT);
-                if cut.len() < shown.len() && !text.ends_with('…') {
-                    text.push('…');
-                }
-                text
-            }),
-        }
-    }
-
     /// Renders the request; on failure the step's outcome (a cleanup step whose id was
     /// never captured is skipped, not failed).
     fn prepare(
@@ -734,90 +606,6 @@ impl ScenarioRun<'_> {
             }
         }
     }
-
-    /// True when the request carries a secret (in its URL, a header or its body) or
-    /// credentials made by `auth`.
-    fn carries_secret(&self, p: &Prepared) -> bool {
-        !p.credentials.is_empty()
-            || (!self.redactor.is_empty()
-                && (self.redactor.contains_secret(&p.url)
-                    || p.headers
-                        .iter()
-                        .any(|(_, v)| self.redactor.contains_secret(v))
-                    || p.body
-                        .as_ref()
-                        .and_then(|b| b.text())
-                        .is_some_and(|t| self.redactor.contains_secret(&t))))
-    }
-
-    /// The parts of the request that are not secret, secrets masked: the URL, the header
-    /// values and the body's text (its first MiB). A value a response merely echoes from here (the user
-    /// name of Basic auth, a path segment) is not a token.
-    fn public_text(&self, p: &Prepared) -> String {
-        let mut out = self.redactor.mask(&p.url);
-        for (k, v) in &p.headers {
-            out.push('\n');
-            out.push_str(k);
-            out.push_str(": ");
-            out.push_str(&self.redactor.mask(v));
-        }
-        if let Some(t) = p.body.as_ref().and_then(|b| b.text()) {
-            out.push('\n');
-            out.push_str(&self.redactor.mask(head(&t, PUBLIC_BODY)));
-        }
-        out
-    }
-
-    fn record_response(&self, r: &Response) -> ResponseRecord {
-        let body = if r.is_binary() {
-            r.binary_summary()
-        } else {
-            // Mask before truncating, so that a secret across the cut is masked whole:
-            // the window is the excerpt and a margin longer than any secret in practice,
-            // so a large body is never copied whole.
-            let window = prefix(r.text(), BODY_EXCERPT + MASK_MARGIN);
-            rehearse_scenario::excerpt(&self.redactor.mask(window), BODY_EXCERPT)
-        };
-        ResponseRecord {
-            status: r.status,
-            headers: r
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), self.redactor.mask(v)))
-                .collect(),
-            body,
-        }
-    }
-}
-
-/// Characters past the excerpt that are masked with it (see `record_response`).
-const MASK_MARGIN: usize = 4096;
-
-/// The first `chars` characters of `text`.
-fn prefix(text: &str, chars: usize) -> &str {
-    text.char_indices()
-        .nth(chars)
-        .map_or(text, |(i, _)| &text[..i])
-}
-
-/// Whether a captured value is masked from now on: as the capture says (`secret:`), else
-/// when the request carried a secret, unless the value appears as it is in the request's
-/// non-secret parts (a response echoing the user name `alice` or a path segment does not
-/// make them tokens).
-fn is_token(declared: Option<bool>, carries_secret: bool, value: &str, public: &str) -> bool {
-    declared.unwrap_or_else(|| carries_secret && !public.contains(value))
-}
-
-/// The first `max` bytes of `text`, cut at a character boundary.
-fn head(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// A captured value as text, the way it is shown and masked.
