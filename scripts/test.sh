@@ -5,6 +5,8 @@
 # with `pip install --user`.
 #
 #   scripts/test.sh [ARGS…]        ARGS go to `cargo test --workspace --no-fail-fast`
+#   scripts/test.sh --install-only only the installs; README.md and .ci/run write the test
+#                                  command as `scripts/test.sh --install-only && cargo test …`
 #
 # REHEARSE_SKIP_BROWSER=1   do not install Chromium, and skip the HTML report's browser test
 # REHEARSE_TEST_DRY_RUN=1   print what is missing and what would run; change nothing
@@ -29,6 +31,11 @@ if [[ ${REHEARSE_SKIP_BROWSER:-} != 1 ]]; then
   needs+=("chromium|chromium|crates/report/tests/browser.rs renders the HTML report headless")
 fi
 
+install_only=
+if [[ ${1:-} == --install-only ]]; then
+  install_only=1
+  shift
+fi
 dry_run=${REHEARSE_TEST_DRY_RUN:-}
 cargo_cmd=(cargo test --workspace --no-fail-fast "$@")
 
@@ -87,6 +94,9 @@ if ! "$python" -c 'import httpbin.core' >/dev/null 2>&1; then
   fi
 fi
 
+if [[ $install_only == 1 ]]; then
+  exit 0
+fi
 if [[ $dry_run == 1 ]]; then
   echo "would run: ${cargo_cmd[*]}" >&2
   exit 0

@@ -121,3 +121,25 @@ fn with_everything_present_it_installs_nothing_and_runs_cargo_test_on_every_bina
         "fake cargo test --workspace --no-fail-fast -p rehearse"
     );
 }
+
+/// `--install-only` (how README.md and .ci/run call it, before `cargo test`) installs and
+/// stops: no test runs from inside the script.
+#[test]
+fn install_only_installs_and_runs_no_test() {
+    let bin = bare_path(&["cc", "openssl", "script", "kill", "python3", "chromium"]);
+    let out = Command::new(which("bash"))
+        .arg(script())
+        .arg("--install-only")
+        .env("PATH", bin.path())
+        .env_remove("REHEARSE_SKIP_BROWSER")
+        .env_remove("REHEARSE_TEST_DRY_RUN")
+        .env_remove("REHEARSE_PYTHON")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("fake cargo"),
+        "{err}"
+    );
+}
