@@ -465,26 +465,10 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use rehearse_scenario::{Expect, Resolve, StatusMatch, Templates, Vars};
+    use rehearse_scenario::{Expect, StatusMatch, Templates, Vars};
 
     use super::{Response, expect};
-
-    #[derive(Debug)]
-    struct NoWorld;
-    impl Resolve for NoWorld {
-        fn secret(&self, _: &str) -> Option<String> {
-            None
-        }
-        fn env(&self, _: &str) -> Option<String> {
-            None
-        }
-        fn now(&self) -> String {
-            String::new()
-        }
-        fn uuid(&self) -> String {
-            String::new()
-        }
-    }
+    use crate::world::World;
 
     /// Regression: a status failure with an HTML error page put a multi-line excerpt into
     /// the failure's first line, which is what the recap by owner shows.
@@ -500,7 +484,7 @@ mod tests {
             status: Some(StatusMatch::below_400()),
             ..Expect::default()
         };
-        let t = Templates::new(Arc::new(NoWorld));
+        let t = Templates::new(Arc::new(World::new(Default::default(), &[])));
         let failures = expect(&e, &resp, Duration::ZERO, &t, &Vars::default());
         assert_eq!(
             failures[0].actual,
