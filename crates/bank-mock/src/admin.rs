@@ -11,6 +11,7 @@ use wiremock::Request;
 
 use crate::engine::{Engine, Reply, lock, ts};
 use crate::faults::FaultSpec;
+use crate::journal::Query;
 use crate::money::format_minor;
 
 fn problem(status: u16, message: impl Into<String>) -> Reply {
@@ -174,31 +175,14 @@ pub(crate) fn handle(engine: &Arc<Engine>, req: &Request) -> Reply {
             }
         }
         ("GET", ["journal"]) => {
-            let mut path = None;
-            let mut method = None;
-            let mut limit = 1000usize;
-            for (k, v) in req.url.query_pairs() {
-                match k.as_ref() {
-                    "path" => path = Some(v.into_owned()),
-                    "method" => method = Some(v.into_owned()),
-                    "limit" => match v.parse() {
-                        Ok(n) => limit = n,
-                        Err(_) => {
-                            return problem(
-                                400,
-                                format!("read `limit` = `{v}`: not a whole number"),
-                            );
-                        }
-                    },
-                    _ => {}
-                }
-            }
+            let query = match Query::from_pairs(req.url.query_pairs()) {
+                Ok(query) => query,
+                Err(message) => return problem(400, message),
+            };
             let journal = lock(&engine.journal);
-            let entries = journal.query(path.as_deref(), method.as_deref(), limit);
-            Reply::json(
-                200,
-                &json!({ "total": journal.total(), "entries": entries }),
-            )
+            let (total, entries) = (journal.total(), journal.query(&query));
+            drop(journal);
+            Reply::json(200, &json!({ "total": total, "entries": entries }))
         }
         ("POST", ["reset"]) => {
             engine.reset();

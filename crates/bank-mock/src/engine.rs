@@ -15,6 +15,7 @@ use wiremock::Request;
 use crate::ApiVersion;
 use crate::contract::{AmountFormat, Auth, Contract, Field, Idempotency, Operation, Route};
 use crate::faults::{FaultKind, Faults};
+use crate::filter::Seen;
 use crate::ids::IdGen;
 use crate::journal::{self, Entry, Journal};
 use crate::money::{format_minor, parse_decimal};
@@ -260,13 +261,17 @@ impl Engine {
         let method = req.method.as_str();
         let path = req.url.path();
         let version = self.locate(method, path).contract.map(|c| c.version);
+        let seen = Seen::new(req, version);
         let mut faults = lock(&self.faults);
-        if !faults.would_reset(method, path, version) {
-            return false;
+        let reset = faults.would_reset(&seen);
+        if reset {
+            faults.take(&seen);
         }
-        faults.take(method, path, version);
         self.set_faults_armed(&faults);
         drop(faults);
+        if !reset {
+            return false;
+        }
         self.record(req, version, None, Some(FaultKind::Reset.name()));
         true
     }
@@ -283,7 +288,7 @@ impl Engine {
         let version = located.contract.map(|c| c.version);
         let effect = if self.faults_armed.load(Ordering::Acquire) {
             let mut faults = lock(&self.faults);
-            let effect = faults.take(method, path, version);
+            let effect = faults.take(&Seen::new(req, version));
             self.set_faults_armed(&faults);
             effect
         } else {

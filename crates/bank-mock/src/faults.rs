@@ -1,11 +1,25 @@
 //! Injected faults: latency, 5xx, 429 with Retry-After, connection reset, malformed body.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::ApiVersion;
+use crate::filter::{CONDITION_KEYS, Condition, Seen};
 use crate::journal::glob_match;
+
+/// How long a fault stays armed when its request gives no `ttl`: long enough for a
+/// scenario's flow, short enough that a run killed half-way does not leave a shared bank
+/// failing for the next one.
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// The longest `ttl` a fault may ask for.
+const MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Conditions one fault may hold (as many as a journal query).
+const MAX_CONDITIONS: usize = 32;
 
 /// What a fault does to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +62,12 @@ fn show_duration<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::
     }
 }
 
+/// A time left, in whole seconds rounded up (`5m` right after arming, `1s` at the end).
+fn show_seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    s.collect_str(&humantime::format_duration(Duration::from_secs(secs)))
+}
+
 /// `POST /__admin/faults` body.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +94,13 @@ pub(crate) struct FaultSpec {
     /// `rate_limit`: the `Retry-After` (default `"1s"`, sent in whole seconds).
     #[serde(default, deserialize_with = "parse_duration")]
     pub(crate) retry_after: Option<Duration>,
+    /// How long it stays armed, on the wall clock (default 5 minutes, at most 7 days).
+    #[serde(default, deserialize_with = "parse_duration")]
+    pub(crate) ttl: Option<Duration>,
+    /// Only requests whose headers or body fields have these values: the journal's filter
+    /// keys (`"body.reference": "…"`, `"header.x-rehearse-run": "…"`).
+    #[serde(default, rename = "where")]
+    pub(crate) conditions: BTreeMap<String, Value>,
 }
 
 /// An armed fault, as `GET /__admin/faults` shows it.
@@ -91,11 +118,22 @@ pub(crate) struct Fault {
     pub(crate) status: Option<u16>,
     #[serde(serialize_with = "show_duration")]
     pub(crate) retry_after: Option<Duration>,
+    #[serde(rename = "where", skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) shown_conditions: BTreeMap<String, String>,
+    #[serde(skip)]
+    conditions: Vec<Condition>,
+    #[serde(serialize_with = "show_seconds")]
+    pub(crate) ttl: Duration,
+    /// Wall-clock time left when it was listed.
+    #[serde(serialize_with = "show_seconds")]
+    pub(crate) expires_in: Duration,
+    #[serde(skip)]
+    deadline: Instant,
     pub(crate) applied: u64,
 }
 
 impl Fault {
-    pub(crate) fn from_spec(id: String, spec: FaultSpec) -> Result<Self, String> {
+    pub(crate) fn from_spec(id: String, spec: FaultSpec, now: Instant) -> Result<Self, String> {
         let version = spec
             .version
             .as_deref()
@@ -127,6 +165,43 @@ impl Fault {
             FaultKind::RateLimit => Some(spec.retry_after.unwrap_or(Duration::from_secs(1))),
             _ => None,
         };
+        let ttl = spec.ttl.unwrap_or(DEFAULT_TTL);
+        if ttl.is_zero() || ttl > MAX_TTL {
+            return Err(format!(
+                "`ttl` must be more than 0 and at most 7 days, got \"{}\"",
+                humantime::format_duration(ttl)
+            ));
+        }
+        let deadline = now
+            .checked_add(ttl)
+            .ok_or("`ttl` reaches past what this machine's clock can count")?;
+        if spec.conditions.len() > MAX_CONDITIONS {
+            return Err(format!(
+                "`where` holds more than {MAX_CONDITIONS} conditions"
+            ));
+        }
+        let mut conditions = Vec::new();
+        let mut shown_conditions = BTreeMap::new();
+        for (key, value) in spec.conditions {
+            let value = match value {
+                Value::String(text) => text,
+                scalar @ (Value::Number(_) | Value::Bool(_) | Value::Null) => scalar.to_string(),
+                _ => {
+                    return Err(format!(
+                        "`where.{key}` must be a string, a number or a boolean, not a list or an object"
+                    ));
+                }
+            };
+            match Condition::parse(&key, &value) {
+                Some(condition) => conditions.push(condition.map_err(|e| format!("`where`: {e}"))?),
+                None => {
+                    return Err(format!(
+                        "unknown key `{key}` in `where`: use {CONDITION_KEYS}"
+                    ));
+                }
+            }
+            shown_conditions.insert(key, value);
+        }
         Ok(Self {
             id,
             kind: spec.kind,
@@ -137,14 +212,30 @@ impl Fault {
             delay,
             status,
             retry_after,
+            shown_conditions,
+            conditions,
+            ttl,
+            expires_in: ttl,
+            deadline,
             applied: 0,
         })
     }
 
-    fn applies(&self, method: &str, path: &str, version: Option<ApiVersion>) -> bool {
-        self.route.as_deref().is_none_or(|r| glob_match(r, path))
-            && self.version.is_none_or(|v| Some(v) == version)
-            && self.method.as_deref().is_none_or(|m| m == method)
+    fn applies(&self, seen: &Seen<'_>) -> bool {
+        self.route
+            .as_deref()
+            .is_none_or(|r| glob_match(r, seen.path))
+            && self.version.is_none_or(|v| Some(v) == seen.version)
+            && self.method.as_deref().is_none_or(|m| m == seen.method)
+            && seen.satisfies(&self.conditions)
+    }
+
+    /// As listed at `now`.
+    fn shown(&self, now: Instant) -> Self {
+        Self {
+            expires_in: self.deadline.saturating_duration_since(now),
+            ..self.clone()
+        }
     }
 }
 
@@ -156,6 +247,8 @@ pub(crate) struct Effect {
     pub(crate) action: Option<Fault>,
 }
 
+/// The armed faults. Each expires by itself `ttl` after it was armed, measured on the wall
+/// clock (monotonic), never on bank time: see docs/DESIGN-NOTES.md, issue #10.
 #[derive(Debug, Default)]
 pub(crate) struct Faults {
     next_id: u64,
@@ -164,14 +257,25 @@ pub(crate) struct Faults {
 
 impl Faults {
     pub(crate) fn add(&mut self, spec: FaultSpec) -> Result<Fault, String> {
+        self.add_at(spec, Instant::now())
+    }
+
+    fn add_at(&mut self, spec: FaultSpec, now: Instant) -> Result<Fault, String> {
+        self.expire(now);
         self.next_id += 1;
-        let fault = Fault::from_spec(format!("fault-{}", self.next_id), spec)?;
+        let fault = Fault::from_spec(format!("fault-{}", self.next_id), spec, now)?;
         self.armed.push(fault.clone());
         Ok(fault)
     }
 
-    pub(crate) fn list(&self) -> Vec<Fault> {
-        self.armed.clone()
+    /// The faults still armed, with the time each has left.
+    pub(crate) fn list(&mut self) -> Vec<Fault> {
+        self.list_at(Instant::now())
+    }
+
+    fn list_at(&mut self, now: Instant) -> Vec<Fault> {
+        self.expire(now);
+        self.armed.iter().map(|f| f.shown(now)).collect()
     }
 
     pub(crate) fn clear(&mut self) {
@@ -179,33 +283,45 @@ impl Faults {
     }
 
     pub(crate) fn remove(&mut self, id: &str) -> bool {
+        self.expire(Instant::now());
         let before = self.armed.len();
         self.armed.retain(|f| f.id != id);
         before != self.armed.len()
     }
 
+    /// No fault is armed (an expired one may still count until the next request or listing
+    /// drops it: then that request finds nothing to apply).
     pub(crate) fn is_empty(&self) -> bool {
         self.armed.is_empty()
     }
 
+    fn expire(&mut self, now: Instant) {
+        self.armed.retain(|f| f.deadline > now);
+    }
+
     /// Whether a reset would apply, without consuming anything.
-    pub(crate) fn would_reset(
-        &self,
-        method: &str,
-        path: &str,
-        version: Option<ApiVersion>,
-    ) -> bool {
+    pub(crate) fn would_reset(&mut self, seen: &Seen<'_>) -> bool {
+        self.would_reset_at(seen, Instant::now())
+    }
+
+    fn would_reset_at(&mut self, seen: &Seen<'_>, now: Instant) -> bool {
+        self.expire(now);
         self.armed
             .iter()
-            .find(|f| f.kind != FaultKind::Latency && f.applies(method, path, version))
+            .find(|f| f.kind != FaultKind::Latency && f.applies(seen))
             .is_some_and(|f| f.kind == FaultKind::Reset)
     }
 
     /// Consume what applies to this request.
-    pub(crate) fn take(&mut self, method: &str, path: &str, version: Option<ApiVersion>) -> Effect {
+    pub(crate) fn take(&mut self, seen: &Seen<'_>) -> Effect {
+        self.take_at(seen, Instant::now())
+    }
+
+    fn take_at(&mut self, seen: &Seen<'_>, now: Instant) -> Effect {
+        self.expire(now);
         let mut effect = Effect::default();
         for fault in &mut self.armed {
-            if !fault.applies(method, path, version) {
+            if !fault.applies(seen) {
                 continue;
             }
             let used = if fault.kind == FaultKind::Latency {
@@ -225,5 +341,85 @@ impl Faults {
         }
         self.armed.retain(|f| f.remaining != Some(0));
         effect
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn spec(value: Value) -> FaultSpec {
+        serde_json::from_value(value).expect("a fault spec")
+    }
+
+    #[test]
+    fn a_fault_expires_by_itself_after_its_ttl_on_the_wall_clock() {
+        let armed = Instant::now();
+        let mut faults = Faults::default();
+        faults
+            .add_at(
+                spec(json!({"kind": "error", "status": 503, "ttl": "2m"})),
+                armed,
+            )
+            .expect("armed");
+        let seen = Seen::bare("POST", "/v2/payments", Some(ApiVersion::V2));
+
+        let listed = faults.list_at(armed + Duration::from_secs(30));
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            serde_json::to_value(&listed[0]).expect("json")["expires_in"],
+            "1m 30s"
+        );
+        assert!(
+            faults
+                .take_at(&seen, armed + Duration::from_secs(119))
+                .action
+                .is_some()
+        );
+        assert!(
+            faults
+                .take_at(&seen, armed + Duration::from_secs(120))
+                .action
+                .is_none(),
+            "the fault outlived its ttl"
+        );
+        assert!(faults.is_empty());
+    }
+
+    #[test]
+    fn without_a_ttl_a_fault_lives_five_minutes() {
+        let armed = Instant::now();
+        let mut faults = Faults::default();
+        let fault = faults
+            .add_at(spec(json!({"kind": "reset"})), armed)
+            .expect("armed");
+        assert_eq!(serde_json::to_value(&fault).expect("json")["ttl"], "5m");
+        let seen = Seen::bare("GET", "/v1/payments/x", None);
+        assert!(faults.would_reset_at(&seen, armed + Duration::from_secs(299)));
+        assert!(!faults.would_reset_at(&seen, armed + Duration::from_secs(300)));
+        assert!(faults.list_at(armed + Duration::from_secs(300)).is_empty());
+    }
+
+    #[test]
+    fn a_fault_with_conditions_spares_requests_that_do_not_meet_them() {
+        let mut faults = Faults::default();
+        faults
+            .add(spec(
+                json!({"kind": "error", "where": {"body.reference": "mine"}}),
+            ))
+            .expect("armed");
+        let seen = Seen::bare("POST", "/v2/payments", Some(ApiVersion::V2));
+        assert!(faults.take(&seen).action.is_none());
+    }
+
+    #[test]
+    fn bad_ttls_and_conditions_are_refused_with_the_reason() {
+        let problem = |value: Value| Faults::default().add(spec(value)).err().unwrap_or_default();
+        insta::assert_snapshot!(problem(json!({"kind": "error", "ttl": "0s"})), @r#"`ttl` must be more than 0 and at most 7 days, got "0s""#);
+        insta::assert_snapshot!(problem(json!({"kind": "error", "ttl": "8days"})), @r#"`ttl` must be more than 0 and at most 7 days, got "8days""#);
+        insta::assert_snapshot!(problem(json!({"kind": "error", "where": {"reference": "x"}})), @"unknown key `reference` in `where`: use `header.NAME` (e.g. `header.x-rehearse-run`) or `body.FIELD` (e.g. `body.reference`, `body.amount.value`)");
+        insta::assert_snapshot!(problem(json!({"kind": "error", "where": {"body.a": ["x"]}})), @"`where.body.a` must be a string, a number or a boolean, not a list or an object");
     }
 }

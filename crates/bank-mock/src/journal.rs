@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::ApiVersion;
+use crate::filter::{CONDITION_KEYS, Condition, all_hold};
 
 /// One request the bank received, with credentials masked.
 #[derive(Debug, Clone, Serialize)]
@@ -56,23 +57,94 @@ impl Journal {
         self.next_seq
     }
 
-    pub(crate) fn query(
-        &self,
-        path: Option<&str>,
-        method: Option<&str>,
-        limit: usize,
-    ) -> Vec<Entry> {
+    /// The newest `query.limit` entries that match it, oldest first.
+    pub(crate) fn query(&self, query: &Query) -> Vec<Entry> {
         let mut found: Vec<Entry> = self
             .entries
             .iter()
             .rev()
-            .filter(|e| path.is_none_or(|p| glob_match(p, &e.path)))
-            .filter(|e| method.is_none_or(|m| m.eq_ignore_ascii_case(&e.method)))
-            .take(limit)
+            .filter(|e| query.matches(e))
+            .take(query.limit)
             .cloned()
             .collect();
         found.reverse();
         found
+    }
+}
+
+/// What `GET /__admin/journal` asks for: `path`, `method`, conditions on headers and body
+/// fields ([`Condition`]), all of which must hold, and how many of the newest to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Query {
+    path: Option<String>,
+    method: Option<String>,
+    conditions: Vec<Condition>,
+    limit: usize,
+}
+
+/// Entries a journal query returns when it gives no `limit`.
+pub(crate) const DEFAULT_LIMIT: usize = 1000;
+
+/// Conditions one query may hold: far more than a scenario needs, few enough that a query
+/// string cannot make every entry cost much.
+const MAX_CONDITIONS: usize = 32;
+
+impl Default for Query {
+    fn default() -> Self {
+        Self {
+            path: None,
+            method: None,
+            conditions: Vec::new(),
+            limit: DEFAULT_LIMIT,
+        }
+    }
+}
+
+impl Query {
+    /// From the query string's pairs; an unknown parameter is an error, so a misspelt
+    /// filter does not silently return every entry.
+    pub(crate) fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+    ) -> Result<Self, String> {
+        let mut query = Self::default();
+        for (key, value) in pairs {
+            match key.as_ref() {
+                "path" => query.path = Some(value.into_owned()),
+                "method" => query.method = Some(value.into_owned()),
+                "limit" => {
+                    query.limit = value
+                        .parse()
+                        .map_err(|_| format!("read `limit` = `{value}`: not a whole number"))?;
+                }
+                key => match Condition::parse(key, &value) {
+                    Some(condition) => {
+                        if query.conditions.len() == MAX_CONDITIONS {
+                            return Err(format!(
+                                "read the filters: more than {MAX_CONDITIONS} conditions"
+                            ));
+                        }
+                        query.conditions.push(condition?);
+                    }
+                    None => {
+                        return Err(format!(
+                            "unknown journal filter `{key}`: use `path`, `method`, `limit`, {CONDITION_KEYS}"
+                        ));
+                    }
+                },
+            }
+        }
+        Ok(query)
+    }
+
+    fn matches(&self, entry: &Entry) -> bool {
+        self.path
+            .as_deref()
+            .is_none_or(|p| glob_match(p, &entry.path))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(&entry.method))
+            && all_hold(&self.conditions, &entry.headers, &entry.body)
     }
 }
 

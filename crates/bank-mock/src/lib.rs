@@ -59,20 +59,36 @@
 //!   nothing.
 //! - `POST /__admin/faults` with `{"kind": "latency"|"error"|"rate_limit"|"reset"|"malformed",
 //!   "route": "/v2/payments*", "version": "v2", "method": "POST", "count": 2, "delay": "2s",
-//!   "status": 503, "retry_after": "30s"}` → 201 with the armed fault and its `"id"`. All
-//!   fields but `kind` are optional: `route` is a glob (`*` matches anything), absent scope
-//!   means every bank route, absent `count` means until deleted. `latency` needs `delay` and
+//!   "status": 503, "retry_after": "30s", "ttl": "2m", "where": {"body.reference": "…"}}` →
+//!   201 with the armed fault, its `"id"`, its `"ttl"` and `"expires_in"`. All fields but
+//!   `kind` are optional: `route` is a glob (`*` matches anything), absent scope means every
+//!   bank route, absent `count` means until deleted or expired; `where` takes the journal's
+//!   conditions below (`body.FIELD`, `header.NAME`), so a scenario on a shared bank fails only
+//!   its own payment. `ttl` (default `5m`, at most 7 days) is wall-clock time: the fault
+//!   disarms itself then, whatever the bank's clock does, so a run killed before its cleanup
+//!   leaves no fault behind. `latency` needs `delay` and
 //!   stacks on other faults; `error` answers `status` (default 500) with the version's error
 //!   body; `rate_limit` answers 429 with `Retry-After` in seconds (default 1); `reset` closes
 //!   the connection without an answer; `malformed` processes the request and then sends half
 //!   of the JSON body. `error`, `rate_limit` and `reset` do not process the request.
-//!   `GET /__admin/faults` → `{"faults": [...]}`; `DELETE /__admin/faults` (all) and
-//!   `DELETE /__admin/faults/{id}` → 204.
-//! - `GET /__admin/journal?path=/v2/payments*&method=POST&limit=100` → `{"total", "entries":
-//!   [{"seq", "at" (bank time), "method", "path", "query", "version", "headers", "body",
-//!   "status", "fault"}]}`, oldest first. Credentials are masked (`Bearer ****-key`: scheme
-//!   and last 4 characters), as are body fields named like secrets; `path` is exact unless it
-//!   has a `*`. The journal keeps the last 5,000 requests by default; admin calls are not in it.
+//!   `GET /__admin/faults` → `{"faults": [...]}` (the live ones, `expires_in` as of now);
+//!   `DELETE /__admin/faults` (all) and `DELETE /__admin/faults/{id}` → 204 (404 when it is
+//!   spent or expired).
+//! - `GET /__admin/journal?path=/v2/payments*&method=POST&body.reference=INV-1&limit=100` →
+//!   `{"total", "entries": [{"seq", "at" (bank time), "method", "path", "query", "version",
+//!   "headers", "body", "status", "fault"}]}`: the newest `limit` (default 1,000) entries that
+//!   match every filter, oldest first; `total` counts every request ever journaled.
+//!   Filters: `path` (exact unless it has a `*`), `method`, and any number of conditions
+//!   `header.NAME=VALUE` (e.g. `header.x-rehearse-run=r-…`; the name in any case) and
+//!   `body.FIELD=VALUE` (a dotted path into the JSON or form body: `body.reference`,
+//!   `body.amount.value`, `body.items.0.name`), whose value is exact unless it has a `*`;
+//!   numbers and booleans compare by their JSON text (`body.amount_cents=12000`). An unknown
+//!   parameter is a 400, so a misspelt filter never returns everything. Credentials are
+//!   masked (`Bearer ****-key`: scheme and last 4 characters), as are body fields named like
+//!   secrets, and filters see only the masked values. The journal keeps the last 5,000
+//!   requests by default; admin calls are not in it. A scenario finds its own entries on a
+//!   shared, long-lived bank by a value only it sent (its payment's reference), not by an
+//!   amount that every run sends.
 //! - `POST /__admin/reset` → 204: forgets payments, keys, tokens, faults and the journal, and
 //!   puts the clock back to its start.
 //!
@@ -91,6 +107,7 @@ mod contract;
 mod engine;
 mod error;
 mod faults;
+mod filter;
 mod ids;
 mod journal;
 mod money;

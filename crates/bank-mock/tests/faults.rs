@@ -213,3 +213,80 @@ async fn bad_fault_specs_are_refused_with_the_reason() -> TestResult {
     assert_eq!(status, 400);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_fault_with_where_fails_only_the_payment_it_names() -> TestResult {
+    // Arrange: a fault for one reference, as a scenario on a shared bank arms it.
+    let (bank, client) = bank().await?;
+    arm(
+        &bank,
+        &client,
+        json!({"kind": "error", "status": 503, "route": "/v2/payments", "method": "POST",
+               "count": 1, "where": {"body.reference": "rehearse outage 1a2b"}}),
+    )
+    .await?;
+    let mut body = example("v2/examples/create-payment-small.json")?;
+
+    // Act: another run's payment first, then this one.
+    let (other, _) = create_v2(&bank, &client, "other", &body).await?;
+    body["reference"] = json!("rehearse outage 1a2b");
+    let (mine, _) = create_v2(&bank, &client, "mine", &body).await?;
+    let (retried, _) = create_v2(&bank, &client, "mine", &body).await?;
+
+    // Assert
+    assert_eq!((other, mine, retried), (201, 503, 201));
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_armed_fault_expires_after_its_ttl_so_a_killed_run_leaves_no_fault_behind() -> TestResult
+{
+    // Arrange: an unlimited fault, as a run killed before its cleanup leaves it.
+    let (bank, client) = bank().await?;
+    let (status, fault) = admin_post(
+        &bank,
+        &client,
+        "/faults",
+        &json!({"kind": "error", "status": 503, "route": "/v2/*", "ttl": "200ms"}),
+    )
+    .await?;
+    assert_eq!(status, 201, "{fault}");
+    assert_eq!(fault["ttl"], "1s", "shown in whole seconds, rounded up");
+    let url = format!("{}/v2/payments/pay_x", bank.base_url());
+    assert_eq!(get_json(&client, &url, Some(API_KEY)).await?.0, 503);
+
+    // Act: the ttl passes on the wall clock (the bank's clock does not move).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Assert: the bank answers again and lists no fault.
+    assert_eq!(get_json(&client, &url, Some(API_KEY)).await?.0, 404);
+    let (_, listed) = get_json(&client, &format!("{}/faults", bank.admin_url()), None).await?;
+    assert_eq!(listed["faults"], json!([]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_fault_without_ttl_is_armed_for_five_minutes() -> TestResult {
+    let (bank, client) = bank().await?;
+    let (status, fault) = admin_post(
+        &bank,
+        &client,
+        "/faults",
+        &json!({"kind": "reset", "count": 1}),
+    )
+    .await?;
+    assert_eq!(status, 201, "{fault}");
+    assert_eq!(
+        (&fault["ttl"], &fault["expires_in"]),
+        (&json!("5m"), &json!("5m"))
+    );
+    let (status, body) = admin_post(
+        &bank,
+        &client,
+        "/faults",
+        &json!({"kind": "reset", "ttl": "forever"}),
+    )
+    .await?;
+    assert_eq!(status, 400, "{body}");
+    Ok(())
+}
