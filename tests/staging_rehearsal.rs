@@ -15,45 +15,7 @@ fn shipped_flows_pass_against_separate_processes_on_real_time() {
     let (_platform, platform_url) = common::platform(&bank_url);
 
     let dir = tempfile::tempdir().unwrap();
-    let env_file = dir.path().join("rehearsal.yaml");
-    std::fs::write(
-        &env_file,
-        format!(
-            r#"
-description: staging rehearsal on this machine
-vars:
-  platform: {platform_url}
-  bank: {bank_url}
-  bank_admin: {bank_url}/__admin
-secrets: [REVIEWER_TOKEN]
-timeouts: {{ request: 5s, poll: 60s }}
-clock: real
-approvals:
-  mode: http
-  request:
-    method: POST
-    url: "{{{{ bank_admin }}}}/reviews/{{{{ reference }}}}/decision"
-    headers: {{ Authorization: "Bearer {{{{ secret('REVIEWER_TOKEN') }}}}" }}
-    json: {{ decision: "{{{{ decision }}}}", note: "{{{{ note }}}}" }}
-  expect: {{ status: 200 }}
-checks:
-  - name: platform is ready
-    owner: devops
-    hint: see /readyz
-    request: {{ url: "{{{{ platform }}}}/readyz" }}
-    expect: {{ status: 200 }}
-  - name: status poller is running
-    owner: devops
-    hint: deploy the poller
-    job_heartbeat: {{ url: "{{{{ platform }}}}/internal/jobs/bank-status-poller", max_age: 30s }}
-  - name: the release under test is deployed
-    owner: release-manager
-    hint: re-run the deploy pipeline
-    version: {{ url: "{{{{ platform }}}}/version" }}
-"#
-        ),
-    )
-    .unwrap();
+    let env_file = common::rehearsal_env(dir.path(), &platform_url, &bank_url);
     // The heartbeat check needs one poller run: it runs every second.
     std::thread::sleep(std::time::Duration::from_millis(1500));
 

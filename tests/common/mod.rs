@@ -93,3 +93,50 @@ pub fn platform(bank_url: &str) -> (Proc, String) {
         .env("PLATFORM_VERSION", "1.5.0");
     start(platform, "listening on")
 }
+
+/// The staging-rehearsal environment for a bank mock and a platform started with [`bank`] and
+/// [`platform`]: real clock, approvals in `http` mode through the mock's admin API (secret
+/// `REVIEWER_TOKEN`), and three checks, one of them the poller's heartbeat (give the poller a
+/// second to run before the first run). Written as `rehearsal.yaml` in `dir`.
+pub fn rehearsal_env(dir: &Path, platform_url: &str, bank_url: &str) -> PathBuf {
+    let env_file = dir.join("rehearsal.yaml");
+    std::fs::write(
+        &env_file,
+        format!(
+            r#"
+description: staging rehearsal on this machine
+vars:
+  platform: {platform_url}
+  bank: {bank_url}
+  bank_admin: {bank_url}/__admin
+secrets: [REVIEWER_TOKEN]
+timeouts: {{ request: 5s, poll: 60s }}
+clock: real
+approvals:
+  mode: http
+  request:
+    method: POST
+    url: "{{{{ bank_admin }}}}/reviews/{{{{ reference }}}}/decision"
+    headers: {{ Authorization: "Bearer {{{{ secret('REVIEWER_TOKEN') }}}}" }}
+    json: {{ decision: "{{{{ decision }}}}", note: "{{{{ note }}}}" }}
+  expect: {{ status: 200 }}
+checks:
+  - name: platform is ready
+    owner: devops
+    hint: see /readyz
+    request: {{ url: "{{{{ platform }}}}/readyz" }}
+    expect: {{ status: 200 }}
+  - name: status poller is running
+    owner: devops
+    hint: deploy the poller
+    job_heartbeat: {{ url: "{{{{ platform }}}}/internal/jobs/bank-status-poller", max_age: 30s }}
+  - name: the release under test is deployed
+    owner: release-manager
+    hint: re-run the deploy pipeline
+    version: {{ url: "{{{{ platform }}}}/version" }}
+"#
+        ),
+    )
+    .unwrap();
+    env_file
+}
