@@ -32,7 +32,7 @@ pub use control::{
 pub use event::{Phase, RunEvent};
 pub use http::{ClientError, Clients};
 pub use preflight::{PreflightOptions, checks_of, preflight};
-pub use redact::{MASK, MIN_SECRET_LEN, Redactor};
+pub use redact::{MASK, MIN_SECRET_LEN, Redactor, mask_log};
 pub use result::{
     Aborted, Attempt, CheckResult, Counts, Failure, RequestRecord, ResponseRecord, RunResult,
     ScenarioResult, Status, StepResult,

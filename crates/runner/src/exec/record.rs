@@ -39,7 +39,8 @@ impl ScenarioRun<'_> {
                 if cut.len() < shown.len() && !text.ends_with('…') {
                     text.push('…');
                 }
-                text
+                // A report pretty-prints a JSON body: decoded, it must hold no secret.
+                self.redactor.mask_json(text)
             }),
         }
     }
@@ -85,7 +86,9 @@ impl ScenarioRun<'_> {
             // the window is the excerpt and a margin longer than any secret in practice,
             // so a large body is never copied whole.
             let window = prefix(r.text(), BODY_EXCERPT + MASK_MARGIN);
-            rehearse_scenario::excerpt(&self.redactor.mask(window), BODY_EXCERPT)
+            let text = rehearse_scenario::excerpt(&self.redactor.mask(window), BODY_EXCERPT);
+            // A report decodes and pretty-prints a JSON body: `p\u00e4ss` is shown `päss`.
+            self.redactor.mask_json(text)
         };
         ResponseRecord {
             status: r.status,
