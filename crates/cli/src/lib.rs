@@ -5,6 +5,7 @@ pub mod args;
 mod commands;
 pub mod exit;
 mod load;
+mod logs;
 mod prompt;
 mod schedule;
 mod stack;
@@ -46,7 +47,7 @@ fn flag_error(e: &clap::Error) -> u8 {
 }
 
 fn init_tracing(cli: &args::Cli) {
-    // Logs go to stderr. -vvv turns on debug logs of rehearse itself; RUST_LOG wins.
+    // Logs go to stderr, masked (logs.rs). -vvv turns on debug logs of rehearse itself; RUST_LOG wins.
     // The embedded stack's own logs (bank mock, sample platform) are the system under
     // test's business: shown from -vvv on, or with RUST_LOG.
     let default = match cli.verbose {
@@ -59,7 +60,7 @@ fn init_tracing(cli: &args::Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(logs::MaskedStderr)
         .with_ansi(false)
         .try_init();
 }
