@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::forms::forms;
 
@@ -71,6 +71,8 @@ impl Redactor {
         for v in values {
             r.add(v);
         }
+        // Built now, so that the clones (one per scenario) share it.
+        r.matcher();
         r
     }
 
@@ -89,15 +91,11 @@ impl Redactor {
         if value.chars().count() < MIN_SECRET_LEN || self.values.iter().any(|v| v == value) {
             return false;
         }
+        // Forms two values share are kept twice: harmless, and checking for them would
+        // cost a pass over every form for each new one.
         let (all, text) = forms(value, MIN_SECRET_LEN);
-        for (i, form) in all.into_iter().enumerate() {
-            if i < text && !self.heads.contains(&form) {
-                self.heads.push(form.clone());
-            }
-            if !self.forms.contains(&form) {
-                self.forms.push(form);
-            }
-        }
+        self.heads.extend(all[..text].iter().cloned());
+        self.forms.extend(all);
         self.values.push(value.to_owned());
         self.matcher = OnceLock::new();
         true
@@ -114,7 +112,10 @@ impl Redactor {
                 if self.forms.is_empty() {
                     return None;
                 }
+                // A contiguous NFA: quick to build (a scenario that learns a token builds
+                // its own), and a search is one pass whatever the number of forms.
                 AhoCorasickBuilder::new()
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
                     .match_kind(MatchKind::Standard)
                     .build(&self.forms)
                     .ok()
