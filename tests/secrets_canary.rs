@@ -10,11 +10,21 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use base64::Engine as _;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+#[path = "secrets_canary/encodings.rs"]
+mod encodings;
+
+use encodings::{ascii_json, encodings, html_escape};
+
 const BIN: &str = env!("CARGO_BIN_EXE_rehearse");
+
+/// The suite's scenarios (the environment is written by the test: it holds the port).
+const SCENARIOS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/secrets_canary/scenarios"
+);
 
 /// The secrets, by the environment variable that holds each.
 const SECRETS: [(&str, &str); 4] = [
@@ -117,8 +127,8 @@ fn write(root: &Path, rel: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
-/// The suite: every place a secret can travel, failing steps (whose last response every
-/// report shows) and passing ones (shown at `-vvv`).
+/// The suite: every place a secret can travel (`tests/secrets_canary/scenarios/`), failing
+/// steps (whose last response every report shows) and passing ones (shown at `-vvv`).
 fn suite(root: &Path, base: &str) {
     let names: Vec<&str> = SECRETS.iter().map(|s| s.0).collect();
     write(
@@ -141,269 +151,11 @@ checks:
             names.join(", ")
         ),
     );
-    let scenarios: [(&str, &str); 14] = [
-        (
-            "headers",
-            r#"
-name: secrets in headers are echoed back
-steps:
-  - name: headers
-    request:
-      url: "{{ base }}/echo/headers"
-      headers:
-        X-Quote: "{{ secret('S_QUOTE') }}"
-        X-Slash: "{{ secret('S_SLASH') }}"
-        X-Apos: "{{ secret('S_APOS') }}"
-        X-Basic: "Basic {{ ('alice:' ~ secret('S_QUOTE')) | b64encode }}"
-        X-B64: "{{ secret('S_UNI') | b64encode }}"
-        X-Hex: "{{ secret('S_SLASH') | hex }}"
-    expect:
-      json: { "$.headers['x-quote']": nope }
-"#,
-        ),
-        (
-            "header-non-ascii",
-            r#"
-name: a non-ASCII secret in a header
-steps:
-  - request:
-      url: "{{ base }}/echo/uni"
-      headers: { X-Uni: "{{ secret('S_UNI') }}" }
-    expect: { status: 201 }
-"#,
-        ),
-        (
-            "path-query",
-            r#"
-name: secrets in the path and the query
-steps:
-  - name: path and query
-    request:
-      url: "{{ base }}/echo/p/{{ secret('S_QUOTE') }}/{{ secret('S_SLASH') }}/{{ secret('S_UNI') }}/{{ secret('S_APOS') | urlencode }}?inline={{ secret('S_UNI') }}&raw={{ secret('S_APOS') }}"
-      query:
-        q1: "{{ secret('S_QUOTE') }}"
-        q2: "{{ secret('S_SLASH') }}"
-        q3: "{{ secret('S_UNI') }}"
-        q4: "{{ secret('S_APOS') }}"
-    expect: { status: 201 }
-"#,
-        ),
-        (
-            "json",
-            r#"
-name: secrets in a JSON body
-steps:
-  - request:
-      method: POST
-      url: "{{ base }}/echo/json?code=500"
-      json:
-        password: "{{ secret('S_QUOTE') }}"
-        list: ["{{ secret('S_SLASH') }}", "{{ secret('S_UNI') }}"]
-        nested: { apos: "{{ secret('S_APOS') }}" }
-    expect: { status: 200 }
-"#,
-        ),
-        (
-            "json-ascii",
-            r#"
-name: secrets in a JSON body, echoed with \u escapes
-steps:
-  - request:
-      method: POST
-      url: "{{ base }}/ascii/json"
-      json: { p: "{{ secret('S_UNI') }}", q: "{{ secret('S_QUOTE') }}", s: "{{ secret('S_SLASH') }}" }
-    expect:
-      json: { "$.json.p": nope }
-"#,
-        ),
-        (
-            "form-html",
-            r#"
-name: secrets in a form, echoed in an HTML page
-steps:
-  - request:
-      method: POST
-      url: "{{ base }}/html/form"
-      form:
-        client_secret: "{{ secret('S_QUOTE') }}"
-        b: "{{ secret('S_SLASH') }}"
-        u: "{{ secret('S_UNI') }}"
-        a: "{{ secret('S_APOS') }}"
-    expect:
-      body_contains: [nope]
-"#,
-        ),
-        (
-            "multipart",
-            r#"
-name: secrets in a multipart body
-steps:
-  - request:
-      method: POST
-      url: "{{ base }}/echo/multipart"
-      multipart:
-        a: "{{ secret('S_QUOTE') }}"
-        b: "{{ secret('S_SLASH') }}"
-        u: "{{ secret('S_UNI') }}"
-    expect: { status: 201 }
-"#,
-        ),
-        (
-            "auth",
-            r#"
-name: Basic and bearer auth
-steps:
-  - name: basic
-    request:
-      url: "{{ base }}/echo/basic"
-      auth: { basic: { user: alice, password: "{{ secret('S_QUOTE') }}" } }
-    expect: { status: 200 }
-  - name: bearer
-    request:
-      url: "{{ base }}/ascii/bearer"
-      auth: { bearer: "{{ secret('S_SLASH') }}" }
-    expect:
-      json: { "$.headers.authorization": nope }
-"#,
-        ),
-        (
-            "tokens",
-            r#"
-name: tokens from logins that carried a secret in a form, a JSON body, a query, a header, multipart
-steps:
-  - name: login form
-    request:
-      method: POST
-      url: "{{ base }}/login/form"
-      form: { client_secret: "{{ secret('S_APOS') }}" }
-    capture: { tf: $.token }
-  - name: login json
-    request:
-      method: POST
-      url: "{{ base }}/login/json"
-      json: { secret: "{{ secret('S_UNI') }}" }
-    capture: { tj: $.token }
-  - name: login query
-    request:
-      url: "{{ base }}/login/query"
-      query: { key: "{{ secret('S_QUOTE') }}" }
-    capture: { tq: $.token }
-  - name: login header
-    request:
-      url: "{{ base }}/login/header"
-      headers: { X-Api-Key: "{{ secret('S_SLASH') }}" }
-    capture: { th: $.token }
-  - name: login multipart
-    request:
-      method: POST
-      url: "{{ base }}/login/multipart"
-      multipart: { s: "{{ secret('S_QUOTE') }}" }
-    capture: { tm: $.token }
-  - name: use them
-    request:
-      method: POST
-      url: "{{ base }}/echo/use/{{ tm }}"
-      headers: { Authorization: "Bearer {{ th }}" }
-      query: { t: "{{ tq }}" }
-      json: { f: "{{ tf }}", j: "{{ tj }}", m: "{{ tm }}" }
-    expect:
-      json: { "$.json.f": nope }
-  - name: never reached
-    request: { url: "{{ base }}/echo/never" }
-cleanup:
-  - name: use them in an HTML page
-    request:
-      method: POST
-      url: "{{ base }}/html/cleanup?q={{ tq | urlencode }}"
-      form: { f: "{{ tf }}", j: "{{ tj }}", m: "{{ tm }}", h: "{{ th }}" }
-    expect: { status: 204 }
-"#,
-        ),
-        (
-            "poll-cleanup",
-            r#"
-name: a poll and a cleanup that carry secrets
-steps:
-  - name: poll
-    request:
-      url: "{{ base }}/echo/poll"
-      headers: { X-Key: "{{ secret('S_QUOTE') }}" }
-      query: { u: "{{ secret('S_UNI') }}" }
-    poll: { every: 20ms, timeout: 100ms }
-    expect:
-      json: { "$.headers['x-key']": nope }
-cleanup:
-  - name: clean up
-    request:
-      method: DELETE
-      url: "{{ base }}/ascii/cleanup?k={{ secret('S_SLASH') | urlencode }}"
-      json: { s: "{{ secret('S_APOS') }}", u: "{{ secret('S_UNI') }}" }
-    expect: { status: 204 }
-"#,
-        ),
-        (
-            "cut-short",
-            r#"
-name: a secret across the cut of a failure message
-steps:
-  - request:
-      url: "{{ base }}/pad/short?code=500&n=190"
-      query: { s: "{{ secret('S_QUOTE') }}" }
-    expect: { status: 200 }
-"#,
-        ),
-        (
-            "cut-long",
-            r#"
-name: a secret across the cut of a body excerpt
-steps:
-  - request:
-      url: "{{ base }}/pad/long?n=2040"
-      query: { s: "{{ secret('S_UNI') }}" }
-    expect:
-      body_contains: [nope]
-"#,
-        ),
-        (
-            "unreachable",
-            r#"
-name: a secret in the URL of a request that gets no answer
-steps:
-  - request:
-      url: "http://127.0.0.1:1/down"
-      query: { k: "{{ secret('S_QUOTE') }}" }
-      retries: 0
-    expect: { status: 200 }
-"#,
-        ),
-        (
-            "passing",
-            r#"
-name: every place, passing
-steps:
-  - name: headers, path, query
-    request:
-      url: "{{ base }}/echo/pass/{{ secret('S_QUOTE') }}"
-      headers: { X-Slash: "{{ secret('S_SLASH') }}" }
-      query: { u: "{{ secret('S_UNI') }}" }
-    expect: { status: 200 }
-  - name: json
-    request:
-      method: POST
-      url: "{{ base }}/ascii/pass"
-      json: { q: "{{ secret('S_QUOTE') }}", u: "{{ secret('S_UNI') }}", a: "{{ secret('S_APOS') }}" }
-    expect: { status: 200 }
-  - name: form
-    request:
-      method: POST
-      url: "{{ base }}/html/pass"
-      form: { q: "{{ secret('S_QUOTE') }}", s: "{{ secret('S_SLASH') }}" }
-    expect: { status: 200 }
-"#,
-        ),
-    ];
-    for (name, yaml) in scenarios {
-        write(root, &format!("scenarios/{name}.yaml"), yaml);
+    std::fs::create_dir_all(root.join("scenarios")).unwrap();
+    for entry in std::fs::read_dir(SCENARIOS).unwrap() {
+        let entry = entry.unwrap();
+        let to = root.join("scenarios").join(entry.file_name());
+        std::fs::copy(entry.path(), to).unwrap();
     }
 }
 
@@ -561,97 +313,4 @@ async fn no_output_holds_any_encoding_of_any_secret_or_token() {
         leaks.len(),
         leaks.join("\n")
     );
-}
-
-/// The encodings of a value that output must not hold, by name.
-fn encodings(value: &str) -> Vec<(&'static str, String)> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let b64_url = base64::engine::general_purpose::URL_SAFE;
-    let json1 = json_escape(value);
-    let mut path_url = reqwest::Url::parse("http://h/").unwrap();
-    path_url.set_path(value);
-    let mut query_url = reqwest::Url::parse("http://h/").unwrap();
-    query_url.set_query(Some(value));
-    let all = vec![
-        ("raw", value.to_owned()),
-        ("first 8 characters", value.chars().take(8).collect()),
-        ("JSON-escaped", json1.clone()),
-        ("JSON-escaped twice", json_escape(&json1)),
-        ("\\u-escaped", ascii_json(&json1)),
-        ("\\u-escaped twice", json_escape(&ascii_json(&json1))),
-        ("JSON-escaped, first 8", json1.chars().take(8).collect()),
-        ("HTML-escaped", html_escape(value)),
-        ("HTML-escaped JSON", html_escape(&json1)),
-        ("percent-encoded", percent(value, false, true)),
-        ("percent-encoded lower", percent(value, false, false)),
-        ("form-encoded", percent(value, true, true)),
-        ("form-encoded lower", percent(value, true, false)),
-        (
-            "in a URL path",
-            path_url.path().trim_start_matches('/').to_owned(),
-        ),
-        ("in a URL query", query_url.query().unwrap_or("").to_owned()),
-        ("base64", b64.encode(value)),
-        (
-            "base64 unpadded",
-            b64.encode(value).trim_end_matches('=').to_owned(),
-        ),
-        ("base64 URL-safe", b64_url.encode(value)),
-        ("base64 of alice:", b64.encode(format!("alice:{value}"))),
-        ("hex", hex::encode(value)),
-        ("hex upper", hex::encode_upper(value)),
-    ];
-    let mut seen = Vec::new();
-    all.into_iter()
-        .filter(|(_, f)| {
-            let fresh = !f.is_empty() && !seen.contains(f);
-            seen.push(f.clone());
-            fresh
-        })
-        .collect()
-}
-
-fn json_escape(s: &str) -> String {
-    let quoted = serde_json::to_string(s).unwrap();
-    quoted[1..quoted.len() - 1].to_owned()
-}
-
-/// JSON text with every non-ASCII letter as `\uXXXX` (surrogate pairs past U+FFFF).
-fn ascii_json(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for u in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{u:04x}"));
-            }
-        }
-    }
-    out
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// RFC 3986 percent-encoding (unreserved bytes kept); `form`: space as `+`.
-fn percent(s: &str, form: bool, upper: bool) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(b as char);
-            }
-            b' ' if form => out.push('+'),
-            _ if upper => out.push_str(&format!("%{b:02X}")),
-            _ => out.push_str(&format!("%{b:02x}")),
-        }
-    }
-    out
 }
