@@ -32,6 +32,13 @@ pub trait Resolve: Send + Sync + fmt::Debug {
 /// Variables in scope while rendering: environment vars, scenario vars, captures.
 pub type Vars = Arc<HashMap<String, Json>>;
 
+/// The work one render may do, in minijinja's fuel: about one per instruction run and one
+/// per 64 bytes of text or data made (minijinja's `set_fuel`). Far more than any request
+/// needs (a loop over a 10,000-item fixture takes some 200,000), and it ends a runaway
+/// loop — `{% for %}` nested nine deep, 10⁹ turns — in about a second instead of minutes,
+/// bounding its memory too (some 640 MB at most).
+pub const FUEL: u64 = 10_000_000;
+
 /// Functions templates can call. Names a template uses that are not variables.
 pub const FUNCTIONS: &[&str] = &["secret", "env", "uuid", "now", "fixture"];
 
@@ -130,6 +137,7 @@ impl Templates {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.set_fuel(Some(FUEL));
         crate::filters::register(&mut env);
         let r = Arc::clone(&resolver);
         env.add_function("secret", move |name: String| {
@@ -306,7 +314,13 @@ impl Templates {
                     .filter(|v| !vars.contains_key(*v))
                     .cloned()
                     .collect();
-                let message = if e.kind() == ErrorKind::UndefinedError && !missing.is_empty() {
+                let message = if e.kind() == ErrorKind::OutOfFuel {
+                    format!(
+                        "template `{}` used more than {} steps (a loop too large?)",
+                        crate::excerpt(&tpl.source, 60),
+                        thousands(FUEL)
+                    )
+                } else if e.kind() == ErrorKind::UndefinedError && !missing.is_empty() {
                     format!(
                         "variable{} {} not defined: it is captured by a step that did not run or did not capture it",
                         if missing.len() == 1 { "" } else { "s" },
@@ -322,6 +336,19 @@ impl Templates {
                 }
             })
     }
+}
+
+/// `10000000` → `10,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// True for an expression that is just a variable's name (not a literal such as `true`).
@@ -592,5 +619,32 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn a_runaway_loop_runs_out_of_fuel_with_a_plain_message() {
+        let mut t = engine();
+        // 10^9 turns: minutes of CPU without a budget.
+        let text = format!(
+            "{}x{}",
+            "{% for a in 'xxxxxxxxxx' %}".repeat(9),
+            "{% endfor %}".repeat(9)
+        );
+        let (tpl, _) = t.compile(&text, None).unwrap();
+        let err = t.render_string(&tpl, &vars()).unwrap_err();
+        insta::assert_snapshot!(err.message, @"template `{% for a in 'xxxxxxxxxx' %}{% for a in 'xxxxxxxxxx' %}{% for…` used more than 10,000,000 steps (a loop too large?)");
+        assert!(err.missing.is_empty());
+    }
+
+    #[test]
+    fn an_ordinary_loop_fits_in_the_fuel() {
+        let mut t = engine();
+        let items: Vec<Json> = (0..10_000).map(|i| serde_json::json!({"id": i})).collect();
+        let vars: Vars = Arc::new(HashMap::from([("items".to_owned(), Json::Array(items))]));
+        let (tpl, _) = t
+            .compile("{% for i in items %}{{ i.id }},{% endfor %}", None)
+            .unwrap();
+        let text = t.render_string(&tpl, &vars).unwrap();
+        assert!(text.ends_with("9998,9999,"), "{}", &text[text.len() - 20..]);
     }
 }
