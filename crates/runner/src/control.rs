@@ -49,22 +49,81 @@ pub trait ClockControl: Send + Sync + fmt::Debug {
     fn next_tick(&self) -> BoxFuture<'_, Result<String, String>>;
 }
 
+/// How long a back-office call may take unless told otherwise: the default of an
+/// environment's `timeouts.request`.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most of a back-office answer that is read: its answers are a few hundred bytes.
+const MAX_ANSWER: usize = 1 << 20;
+
 /// Approves through the bank mock's back office:
 /// `POST {admin}/reviews/{reference}/decision`.
 #[derive(Debug, Clone)]
 pub struct MockApprover {
     client: reqwest::Client,
     admin: String,
+    timeout: Duration,
 }
 
 impl MockApprover {
-    /// An approver for the back office at `admin` (`http://…/__admin`).
+    /// An approver for the back office at `admin` (`http://…/__admin`), each call within
+    /// 30 s (the default of `timeouts.request`).
     pub fn new(client: reqwest::Client, admin: impl Into<String>) -> Self {
         Self {
             client,
             admin: admin.into().trim_end_matches('/').to_owned(),
+            timeout: DEFAULT_TIMEOUT,
         }
     }
+
+    /// Each call to the back office within `timeout` (the environment's
+    /// `timeouts.request`).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// A back-office call that got no answer, in plain words: "timed out" when its time ran
+/// out.
+fn unanswered(url: &str, e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!(
+            "{url} timed out: no answer within {}",
+            humantime::format_duration(timeout)
+        )
+    } else {
+        format!(
+            "{url} did not answer: {}",
+            crate::neterr::describe(e, timeout)
+        )
+    }
+}
+
+/// The answer's status and text, at most [`MAX_ANSWER`] bytes of it, within the call's
+/// timeout (reqwest's covers the body too).
+async fn answer(
+    url: &str,
+    mut resp: reqwest::Response,
+    timeout: Duration,
+) -> Result<(reqwest::StatusCode, String), String> {
+    let status = resp.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| unanswered(url, &e, timeout))?
+    {
+        if body.len().saturating_add(chunk.len()) > MAX_ANSWER {
+            return Err(format!(
+                "{url} answered {} with a body over {MAX_ANSWER} bytes",
+                status.as_u16()
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 impl Approver for MockApprover {
@@ -79,12 +138,16 @@ impl Approver for MockApprover {
                 .client
                 .post(&url)
                 .json(&body)
-                .timeout(Duration::from_secs(10))
+                .timeout(self.timeout)
                 .send()
                 .await
-                .map_err(|e| format!("the bank's back office at {url} did not answer: {e}"))?;
-            let status = resp.status();
-            let text = resp.text().await.unwrap_or_default();
+                .map_err(|e| {
+                    format!(
+                        "the bank's back office at {}",
+                        unanswered(&url, &e, self.timeout)
+                    )
+                })?;
+            let (status, text) = answer(&url, resp, self.timeout).await?;
             if status.is_success() {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
                 Ok(format!(
@@ -143,19 +206,30 @@ pub struct HttpClock {
     client: reqwest::Client,
     admin: String,
     jobs: Vec<FiredJob>,
+    timeout: Duration,
     // Scenarios share the bank's clock: advance one at a time.
     lock: tokio::sync::Mutex<()>,
 }
 
 impl HttpClock {
-    /// A clock behind the back office at `admin`, firing `jobs`.
+    /// A clock behind the back office at `admin`, firing `jobs`, each call within
+    /// 30 s (the default of `timeouts.request`).
     pub fn new(client: reqwest::Client, admin: impl Into<String>, jobs: Vec<FiredJob>) -> Self {
         Self {
             client,
             admin: admin.into().trim_end_matches('/').to_owned(),
             jobs,
+            timeout: DEFAULT_TIMEOUT,
             lock: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Each call to the back office and to a job's trigger within `timeout` (the
+    /// environment's `timeouts.request`).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// Builds the job list from names, cron texts and trigger URLs.
@@ -180,16 +254,15 @@ impl HttpClock {
         url: &str,
         body: Option<serde_json::Value>,
     ) -> Result<serde_json::Value, String> {
-        let mut req = self.client.post(url).timeout(Duration::from_secs(30));
+        let mut req = self.client.post(url).timeout(self.timeout);
         if let Some(b) = body {
             req = req.json(&b);
         }
         let resp = req
             .send()
             .await
-            .map_err(|e| format!("{url} did not answer: {e}"))?;
-        let status = resp.status();
-        let text = resp.text().await.unwrap_or_default();
+            .map_err(|e| unanswered(url, &e, self.timeout))?;
+        let (status, text) = answer(url, resp, self.timeout).await?;
         if !status.is_success() {
             return Err(format!(
                 "{url} answered {}: {}",
@@ -205,11 +278,18 @@ impl HttpClock {
         let resp = self
             .client
             .get(&url)
-            .timeout(Duration::from_secs(10))
+            .timeout(self.timeout)
             .send()
             .await
-            .map_err(|e| format!("{url} did not answer: {e}"))?;
-        let v: serde_json::Value = resp.json().await.map_err(|e| format!("{url}: {e}"))?;
+            .map_err(|e| unanswered(&url, &e, self.timeout))?;
+        let (status, text) = answer(&url, resp, self.timeout).await?;
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            format!(
+                "{url} answered {} with no JSON ({e}): {}",
+                status.as_u16(),
+                rehearse_scenario::excerpt(&text, 200)
+            )
+        })?;
         v["now"]
             .as_str()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
@@ -284,7 +364,18 @@ impl ClockControl for HttpClock {
         Box::pin(async move {
             let _one_at_a_time = self.lock.lock().await;
             let from = self.now().await?;
-            let to = from + chrono::Duration::from_std(by).map_err(|e| e.to_string())?;
+            // Checked: the bank's time comes from its answer, and may be near the end of
+            // what a date can hold.
+            let to = chrono::Duration::from_std(by)
+                .ok()
+                .and_then(|by| from.checked_add_signed(by))
+                .ok_or_else(|| {
+                    format!(
+                        "bank time {} cannot move {} further",
+                        from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        humantime::format_duration(by)
+                    )
+                })?;
             let ticks = due_ticks(&self.jobs, from, to);
             for (at, job) in &ticks {
                 self.set(*at).await?;

@@ -22,9 +22,12 @@ use crate::result::{
 use crate::run::Plan;
 
 mod approve;
+mod guard;
 mod record;
 
-use crate::send::{Session, exchange};
+pub(crate) use guard::panic_message;
+
+use crate::send::{Exchange, Session, exchange};
 use record::is_token;
 
 /// Why a step that did not pass ended.
@@ -34,6 +37,8 @@ enum Ending {
     Terminal,
     /// The poll's (or the request's) time ran out.
     Deadline,
+    /// The poll's time ran out during an attempt, which it cut short.
+    DeadlineInFlight,
     /// A poll on a virtual clock moved bank time through [`MAX_VIRTUAL_TICKS`] job ticks.
     BankDay,
 }
@@ -57,6 +62,8 @@ pub(crate) struct ScenarioRun<'a> {
     pub(crate) run_id: &'a str,
     pub(crate) events: &'a UnboundedSender<RunEvent>,
     pub(crate) cancel: &'a CancellationToken,
+    /// The second Ctrl-C: cleanup is cut short too.
+    pub(crate) quit: &'a CancellationToken,
     pub(crate) redactor: Redactor,
     pub(crate) vars: Vars,
     pub(crate) approver: Option<Arc<dyn Approver>>,
@@ -107,7 +114,7 @@ impl ScenarioRun<'_> {
                 steps.push(skipped(step));
                 continue;
             }
-            let (result, outcome) = self.step(step, Phase::Steps, self.cancel).await;
+            let (result, outcome) = self.guarded_step(step, Phase::Steps, self.cancel).await;
             match outcome {
                 Outcome::Passed if result.status == Status::Flaky && status == Status::Passed => {
                     status = Status::Flaky;
@@ -124,12 +131,19 @@ impl ScenarioRun<'_> {
             }
             steps.push(result);
         }
-        // Cleanup always runs, after a failure and after Ctrl-C too; it is not itself
-        // interrupted by the first Ctrl-C (each request still has its timeout).
-        let never = CancellationToken::new();
+        // Cleanup always runs, after a failure, a panic and Ctrl-C too; it is not itself
+        // interrupted by the first Ctrl-C (each request still has its timeout), only by the
+        // second, after which the cleanup steps not yet begun are not run.
+        let quit = self.quit;
         let mut cleanup = Vec::with_capacity(scenario.cleanup.len());
         for step in &scenario.cleanup {
-            let (result, _) = self.step(step, Phase::Cleanup, &never).await;
+            if quit.is_cancelled() {
+                let mut result = skipped(step);
+                result.status = Status::Interrupted;
+                cleanup.push(result);
+                continue;
+            }
+            let (result, _) = self.guarded_step(step, Phase::Cleanup, quit).await;
             cleanup.push(result);
         }
         let result = ScenarioResult {
@@ -301,7 +315,7 @@ impl ScenarioRun<'_> {
                 result.status = Status::Error;
                 result.failure = Some(check::failure(
                     "template",
-                    "every variable to be set".to_owned(),
+                    render_expected(&e),
                     self.redactor.mask(&e.message),
                     e.span.as_ref(),
                 ));
@@ -310,13 +324,11 @@ impl ScenarioRun<'_> {
         };
         let timeout = req.timeout.unwrap_or(self.plan.environment.request_timeout);
         let poll = step.poll.as_ref();
-        // Checked: a plan built in code may carry any duration (files are bounded to 366
-        // days at validation); past what an Instant can hold, the deadline is a year away.
-        let deadline = poll.map(|p| {
-            let now = Instant::now();
-            now.checked_add(p.timeout)
-                .unwrap_or_else(|| now + rehearse_scenario::MAX_DURATION)
-        });
+        // A poll's time is counted from here. No deadline `Instant` is computed: adding a
+        // duration to an instant can overflow (a plan built in code may carry any
+        // duration; files are bounded to 366 days at validation), subtracting cannot.
+        let polling = Instant::now();
+        let poll_left = || poll.map(|p| p.timeout.saturating_sub(polling.elapsed()));
         let mut interval = poll.map_or(Duration::ZERO, |p| p.every);
         let mut number = 0u32;
         let mut virtual_ticks = 0u32;
@@ -327,7 +339,7 @@ impl ScenarioRun<'_> {
         // `Idempotency-Key: {{ uuid() }}` stays the same across retries.
         let mut resend: Option<Prepared> = None;
         loop {
-            number += 1;
+            number = number.saturating_add(1);
             let prepared = match resend.take() {
                 Some(p) => p,
                 None => match self.prepare(req, phase, result) {
@@ -345,9 +357,36 @@ impl ScenarioRun<'_> {
                 jar: self.jar.as_mut(),
                 cookies: cookies.clone(),
             };
-            let exchange = tokio::select! {
-                r = exchange(&self.clients.plain, &prepared, session, timeout, &self.trace_id, self.run_id) => r,
-                () = cancel.cancelled() => return Outcome::Interrupted,
+            let sending = exchange(
+                &self.clients.plain,
+                &prepared,
+                session,
+                timeout,
+                &self.trace_id,
+                self.run_id,
+            );
+            let mut cut = false;
+            let exchange = match (poll, poll_left()) {
+                // The poll's deadline comes before the request's timeout: it cuts the
+                // request in flight.
+                (Some(p), Some(left)) if left < timeout => tokio::select! {
+                    r = tokio::time::timeout(left, sending) => r.unwrap_or_else(|_| {
+                        cut = true;
+                        Exchange {
+                            outcome: Err(format!(
+                                "the poll's {} ran out while waiting for a response",
+                                humantime::format_duration(p.timeout)
+                            )),
+                            duration: sent.elapsed(),
+                            cookie: None,
+                        }
+                    }),
+                    () = cancel.cancelled() => return Outcome::Interrupted,
+                },
+                _ => tokio::select! {
+                    r = sending => r,
+                    () = cancel.cancelled() => return Outcome::Interrupted,
+                },
             };
             // A session cookie that is a token makes the request carry a secret too.
             let carries_secret = carries_secret
@@ -405,7 +444,7 @@ impl ScenarioRun<'_> {
                 }
             }
             let passed = attempt.error.is_none() && attempt.failures.is_empty();
-            let time_left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let time_left = poll_left();
             let _ = self.events.send(RunEvent::AttemptFinished {
                 scenario: self.index,
                 step: step.name.clone(),
@@ -449,6 +488,8 @@ impl ScenarioRun<'_> {
                         result,
                         if terminal {
                             Ending::Terminal
+                        } else if cut {
+                            Ending::DeadlineInFlight
                         } else {
                             Ending::Deadline
                         },
@@ -496,15 +537,27 @@ impl ScenarioRun<'_> {
                 () = cancel.cancelled() => return Outcome::Interrupted,
             }
             if let Some(p) = poll {
-                let next = interval.mul_f64(p.backoff);
+                // Checked: `mul_f64` panics past what a Duration holds.
+                let next = Duration::try_from_secs_f64(interval.as_secs_f64() * p.backoff)
+                    .unwrap_or(rehearse_scenario::MAX_DURATION);
                 interval = p.max_every.map_or(next, |m| next.min(m));
             }
         }
     }
 
     fn fail(&self, step: &Step, result: &mut StepResult, ending: Ending) -> Outcome {
-        let last = result.attempts.last();
         let attempts = result.attempts.len();
+        // An attempt the poll's deadline cut short has no response: the last one that had
+        // is what the failure shows, when there is one.
+        let last = match ending {
+            Ending::DeadlineInFlight => result
+                .attempts
+                .iter()
+                .rev()
+                .find(|a| a.response.is_some())
+                .or(result.attempts.last()),
+            _ => result.attempts.last(),
+        };
         let transport = last.and_then(|a| a.error.clone());
         let mut failure = match (last.and_then(|a| a.failures.first().cloned()), transport) {
             (Some(f), _) => f,
@@ -520,7 +573,7 @@ impl ScenarioRun<'_> {
         if step.poll.is_some() {
             let why = match ending {
                 Ending::Terminal => "terminal state reached",
-                Ending::Deadline => "poll timed out",
+                Ending::Deadline | Ending::DeadlineInFlight => "poll timed out",
                 Ending::BankDay => "a day of bank time passed",
             };
             failure.actual = format!(
@@ -598,13 +651,22 @@ impl ScenarioRun<'_> {
                 result.status = Status::Error;
                 result.failure = Some(check::failure(
                     "template",
-                    "every variable to be set".to_owned(),
+                    render_expected(&e),
                     self.redactor.mask(&e.message),
                     e.span.as_ref(),
                 ));
                 Err(Outcome::Failed)
             }
         }
+    }
+}
+
+/// What a template that failed to render was expected to do.
+fn render_expected(e: &rehearse_scenario::RenderError) -> String {
+    if e.missing.is_empty() {
+        "the template to render".to_owned()
+    } else {
+        "every variable to be set".to_owned()
     }
 }
 

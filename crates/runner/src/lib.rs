@@ -34,9 +34,9 @@ pub use http::{ClientError, Clients};
 pub use preflight::{PreflightOptions, checks_of, preflight};
 pub use redact::{MASK, MIN_SECRET_LEN, Redactor, mask_log};
 pub use result::{
-    Aborted, Attempt, CheckResult, Counts, Failure, RequestRecord, ResponseRecord, RunResult,
-    ScenarioResult, Status, StepResult,
+    Aborted, Attempt, CheckResult, Counts, Failure, INTERNAL_ERROR, RequestRecord, ResponseRecord,
+    RunResult, ScenarioResult, Status, StepResult,
 };
-pub use run::{Plan, RunOptions, new_run_id, run};
+pub use run::{Plan, RunOptions, new_run_id, not_started, run};
 pub use select::{Selection, Shard};
 pub use world::World;

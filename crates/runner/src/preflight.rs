@@ -29,6 +29,8 @@ pub struct PreflightOptions {
     pub secrets_present: Vec<String>,
     /// Secret values to mask in evidence.
     pub secrets: Vec<String>,
+    /// Ctrl-C: the checks still running stop at once and are `interrupted`.
+    pub cancel: tokio_util::sync::CancellationToken,
 }
 
 /// The checks to run: the environment's, then each scenario's, each distinct check once
@@ -87,6 +89,8 @@ fn push(out: &mut Vec<(Check, Vec<String>)>, c: Check, by: Option<String>) {
 }
 
 /// Runs every check concurrently and returns the results in the order of [`checks_of`].
+/// When [`PreflightOptions::cancel`] is cancelled, the checks still running end at once as
+/// `interrupted`.
 pub async fn preflight(plan: Arc<Plan>, options: PreflightOptions) -> Vec<CheckResult> {
     let checks = checks_of(&plan);
     if checks.is_empty() {
@@ -119,12 +123,26 @@ pub async fn preflight(plan: Arc<Plan>, options: PreflightOptions) -> Vec<CheckR
         let redactor = redactor.clone();
         async move {
             let started = Instant::now();
-            let outcome = match (vars, &c.kind) {
-                (Ok(vars), _) => run_check(&plan, &c, &clients, &vars, &options).await,
-                // Whether a secret is set does not depend on the vars: blaming it for a
-                // var that failed to render would send the reader to the wrong fix.
-                (Err(_), CheckKind::SecretPresent(name)) => secret_present(name, &options),
-                (Err(e), _) => Err(e.message),
+            let checking = async {
+                match (vars, &c.kind) {
+                    (Ok(vars), _) => run_check(&plan, &c, &clients, &vars, &options).await,
+                    // Whether a secret is set does not depend on the vars: blaming it for a
+                    // var that failed to render would send the reader to the wrong fix.
+                    (Err(_), CheckKind::SecretPresent(name)) => secret_present(name, &options),
+                    (Err(e), _) => Err(e.message),
+                }
+            };
+            let outcome = tokio::select! {
+                o = checking => o,
+                () = options.cancel.cancelled() => {
+                    return result(
+                        &c,
+                        by,
+                        Status::Interrupted,
+                        "stopped by Ctrl-C before it ended".to_owned(),
+                        started.elapsed(),
+                    );
+                }
             };
             let (status, evidence) = match outcome {
                 Ok(e) => (Status::Passed, e),

@@ -5,6 +5,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The `check` of a step's [`Failure`] when rehearse itself failed there (a panic: a bug),
+/// rather than the system under test: [`RunResult::internal_errors`].
+pub const INTERNAL_ERROR: &str = "internal error";
+
 /// The outcome of a whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
@@ -109,6 +113,20 @@ impl RunResult {
             }
         }
         c
+    }
+
+    /// The steps that ended in an internal error (a panic: a bug), with their scenario.
+    /// The binary exits 4 when there is one.
+    pub fn internal_errors(&self) -> Vec<(&ScenarioResult, &StepResult)> {
+        self.scenarios
+            .iter()
+            .flat_map(|s| s.steps.iter().chain(&s.cleanup).map(move |st| (s, st)))
+            .filter(|(_, st)| {
+                st.failure
+                    .as_ref()
+                    .is_some_and(|f| f.check == INTERNAL_ERROR)
+            })
+            .collect()
     }
 
     /// True when every scenario passed and the run was not interrupted.

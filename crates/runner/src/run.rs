@@ -59,13 +59,15 @@ pub(crate) fn controls(
         .get("bank_admin")
         .and_then(|v| v.as_str())
         .map(str::to_owned);
+    // The back office is called within the environment's request timeout, like any request.
+    let timeout = plan.environment.request_timeout;
     let approver: Option<Arc<dyn Approver>> =
         match (&plan.approver, plan.environment.approvals, &admin) {
             (Some(a), _, _) => Some(Arc::clone(a)),
             (None, ApprovalMode::Wait, _) => Some(Arc::new(WaitApprover)),
-            (None, ApprovalMode::Mock, Some(admin)) => {
-                Some(Arc::new(MockApprover::new(client.clone(), admin)))
-            }
+            (None, ApprovalMode::Mock, Some(admin)) => Some(Arc::new(
+                MockApprover::new(client.clone(), admin).with_timeout(timeout),
+            )),
             (None, ApprovalMode::Mock, None) => None,
             (None, ApprovalMode::Http, _) => Some(Arc::new(HttpApprover::new(
                 Arc::clone(plan),
@@ -88,11 +90,10 @@ pub(crate) fn controls(
                     .map_err(|e| format!("job `{}`: {}", j.name, e.message))?;
                 specs.push((j.name.clone(), j.cron.clone(), trigger));
             }
-            Some(Arc::new(HttpClock::new(
-                client.clone(),
-                admin,
-                HttpClock::jobs(specs)?,
-            )))
+            Some(Arc::new(
+                HttpClock::new(client.clone(), admin, HttpClock::jobs(specs)?)
+                    .with_timeout(timeout),
+            ))
         }
         _ => None,
     };
@@ -110,6 +111,11 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Values to mask everywhere (the environment's secrets).
     pub secrets: Vec<String>,
+    /// The second Ctrl-C: cancelled after `run`'s `cancel`, it cuts cleanup short too
+    /// (the cleanup steps in flight stop, those not begun are not run, all shown as
+    /// `interrupted`) and the result is still returned at once. Never cancelled unless
+    /// the caller does.
+    pub quit: CancellationToken,
 }
 
 impl RunOptions {
@@ -120,6 +126,7 @@ impl RunOptions {
             jobs: std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             fail_fast: false,
             secrets: Vec::new(),
+            quit: CancellationToken::new(),
         }
     }
 }
@@ -139,7 +146,11 @@ pub fn new_run_id() -> String {
 
 /// Runs every scenario of the plan. Sends events on `events` (the last one is
 /// [`RunEvent::RunFinished`]) and returns the result. `cancel` (Ctrl-C) stops the steps in
-/// flight; cleanup still runs and the result is still returned.
+/// flight; cleanup still runs (until [`RunOptions::quit`]) and the result is still
+/// returned. A panic inside a step is that step's error (`check` [`INTERNAL_ERROR`]), and
+/// cleanup runs after it as after any error.
+///
+/// [`INTERNAL_ERROR`]: crate::INTERNAL_ERROR
 pub async fn run(
     plan: Arc<Plan>,
     options: RunOptions,
@@ -170,6 +181,8 @@ pub async fn run(
     // Exclusive scenarios take the write side: they run alone.
     let alone = Arc::new(tokio::sync::RwLock::new(()));
     let mut tasks = tokio::task::JoinSet::new();
+    // Which scenario each task runs, to report one whose task panicked outside a step.
+    let mut task_of = std::collections::HashMap::new();
     let mut results: Vec<Option<ScenarioResult>> = vec![None; plan.scenarios.len()];
     for (index, slot) in results.iter_mut().enumerate() {
         // Admission in path order (so `--jobs 1` runs and prints in a stable order): a job
@@ -205,12 +218,13 @@ pub async fn run(
         let clients = clients.clone();
         let events = events.clone();
         let cancel = cancel.clone();
+        let quit = options.quit.clone();
         let stop_new = stop_new.clone();
         let redactor = redactor.clone();
         let run_id = options.run_id.clone();
         let base_vars = base_vars.clone();
         let fail_fast = options.fail_fast;
-        tasks.spawn(async move {
+        let task = tasks.spawn(async move {
             let _admitted = admitted;
             let scenario = &plan.scenarios[index];
             let (vars, approver, clock) = match base_vars {
@@ -254,6 +268,7 @@ pub async fn run(
                 run_id: &run_id,
                 events: &events,
                 cancel: &cancel,
+                quit: &quit,
                 redactor,
                 vars,
                 approver,
@@ -269,10 +284,23 @@ pub async fn run(
             }
             (index, result)
         });
+        task_of.insert(task.id(), index);
     }
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok((index, result)) = joined {
-            results[index] = Some(result);
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((_, (index, result))) => results[index] = Some(result),
+            // A panic outside any step (a step's own is caught where it happens, and its
+            // cleanup runs): the scenario is reported as an internal error.
+            Err(e) => {
+                if let Some(&index) = task_of.get(&e.id()) {
+                    let why = if e.is_panic() {
+                        crate::exec::panic_message(e.into_panic().as_ref())
+                    } else {
+                        e.to_string()
+                    };
+                    results[index] = Some(panicked(&plan.scenarios[index], &redactor.mask(&why)));
+                }
+            }
         }
     }
     let scenarios = results
@@ -308,6 +336,40 @@ enum Guard {
     Write(
         #[expect(dead_code, reason = "held for its drop")] tokio::sync::OwnedRwLockWriteGuard<()>,
     ),
+}
+
+/// The plan's scenarios as a run stopped by Ctrl-C before any began (during pre-flight)
+/// reports them: `interrupted`, their steps not run.
+pub fn not_started(plan: &Plan) -> Vec<ScenarioResult> {
+    plan.scenarios
+        .iter()
+        .map(|s| not_run(s, Status::Interrupted))
+        .collect()
+}
+
+/// A scenario whose task panicked outside a step: its steps not run, and a step that says
+/// why.
+fn panicked(s: &Scenario, why: &str) -> ScenarioResult {
+    let mut r = not_run(s, Status::Error);
+    r.steps.insert(
+        0,
+        StepResult {
+            offset: None,
+            name: "run the scenario".to_owned(),
+            location: s.span.to_string(),
+            status: Status::Error,
+            duration: std::time::Duration::ZERO,
+            attempts: Vec::new(),
+            failure: Some(crate::check::failure(
+                crate::INTERNAL_ERROR,
+                "the scenario to run to its end".to_owned(),
+                format!("rehearse panicked: {why} (a bug: please report it)"),
+                Some(&s.span),
+            )),
+            captures: Vec::new(),
+        },
+    );
+    r
 }
 
 fn not_run(s: &Scenario, status: Status) -> ScenarioResult {

@@ -58,7 +58,8 @@ pub(crate) async fn exchange(
     );
     // reqwest's timeout covers each hop; this outer one is a safety net so a step never
     // outlives its timeout by more than a moment.
-    let outcome = match tokio::time::timeout(timeout + Duration::from_millis(250), outcome).await {
+    let guard = timeout.saturating_add(Duration::from_millis(250));
+    let outcome = match tokio::time::timeout(guard, outcome).await {
         Ok(r) => r,
         Err(_) => Err(format!(
             "no response within {}",
@@ -250,7 +251,7 @@ async fn read_body(mut resp: reqwest::Response, timeout: Duration) -> Result<Vec
         .await
         .map_err(|e| crate::neterr::describe(&e, timeout))?
     {
-        if body.len() + chunk.len() > MAX_BODY {
+        if body.len().saturating_add(chunk.len()) > MAX_BODY {
             return Err(format!(
                 "a body over the limit of {} (the response is larger)",
                 size(MAX_BODY)

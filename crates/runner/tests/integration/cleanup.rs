@@ -1,6 +1,6 @@
 //! `cleanup:` runs after a failed step and after cancellation.
 
-use rehearse_runner::{RunEvent, Status};
+use rehearse_runner::{Phase, RunEvent, Status};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};
@@ -118,4 +118,54 @@ cleanup:
         1,
         "the cleanup request reached the target"
     );
+}
+
+#[tokio::test]
+async fn the_second_ctrl_c_cuts_cleanup_short_and_the_result_still_comes() {
+    let server = target().await;
+    let yaml = r#"
+name: slow cleanup
+steps:
+  - name: create
+    request: { method: POST, url: "{{ base }}/payments", json: { amount: 1 } }
+    capture: { payment_id: "$.id" }
+  - name: wait for settlement
+    request: { url: "{{ base }}/payments/{{ payment_id }}" }
+    poll: { every: 20ms, timeout: 60s }
+    expect: { json: { "$.status": settled } }
+cleanup:
+  - name: let the bank catch up
+    wait: 60s
+  - name: delete
+    request: { method: DELETE, url: "{{ base }}/payments/{{ payment_id }}" }
+"#;
+    let (plan, options) = Project::new(&server.uri())
+        .scenario("slow.yaml", yaml)
+        .compile();
+    let quit = options.quit.clone();
+    let started = std::time::Instant::now();
+
+    let ran = run_plan(plan, options, |event, cancel| match event {
+        RunEvent::AttemptFinished { step, .. } if step == "wait for settlement" => {
+            cancel.cancel(); // the first Ctrl-C, mid-poll
+        }
+        RunEvent::StepStarted {
+            phase: Phase::Cleanup,
+            ..
+        } => quit.cancel(), // the second, in cleanup
+        _ => {}
+    })
+    .await;
+
+    assert!(ran.result.interrupted);
+    let scenario = ran.scenario();
+    assert_eq!(scenario.status, Status::Interrupted);
+    assert_eq!(
+        ran.step("let the bank catch up").status,
+        Status::Interrupted
+    );
+    assert_eq!(ran.step("delete").status, Status::Interrupted, "not begun");
+    assert_eq!(deletes(&server).await, 0);
+    // Not a speed check: proves the cleanup's 60s wait was cut.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }

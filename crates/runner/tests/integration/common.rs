@@ -32,6 +32,16 @@ impl Project {
         }
     }
 
+    /// A project whose environment file is `env_yaml`, as written.
+    pub fn with_environment(env_yaml: &str) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+            env: env_yaml.to_owned(),
+            secrets: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
     /// Declares a secret and gives it a value (as if exported).
     pub fn secret(mut self, name: &str, value: &str) -> Self {
         self.secrets.push((name.to_owned(), value.to_owned()));
