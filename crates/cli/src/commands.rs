@@ -169,6 +169,17 @@ fn list(args: &SelectArgs, color: Color) -> u8 {
 /// A result for a run that never started, so reports are still written.
 fn aborted_result(run_id: &str, env: &str, reason: &str, problems: Vec<String>) -> RunResult {
     RunResult {
+        aborted: Some(Aborted {
+            reason: reason.to_owned(),
+            problems,
+        }),
+        ..empty_result(run_id, env)
+    }
+}
+
+/// A result with no scenario and no check yet.
+fn empty_result(run_id: &str, env: &str) -> RunResult {
+    RunResult {
         run_id: run_id.to_owned(),
         environment: env.to_owned(),
         started_at: chrono::Utc::now(),
@@ -178,10 +189,7 @@ fn aborted_result(run_id: &str, env: &str, reason: &str, problems: Vec<String>) 
         preflight: Vec::new(),
         rehearse_version: env!("CARGO_PKG_VERSION").to_owned(),
         bank_api_version: None,
-        aborted: Some(Aborted {
-            reason: reason.to_owned(),
-            problems,
-        }),
+        aborted: None,
     }
 }
 
@@ -234,53 +242,12 @@ fn merge(
                 counts.failed,
                 counts.skipped
             );
-            exit_code(&result)
+            exit::of_result(&result)
         }
         Err(e) => {
             eprintln!("error: failed to merge reports: {e}");
             exit::INVALID_INPUT
         }
-    }
-}
-
-/// The exit code a run's result stands for.
-fn exit_code(result: &RunResult) -> u8 {
-    let not_ready = result
-        .preflight
-        .iter()
-        .any(|c| c.status != rehearse_runner::Status::Passed);
-    match result.aborted.as_ref().map(|a| a.reason.as_str()) {
-        Some("invalid_input") => exit::INVALID_INPUT,
-        Some("environment_not_ready") => exit::NOT_READY,
-        Some(_) => exit::INTERNAL,
-        None if not_ready => exit::NOT_READY,
-        None if result.interrupted => exit::INTERRUPTED,
-        None if result.passed() => exit::PASSED,
-        None => exit::FAILED,
-    }
-}
-
-/// Ctrl-C, or SIGTERM (what CI runners and Kubernetes send): both mean "stop, clean up,
-/// write the reports".
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -376,15 +343,24 @@ fn print_preflight(checks: &[rehearse_runner::CheckResult], color: Color, quiet:
     };
     let failed: Vec<_> = checks
         .iter()
-        .filter(|c| c.status != Status::Passed)
+        .filter(|c| matches!(c.status, Status::Failed | Status::Error))
         .collect();
+    let interrupted = checks
+        .iter()
+        .filter(|c| c.status == Status::Interrupted)
+        .count();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "pre-flight: {} check{}, {} failed",
+        "pre-flight: {} check{}, {} failed{}",
         checks.len(),
         if checks.len() == 1 { "" } else { "s" },
-        failed.len()
+        failed.len(),
+        if interrupted > 0 {
+            format!(", {interrupted} stopped by Ctrl-C")
+        } else {
+            String::new()
+        }
     );
     let mut owners: Vec<Option<String>> = Vec::new();
     for c in &failed {
@@ -509,6 +485,7 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
         ));
     }
     let (world, secrets, present) = world_of(env_file, &loaded.environment.secrets);
+    crate::panic::mask(&secrets);
     loaded.world.set(world);
     let mut environment = loaded.environment;
     let stack = if loaded.embedded {
@@ -546,6 +523,8 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let cancel = CancellationToken::new();
+    let ctrl_c = crate::signals::listen(cancel.clone(), CancellationToken::new());
     let ready = match prepare(
         cli,
         &Input {
@@ -579,11 +558,16 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
             expect_version: args.expect_version.clone(),
             secrets_present: present,
             secrets,
+            cancel: cancel.clone(),
         },
     )
     .await;
+    ctrl_c.abort();
     if let Some(stack) = stack {
         stack.shutdown().await;
+    }
+    if cancel.is_cancelled() {
+        return interrupted_in_preflight(cli, &run_id, &plan, checks, &specs);
     }
     print_preflight(&checks, cli.color, cli.quiet);
     let failed = checks
@@ -614,29 +598,37 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     }
 }
 
+/// Stopped during pre-flight (or before it): no business step ran, so there is no cleanup
+/// to do. The checks that ended are reported, the others as interrupted; exit 130.
+fn interrupted_in_preflight(
+    cli: &Cli,
+    run_id: &str,
+    plan: &Plan,
+    checks: Vec<rehearse_runner::CheckResult>,
+    specs: &Reports,
+) -> u8 {
+    print_preflight(&checks, cli.color, cli.quiet);
+    let result = RunResult {
+        interrupted: true,
+        scenarios: rehearse_runner::not_started(plan),
+        preflight: checks,
+        ..empty_result(run_id, &plan.environment.name)
+    };
+    write_reports(&result, specs);
+    exit::INTERRUPTED
+}
+
 async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
     let specs = match reports(&args.reports, args.report_url.as_ref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    // Listen from the start: a Ctrl-C or SIGTERM while the stack starts or pre-flight runs
-    // still ends with cleanup and reports, not a killed process.
+    // Listen from the start: a Ctrl-C, SIGTERM or SIGHUP while the stack starts or
+    // pre-flight runs still ends with reports, not a killed process.
     let cancel = CancellationToken::new();
-    let ctrl_c = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            {
-                stop_signal().await;
-                eprintln!(
-                    "interrupted: stopping steps, running cleanup and writing reports (Ctrl-C again to quit now)"
-                );
-                cancel.cancel();
-                stop_signal().await;
-                std::process::exit(i32::from(exit::INTERRUPTED));
-            }
-        })
-    };
+    let quit = CancellationToken::new();
+    let ctrl_c = crate::signals::listen(cancel.clone(), quit.clone());
     let ready = match prepare(
         cli,
         &Input {
@@ -674,9 +666,17 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             expect_version: args.expect_version.clone(),
             secrets_present: present,
             secrets: secrets.clone(),
+            cancel: cancel.clone(),
         },
     )
     .await;
+    if cancel.is_cancelled() {
+        ctrl_c.abort();
+        if let Some(stack) = stack {
+            stack.shutdown().await;
+        }
+        return interrupted_in_preflight(cli, &run_id, &plan, checks, &specs);
+    }
     if checks
         .iter()
         .any(|c| c.status != rehearse_runner::Status::Passed)
@@ -702,6 +702,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     options.run_id.clone_from(&run_id);
     options.fail_fast = args.fail_fast;
     options.secrets = secrets;
+    options.quit = quit;
     if let Some(j) = args.jobs {
         options.jobs = j.max(1);
     }
@@ -766,13 +767,5 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let mut result = result;
     result.preflight = checks;
     let written = write_reports(&result, &specs);
-    if result.interrupted {
-        exit::INTERRUPTED
-    } else if !written {
-        exit::INTERNAL
-    } else if result.passed() {
-        exit::PASSED
-    } else {
-        exit::FAILED
-    }
+    exit::of_run(&result, written)
 }

@@ -6,8 +6,10 @@ mod commands;
 pub mod exit;
 mod load;
 mod logs;
+mod panic;
 mod prompt;
 mod schedule;
+mod signals;
 mod stack;
 
 use std::process::ExitCode;
@@ -22,6 +24,7 @@ pub fn main() -> ExitCode {
         Err(e) => return ExitCode::from(flag_error(&e)),
     };
     init_tracing(&cli);
+    panic::install();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

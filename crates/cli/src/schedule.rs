@@ -7,7 +7,7 @@
 //!   isolated from each other and from the scheduler, and behave exactly like `rehearse
 //!   run`. Its reports go into `REPORTS_DIR/<UTC tick time>/` (`run.json`, `junit.xml`,
 //!   `report.html`, `report.md`, and `console.log` with its console output).
-//! - SIGTERM or Ctrl-C: the running child gets one SIGINT (it stops its steps, runs
+//! - SIGTERM, SIGHUP or Ctrl-C: the running child gets one SIGINT (it stops its steps, runs
 //!   cleanup and writes its reports, as on Ctrl-C), the scheduler waits for it and exits 0.
 //!   A second signal kills the child and exits 130.
 //!
@@ -28,6 +28,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::args::RunArgs;
 use crate::exit;
+use crate::signals::Signals;
 
 /// `rehearse schedule`.
 #[derive(Debug, Args)]
@@ -454,46 +455,6 @@ fn interrupt(child: &tokio::process::Child) {
     }
     #[cfg(not(unix))]
     let _ = child;
-}
-
-/// SIGTERM and SIGINT (Ctrl-C), as one stream of stop requests.
-#[derive(Debug)]
-struct Signals {
-    #[cfg(unix)]
-    term: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn new() -> std::io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Self {
-                term: signal(SignalKind::terminate())?,
-                int: signal(SignalKind::interrupt())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Self {})
-    }
-
-    /// The next stop request: its name.
-    async fn recv(&mut self) -> &'static str {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.term.recv() => "SIGTERM",
-                _ = self.int.recv() => "SIGINT",
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            "Ctrl-C"
-        }
-    }
 }
 
 #[cfg(test)]
