@@ -454,7 +454,8 @@ impl ConsoleReporter {
             return;
         };
         if let Ok(mut deadline) = spinner.deadline.lock() {
-            *deadline = left.map(|l| Instant::now() + l);
+            // Checked: a plan built in code may poll for longer than an Instant holds.
+            *deadline = left.and_then(|l| Instant::now().checked_add(l));
         }
         let attempts = attempt
             .map(|n| format!(" · attempt {n}"))

@@ -509,13 +509,13 @@ impl Page {
         }
         let timeline = Timeline::of(s);
         self.push("<div class=\"timeline\">\n<div class=\"ruler\"><span></span><span class=\"scale\"><span>0</span><span>");
-        self.text(&render::duration(Duration::from_secs_f64(
-            timeline.total / 2_000.0,
-        )));
+        self.text(&render::duration(
+            Duration::try_from_secs_f64(timeline.total / 2_000.0).unwrap_or_default(),
+        ));
         self.push("</span><span>");
-        self.text(&render::duration(Duration::from_secs_f64(
-            timeline.total / 1_000.0,
-        )));
+        self.text(&render::duration(
+            Duration::try_from_secs_f64(timeline.total / 1_000.0).unwrap_or_default(),
+        ));
         self.push("</span></span><span></span></div>\n");
         let all = s
             .steps
