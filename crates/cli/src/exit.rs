@@ -13,7 +13,8 @@ pub const NOT_READY: u8 = 2;
 pub const INVALID_INPUT: u8 = 3;
 /// Internal error: rehearse could not do its job (IO, a bug).
 pub const INTERNAL: u8 = 4;
-/// Interrupted by Ctrl-C; reports are still written and cleanup ran.
+/// Interrupted by Ctrl-C, SIGTERM or SIGHUP; reports are still written, and cleanup ran
+/// unless a second signal cut it short.
 pub const INTERRUPTED: u8 = 130;
 
 /// The table shown in `--help` and the README.
@@ -25,7 +26,8 @@ Exit codes:
        approval needs an operator; no business step ran)
   3    invalid input (scenario, environment or flags)
   4    internal error
-  130  interrupted by Ctrl-C (cleanup ran, reports written)";
+  130  interrupted by Ctrl-C, SIGTERM or SIGHUP (reports written; cleanup ran
+       unless a second Ctrl-C cut it short)";
 
 /// The exit code a run's result stands for (`report merge` reads it from the shards').
 pub(crate) fn of_result(result: &RunResult) -> u8 {
