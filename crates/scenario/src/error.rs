@@ -96,10 +96,59 @@ impl Diagnostic for Problem {
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.span.as_ref()?;
+        let label = self.label.clone().unwrap_or_else(|| "here".to_owned());
+        // The underline stays on the line it starts on, and inside the part of a long
+        // line that is shown (see `SourceRef`).
+        let line = span.source.line_range(span.source.line_of(span.offset));
+        let (label, end) = match clip(&span.source, span.offset) {
+            Some(window) => (format!("{label} (a long line, shown in part)"), window.end),
+            None => (label, line.end),
+        };
+        let len = span.len.min(end.saturating_sub(span.offset));
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some(self.label.clone().unwrap_or_else(|| "here".to_owned())),
-            span.source_span(),
+            Some(label),
+            (span.offset, len),
         ))))
+    }
+}
+
+/// Lines longer than this many bytes are shown in part around the problem: miette cannot
+/// underline past column 65,535 (it panics), and a screen shows about a hundred columns.
+const MAX_SNIPPET_LINE_BYTES: usize = 300;
+
+/// Bytes shown before the problem on a long line, and in all.
+const CLIP_BEFORE: usize = 60;
+const CLIP_WIDTH: usize = 200;
+
+/// The part of a long line shown around `offset`, or `None` when its line is short.
+fn clip(source: &SourceFile, offset: usize) -> Option<std::ops::Range<usize>> {
+    let line = source.line_range(source.line_of(offset));
+    if line.len() <= MAX_SNIPPET_LINE_BYTES {
+        return None;
+    }
+    let text = source.text();
+    let floor = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(offset.saturating_sub(CLIP_BEFORE).max(line.start));
+    let end = floor((start + CLIP_WIDTH).min(line.end)).max(offset.min(line.end));
+    Some(start..end)
+}
+
+/// True when the 1-based line `n` exists and is too long to show as context.
+fn long_line(source: &SourceFile, n: usize) -> bool {
+    n >= 1 && source.line_range(n).len() > MAX_SNIPPET_LINE_BYTES
+}
+
+/// User text quoted in a message, cut after 80 characters: a message names what is wrong,
+/// the snippet shows it.
+pub(crate) fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
     }
 }
 
@@ -114,15 +163,48 @@ impl SourceCode for SourceRef {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .0
-            .text()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette's reader scans the text from its start; ours starts at the first line
+        // shown, so rendering a problem costs its lines, not the whole file.
+        let source = &*self.0;
+        let text = source.text();
+        let offset = span.offset().min(text.len());
+        let line = source.line_of(offset);
+        let line_range = source.line_range(line);
+        // The slice handed to miette: from the first line shown (the start of the part
+        // shown, on a long line) to the end of the text, or of the line when the next one
+        // is too long to show.
+        let (base, end, skipped) = match clip(source, offset) {
+            Some(window) => (window.start, window.end, 0),
+            None => {
+                let before = if long_line(source, line.saturating_sub(1)) {
+                    0
+                } else {
+                    context_lines_before.min(line - 1)
+                };
+                let end = if long_line(source, line + 1) {
+                    line_range.end
+                } else {
+                    text.len()
+                };
+                (source.line_range(line - before).start, end, before)
+            }
+        };
+        let len = span.len().min(end.saturating_sub(offset));
+        let inner = text[base..end].read_span(
+            &(offset - base, len).into(),
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let column = if context_lines_before == 0 {
+            inner.column() + (base - line_range.start)
+        } else {
+            inner.column()
+        };
         Ok(Box::new(MietteSpanContents::new(
             inner.data(),
-            *inner.span(),
-            inner.line(),
-            inner.column(),
+            (inner.span().offset() + base, inner.span().len()).into(),
+            inner.line() + (line - 1 - skipped),
+            column,
             inner.line_count(),
         )))
     }
@@ -170,4 +252,49 @@ pub fn render_problem(problem: &Problem, color: bool) -> String {
         return problem.one_line();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a problem past column 65,535 panicked inside miette's renderer (exit
+    /// 101, every other problem lost). The line is shown in part, the position in full.
+    #[test]
+    fn a_problem_at_column_70000_renders_the_part_of_the_line_around_it() {
+        let text = format!(
+            "name: a\nsteps:\n  - request: {{ url: 'http://h/{}', bogus: 1 }}\n",
+            "x".repeat(70_000)
+        );
+        let source = SourceFile::new("long.yaml", text);
+        let at = source.text().find("bogus").unwrap();
+        let problem = Problem::new("unknown key `bogus`", Some(&Span::at_offset(&source, at)))
+            .with_help("remove it");
+        insta::assert_snapshot!(render_problem(&problem, false), @r"
+             × unknown key `bogus`
+              ╭─[long.yaml:3:70034]
+            3 │ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', bogus: 1 }
+              ·                                                             ──┬──
+              ·                                                               ╰── here (a long line, shown in part)
+              ╰────
+             help: remove it
+        ");
+    }
+
+    /// The lines around a problem are shown unless they are long.
+    #[test]
+    fn a_long_line_beside_a_problem_is_not_shown() {
+        let text = format!("a: {}\nb: 1\nc: {}\n", "x".repeat(5000), "y".repeat(5000));
+        let source = SourceFile::new("beside.yaml", text);
+        let at = source.text().find("b:").unwrap();
+        let problem = Problem::new("unknown key `b`", Some(&Span::at_offset(&source, at)));
+        insta::assert_snapshot!(render_problem(&problem, false), @r"
+             × unknown key `b`
+              ╭─[beside.yaml:2:1]
+            2 │ b: 1
+              · ┬
+              · ╰── here
+              ╰────
+        ");
+    }
 }

@@ -12,6 +12,23 @@ pub struct SourceFile {
     /// Byte offset where each line starts: placing a span must not rescan the file (every
     /// YAML node gets a span, so a scan per span made loading quadratic in the file size).
     line_starts: Vec<usize>,
+    /// The number of characters before every [`MARK_EVERY`]th byte: a column is counted
+    /// from the nearest mark, not from the start of its line (a 16 MiB one-line flow
+    /// mapping has a million nodes, and counting from the line start made it quadratic).
+    char_marks: Vec<usize>,
+}
+
+/// Bytes between two character-count marks of a [`SourceFile`].
+const MARK_EVERY: usize = 256;
+
+/// The longest token a span underlines, in bytes: a longer one is underlined in part
+/// (placing a span must not scan the rest of a long line).
+const MAX_TOKEN_BYTES: usize = 1024;
+
+/// Characters in `bytes`: the bytes that do not continue a UTF-8 sequence (so a range cut
+/// inside a character counts it once, on the side of its first byte).
+fn chars_in(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| (**b & 0xC0) != 0x80).count()
 }
 
 impl SourceFile {
@@ -28,10 +45,18 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        let mut char_marks = Vec::with_capacity(text.len() / MARK_EVERY + 1);
+        let mut chars = 0;
+        for block in text.as_bytes().chunks(MARK_EVERY) {
+            char_marks.push(chars);
+            chars += chars_in(block);
+        }
+        char_marks.push(chars);
         Arc::new(Self {
             path: path.into(),
             text,
             line_starts,
+            char_marks,
         })
     }
 
@@ -50,11 +75,43 @@ impl SourceFile {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let start = self.line_starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(1, |t| t.chars().count() + 1);
-        (line, col)
+        let col = if offset - start <= MARK_EVERY {
+            chars_in(&self.text.as_bytes()[start..offset])
+        } else {
+            self.chars_before(offset) - self.chars_before(start)
+        };
+        (line, col + 1)
+    }
+
+    /// The number of characters before a byte offset, from the nearest mark.
+    fn chars_before(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        let block = offset / MARK_EVERY;
+        let from = block * MARK_EVERY;
+        self.char_marks.get(block).copied().unwrap_or(0)
+            + chars_in(&self.text.as_bytes()[from..offset])
+    }
+
+    /// The byte range of a 1-based line, without its line break.
+    pub(crate) fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return self.text.len()..self.text.len();
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next - 1);
+        let end = if self.text[start..end].ends_with('\r') {
+            end - 1
+        } else {
+            end
+        };
+        start..end
+    }
+
+    /// The 1-based line a byte offset is on.
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset).max(1)
     }
 
     /// Byte offset of a 1-based line and (character) column.
@@ -78,8 +135,15 @@ impl SourceFile {
     /// The length in bytes of the YAML token starting at `offset` (a scalar, a key), used
     /// to underline it.
     pub(crate) fn token_len(&self, offset: usize) -> usize {
-        let rest = &self.text[offset.min(self.text.len())..];
-        let line = rest.split('\n').next().unwrap_or("");
+        let offset = offset.min(self.text.len());
+        let mut end = self.line_range(self.line_of(offset)).end.max(offset);
+        if end - offset > MAX_TOKEN_BYTES {
+            end = offset + MAX_TOKEN_BYTES;
+            while !self.text.is_char_boundary(end) {
+                end -= 1;
+            }
+        }
+        let line = self.text.get(offset..end).unwrap_or("");
         let mut end = 0;
         let mut quote = None;
         for (i, c) in line.char_indices() {
@@ -164,11 +228,7 @@ impl Span {
 
     /// The text of the line the span starts on.
     pub fn line_text(&self) -> &str {
-        self.source
-            .text()
-            .lines()
-            .nth(self.line.saturating_sub(1))
-            .unwrap_or("")
+        &self.source.text()[self.source.line_range(self.line)]
     }
 
     /// The span as miette wants it.
@@ -312,6 +372,36 @@ mod tests {
         for (line, col) in [(1, 1), (1, 4), (2, 1), (2, 5), (3, 1), (4, 3)] {
             assert_eq!(f.line_col(f.offset_of(line, col)), (line, col));
         }
+    }
+
+    /// Columns counted from the marks agree with counting from the line start, for
+    /// characters of every width across mark boundaries.
+    #[test]
+    fn columns_from_marks_match_columns_counted_from_the_line_start() {
+        let mut text = String::new();
+        for i in 0..5000 {
+            text.push(['a', 'é', '€', '𝄞', '\n'][(i * 7 + i / 13) % 5]);
+        }
+        let f = SourceFile::new("m.yaml", text.clone());
+        for (offset, _) in text.char_indices() {
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let line = text[..offset].matches('\n').count() + 1;
+            let col = text[start..offset].chars().count() + 1;
+            assert_eq!(f.line_col(offset), (line, col), "at byte {offset}");
+        }
+    }
+
+    /// A span on a long line costs no scan of the line: a token is underlined up to
+    /// 1 KiB, and the line's text is found by its start.
+    #[test]
+    fn a_span_on_a_long_line_underlines_at_most_a_kibibyte() {
+        let line = format!("a: {}\nb: 1\n", "x".repeat(100_000));
+        let f = SourceFile::new("long.yaml", line);
+        let span = Span::at_offset(&f, 3);
+        assert_eq!((span.line, span.column, span.len), (1, 4, MAX_TOKEN_BYTES));
+        assert_eq!(span.line_text().len(), 100_003);
+        let b = Span::at_offset(&f, f.text().find("b:").unwrap());
+        assert_eq!((b.line, b.column, b.line_text()), (2, 1, "b: 1"));
     }
 
     #[test]
