@@ -268,7 +268,7 @@ pub(crate) fn load(args: &SelectArgs, options: LoadOptions) -> Result<Loaded, Pr
     let mut problems = Problems::default();
     let mut scenarios = Vec::new();
     {
-        let mut compiler = Compiler::new(&environment, &fixtures, &mut templates);
+        let mut compiler = Compiler::new(&environment, &fixtures, &mut templates).with_root(&root);
         for f in &files {
             match compiler.compile_file(f) {
                 Ok(s) => scenarios.push(s),

@@ -344,11 +344,12 @@ fn query(path: &PathKey, json: &Json, t: &Templates, vars: &Vars) -> Result<Opti
         PathKey::Fixed(p) => p,
         PathKey::Template(tpl) => {
             let text = t.render_string(tpl, vars).map_err(|e| e.message)?;
-            rendered = serde_json_path::JsonPath::parse(&text).map_err(|e| {
+            // Bounded like a written path: the rendered text may come from a response.
+            rendered = rehearse_scenario::parse_json_path(&text).map_err(|e| {
                 format!(
                     "`{}` renders to `{text}`, which is not a JSONPath: {}",
                     tpl.source,
-                    e.to_string().lines().next().unwrap_or_default()
+                    e.lines().next().unwrap_or_default()
                 )
             })?;
             &rendered

@@ -102,8 +102,14 @@ fn chain(e: &reqwest::Error) -> String {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, ClientError> {
-    std::fs::read(path).map_err(|source| ClientError::Read {
-        path: path.display().to_string(),
-        source,
+    // A regular file within the cap: a CA path of /dev/zero is refused, not read forever.
+    rehearse_scenario::read_capped(path, rehearse_scenario::MAX_FILE_BYTES).map_err(|e| {
+        ClientError::Read {
+            path: path.display().to_string(),
+            source: match e {
+                rehearse_scenario::FileError::Io(io) => io,
+                other => std::io::Error::other(other.to_string()),
+            },
+        }
     })
 }

@@ -320,9 +320,10 @@ pub(crate) fn prepare(t: &Templates, req: &Request, vars: &Vars) -> Result<Prepa
     })
 }
 
-/// The size of a fixture file now (it is read when the request is sent).
+/// The size of a fixture file now (it is read when the request is sent), checked again to
+/// be a regular file inside the fixtures folder.
 fn file_len(file: &FixtureFile) -> Result<u64, RenderError> {
-    std::fs::metadata(&file.path).map(|m| m.len()).map_err(|e| {
+    rehearse_scenario::fixture_len(file).map_err(|e| {
         error(
             format!(
                 "failed to read fixture `{}` ({}): {e}",

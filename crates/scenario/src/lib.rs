@@ -27,10 +27,12 @@
 //! assert_eq!(scenario.steps[0].name, "GET http://localhost:1/healthz");
 //! ```
 
+mod bounds;
 mod compile;
 mod decimal;
 mod duration;
 mod error;
+mod files;
 mod filters;
 mod matcher;
 mod model;
@@ -41,11 +43,16 @@ mod span;
 mod template;
 mod value;
 
+pub use bounds::{
+    MAX_INCLUDE_DEPTH, MAX_JSONPATH_BYTES, MAX_JSONPATH_NESTING, MAX_PROBLEMS_PER_FILE, MAX_STEPS,
+    MAX_TEMPLATE_NESTING, MAX_TEMPLATE_TERMS, parse_json_path,
+};
 pub use compile::{
     Compiler, Heading, discover, load_environment, parse_cron, read_heading, read_source,
 };
 pub use duration::{Dur, MAX_DURATION};
 pub use error::{Problem, Problems, render_problem};
+pub use files::{FileError, MAX_FILE_BYTES, fixture_len, fixture_path, read_capped};
 pub use filters::FILTERS;
 pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerpt, json_eq};
 pub use model::{EnvironmentFile, FragmentFile, ScenarioFile};

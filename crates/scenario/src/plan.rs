@@ -343,8 +343,11 @@ pub enum Body {
 pub struct FixtureFile {
     /// The path as written, relative to `fixtures/`.
     pub rel: String,
-    /// The absolute path read at run time.
+    /// The real path read at run time.
     pub path: PathBuf,
+    /// The fixtures folder (absolute): at run time the file is checked again to be a
+    /// regular file inside it (`fixture_len`).
+    pub dir: PathBuf,
 }
 
 /// A part of a multipart body.

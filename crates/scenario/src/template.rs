@@ -214,6 +214,8 @@ impl Templates {
                 Vec::new(),
             ));
         }
+        // minijinja's parser and compiler recurse: bound the expressions first.
+        crate::bounds::check_template(text)?;
         let name = format!("t{}", self.next);
         self.next += 1;
         let (kind, source) = match single_expression(text) {

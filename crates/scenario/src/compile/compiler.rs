@@ -2,13 +2,16 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use regex::Regex;
 use serde_json::Value as Json;
 
+use super::known::Known;
 use super::source::{parse_as, read_source};
+use crate::bounds::MAX_PROBLEMS_PER_FILE;
 use crate::error::{Problem, Problems};
-use crate::model::{ApprovalMode, ClockKind, DecisionDef, ScenarioFile, StepDef};
+use crate::model::{ApprovalMode, ClockKind, DecisionDef, FragmentFile, ScenarioFile, StepDef};
 use crate::plan::{
     Action, Approval, Check, Decision, Environment, Expect, Scenario, StatusMatch, Step,
 };
@@ -26,29 +29,45 @@ pub struct Compiler<'a> {
     /// `matches` regexes by pattern: suites repeat patterns, and each compile costs about
     /// 100 µs (regex-automata builds its UTF-8 tables per NFA), a fifth of `validate`.
     pub(super) regexes: HashMap<String, Regex>,
+    /// The suite's folder, as a real path: fragments must be inside it (or beside the
+    /// scenario that includes them).
+    pub(super) root: PathBuf,
+    /// The environment's vars by name (the first of a name, as a search would find).
+    pub(super) env_vars: HashMap<&'a str, &'a TplValue>,
 }
 
 pub(super) struct Ctx<'s> {
     pub(super) problems: Problems,
-    pub(super) known: Vec<String>,
+    pub(super) known: Known,
     /// Values of the known variables that are literals (no template): a templated
     /// JSONPath key using only these is checked at validation.
     pub(super) literals: HashMap<String, Json>,
     pub(super) later: HashSet<String>,
     pub(super) names: HashSet<String>,
+    /// The files from the scenario down to the fragment being compiled, as written and
+    /// as real paths (for cycles).
     pub(super) include_stack: Vec<PathBuf>,
+    pub(super) real_stack: Vec<PathBuf>,
+    /// Fragments read for this scenario, by real path (`None`: it had problems, reported
+    /// once): a fragment included many times is read and parsed once.
+    pub(super) fragments: HashMap<PathBuf, Option<Rc<FragmentFile>>>,
+    /// Steps compiled so far, fragments expanded (bounded by `MAX_STEPS`).
+    pub(super) steps: usize,
     pub(super) file: &'s Path,
 }
 
 impl Ctx<'_> {
-    pub(super) fn for_environment<'p>(known: &[String], file: &'p Path) -> Ctx<'p> {
+    pub(super) fn new(known: Known, file: &Path) -> Ctx<'_> {
         Ctx {
             problems: Problems::default(),
-            known: known.to_vec(),
+            known,
             literals: HashMap::new(),
             later: HashSet::new(),
             names: HashSet::new(),
             include_stack: vec![file.to_owned()],
+            real_stack: vec![real_path(file)],
+            fragments: HashMap::new(),
+            steps: 0,
             file,
         }
     }
@@ -91,13 +110,34 @@ impl<'a> Compiler<'a> {
         fixtures_dir: impl Into<PathBuf>,
         templates: &'a mut Templates,
     ) -> Self {
+        let fixtures_dir = fixtures_dir.into();
+        // By default the suite is the folder that holds `fixtures/`.
+        let root = match fixtures_dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
         Self {
             env,
-            fixtures_dir: fixtures_dir.into(),
+            fixtures_dir,
             templates,
             fixtures: BTreeMap::new(),
             regexes: HashMap::new(),
+            root: real_path(&root),
+            env_vars: env
+                .vars
+                .iter()
+                .rev()
+                .map(|(k, v)| (k.as_str(), v))
+                .collect(),
         }
+    }
+
+    /// The suite's folder (default: the folder that holds the fixtures folder): an
+    /// included fragment must be inside it, or inside the folder of the scenario file.
+    #[must_use]
+    pub fn with_root(mut self, root: impl AsRef<Path>) -> Self {
+        self.root = real_path(root.as_ref());
+        self
     }
 
     /// Loads and checks one scenario file; every problem in it is reported.
@@ -126,15 +166,11 @@ impl<'a> Compiler<'a> {
                 span: span0,
             });
         }
-        let mut ctx = Ctx {
-            problems: Problems::default(),
-            known: self.env.vars.iter().map(|(k, _)| k.clone()).collect(),
-            literals: literal_values(&self.env.vars),
-            later: HashSet::new(),
-            names: HashSet::new(),
-            include_stack: vec![path.to_owned()],
-            file: path,
-        };
+        let mut ctx = Ctx::new(
+            self.env.vars.iter().map(|(k, _)| k.as_str()).collect(),
+            path,
+        );
+        ctx.literals = literal_values(&self.env.vars);
         collect_captures(&file.steps.value, &mut ctx.later);
         // Pre-flight checks see the environment's vars only: they run once for the whole
         // run, before any scenario binds its own.
@@ -178,7 +214,7 @@ impl<'a> Compiler<'a> {
             self.step(s, &mut ctx, &mut cleanup, "");
         }
         if !ctx.problems.is_empty() {
-            return Err(ctx.problems);
+            return Err(cap_problems(ctx.problems, path));
         }
         Ok(Scenario {
             path: path.to_owned(),
@@ -209,6 +245,9 @@ impl<'a> Compiler<'a> {
             .span
             .clone()
             .unwrap_or_else(|| Span::file_start(&SourceFile::new(ctx.file, String::new())));
+        if !ctx.count_step(&span) {
+            return;
+        }
         let actions = [
             s.request.is_some(),
             s.wait.is_some(),
@@ -299,9 +338,7 @@ impl<'a> Compiler<'a> {
             return;
         }
         if let Some(a) = &s.approve {
-            if self.env.approvals == ApprovalMode::Mock
-                && !ctx.known.iter().any(|k| k == "bank_admin")
-            {
+            if self.env.approvals == ApprovalMode::Mock && !ctx.known.contains("bank_admin") {
                 ctx.problems.push(
                     Problem::new(
                         format!("step `{full_name}` approves through the bank mock, but environment `{}` has no var `bank_admin`", self.env.name),
@@ -362,6 +399,33 @@ impl<'a> Compiler<'a> {
             poll,
         });
     }
+}
+
+/// The first [`MAX_PROBLEMS_PER_FILE`] problems of a file, and a line saying how many more
+/// there are: a file with 100,000 duplicate step names took half a minute to print.
+fn cap_problems(mut problems: Problems, path: &Path) -> Problems {
+    let n = problems.0.len();
+    if n > MAX_PROBLEMS_PER_FILE {
+        problems.0.truncate(MAX_PROBLEMS_PER_FILE);
+        problems.push(
+            Problem::new(
+                format!(
+                    "{} more problems in {} are not shown",
+                    n - MAX_PROBLEMS_PER_FILE,
+                    path.display()
+                ),
+                None,
+            )
+            .with_help("fix these first; the others are shown when these are gone"),
+        );
+    }
+    problems
+}
+
+/// A path with its symbolic links resolved, or absolute when it does not exist.
+pub(super) fn real_path(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p)
+        .unwrap_or_else(|_| std::path::absolute(p).unwrap_or_else(|_| p.to_owned()))
 }
 
 /// The variables whose value is a literal, by name.

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::compiler::{Compiler, Ctx};
 use super::cron::parse_cron;
+use super::known::Known;
 use super::source::{parse_as, read_source};
 use super::templates::compile_value;
 use crate::error::{Problem, Problems};
@@ -24,12 +25,12 @@ pub fn load_environment(
     let mut env = Environment::new(name);
     env.path = Some(path.to_owned());
     env.description = file.description;
-    let mut known: Vec<String> = Vec::new();
+    let mut known = Known::default();
     // What the vars' templates may call `secret()` with: the declared secrets.
     let mut declares = Environment::new(name);
     declares.secrets = file.secrets.iter().map(|s| s.value.clone()).collect();
     for (k, v) in file.vars.iter() {
-        let value = compile_value(v, templates, &known, &declares, &mut problems);
+        let value = compile_value(v, templates, &mut known, &declares, &mut problems);
         known.push(k.value.clone());
         env.vars.push((k.value.clone(), value));
     }
@@ -98,7 +99,7 @@ pub fn load_environment(
     if let Some(a) = &file.approvals {
         env.approvals = a.value.mode.value;
     }
-    if env.clock == ClockKind::Virtual && !known.iter().any(|k| k == "bank_admin") {
+    if env.clock == ClockKind::Virtual && !known.contains("bank_admin") {
         problems.push(
             Problem::new(
                 "a virtual clock is driven through the bank's admin API, but no var `bank_admin` is set",
@@ -121,7 +122,8 @@ pub fn load_environment(
             kind: ValueKind::String(j.value.trigger.value.clone()),
             span: j.value.trigger.span.clone(),
         };
-        let trigger = match compile_value(&trigger, templates, &known, &declares, &mut problems) {
+        let trigger = match compile_value(&trigger, templates, &mut known, &declares, &mut problems)
+        {
             TplValue::Str(t) => t,
             _ => Tpl::literal(j.value.trigger.value.clone()),
         };
@@ -134,7 +136,7 @@ pub fn load_environment(
     // Checks and the approval request are compiled with the environment's vars known.
     {
         let snapshot = env.clone();
-        let mut ctx = Ctx::for_environment(&known, path);
+        let mut ctx = Ctx::new(known.clone(), path);
         let mut compiler = Compiler::new(&snapshot, "fixtures", templates);
         let checks: Vec<Check> = file
             .checks

@@ -8,7 +8,7 @@ use serde_json_path::JsonPath;
 
 use super::compiler::first_line;
 use super::compiler::{Compiler, Ctx};
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shorten};
 use crate::matcher::{JsonType, Matcher, OPERATORS, Op};
 use crate::model::ExpectDef;
 use crate::node::did_you_mean;
@@ -560,6 +560,16 @@ fn status_one(v: &Value, problems: &mut Problems) -> Option<StatusPattern> {
 }
 
 pub(super) fn json_path(k: &Spanned<String>, problems: &mut Problems) -> Option<JsonPath> {
+    if let Err(why) = crate::bounds::check_json_path(&k.value) {
+        problems.push(
+            Problem::new(
+                format!("invalid JSONPath `{}`: {why}", shorten(&k.value)),
+                k.span.as_ref(),
+            )
+            .with_help("split the check into simpler paths, or check the value with a matcher"),
+        );
+        return None;
+    }
     match JsonPath::parse(&k.value) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -579,7 +589,7 @@ pub(super) fn json_path(k: &Spanned<String>, problems: &mut Problems) -> Option<
                 Problem::new(
                     format!(
                         "invalid JSONPath `{}`: {}",
-                        k.value,
+                        shorten(&k.value),
                         first_line(&e.to_string())
                     ),
                     k.span.as_ref(),

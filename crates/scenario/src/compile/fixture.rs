@@ -1,9 +1,14 @@
-//! Fixture files under the suite's `fixtures/`.
+//! Fixture files under the suite's `fixtures/`: read as values (`fixture()`, `schema`), or
+//! checked now and sent as bytes later (`body: { file }`, multipart files). Either way the
+//! path stays inside the fixtures folder and names a regular file (`crate::files`).
+
+use std::path::PathBuf;
 
 use serde_json::Value as Json;
 
 use super::compiler::{Compiler, Ctx};
 use crate::error::Problem;
+use crate::files::{FileError, MAX_FILE_BYTES, fixture_path, read_capped};
 use crate::span::Span;
 
 impl Compiler<'_> {
@@ -16,31 +21,22 @@ impl Compiler<'_> {
         if let Some(j) = self.fixtures.get(rel) {
             return Some(j.clone());
         }
-        let path = self.fixtures_dir.join(rel);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
+        let read = fixture_path(&self.fixtures_dir, rel)
+            .and_then(|path| read_capped(&path, MAX_FILE_BYTES));
+        let bytes = match read {
+            Ok(b) => b,
             Err(e) => {
-                // Absolute: a relative folder means nothing when the current folder is not
-                // the one the user thinks.
-                let dir = std::path::absolute(&self.fixtures_dir)
-                    .unwrap_or_else(|_| self.fixtures_dir.clone());
-                let why = if e.kind() == std::io::ErrorKind::NotFound {
-                    "no such file".to_owned()
-                } else {
-                    e.to_string()
-                };
-                ctx.problems.push(
-                    Problem::new(
-                        format!("unknown fixture file `{rel}`: {why} in {}", dir.display()),
-                        span,
-                    )
-                    .with_help(format!(
-                        "fixtures are read from {}; put the file there or fix the path",
-                        dir.display()
-                    )),
-                );
+                ctx.problems.push(self.fixture_problem(rel, &e, span));
                 return None;
             }
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            ctx.problems.push(
+                Problem::new(format!("fixture `{rel}` is not UTF-8 text"), span).with_help(
+                    "`fixture()` and `schema` read text; send binary files with `body: { file: … }`",
+                ),
+            );
+            return None;
         };
         let json = if rel.ends_with(".json") {
             match serde_json::from_str(&text) {
@@ -60,64 +56,61 @@ impl Compiler<'_> {
         self.templates.add_fixture(rel, json.clone());
         Some(json)
     }
-}
 
-/// The longest fixture path accepted (a path is user input).
-const MAX_FIXTURE_PATH: usize = 1024;
-
-impl Compiler<'_> {
-    /// A fixture file sent as bytes (a `body: { file }` or a multipart file): checked to
-    /// exist under `fixtures/` now, read when the request is sent.
+    /// A fixture file sent as bytes (a `body: { file }` or a multipart file): checked now,
+    /// and again when the request is sent (`crate::files::fixture_len`).
     pub(super) fn fixture_file(
         &mut self,
         rel: &str,
         span: Option<&Span>,
         ctx: &mut Ctx<'_>,
     ) -> Option<crate::plan::FixtureFile> {
-        let escapes = rel.len() > MAX_FIXTURE_PATH
-            || std::path::Path::new(rel).components().any(|c| {
-                !matches!(
-                    c,
-                    std::path::Component::Normal(_) | std::path::Component::CurDir
-                )
-            });
-        if rel.is_empty() || escapes {
-            ctx.problems.push(
-                Problem::new(
-                    format!("fixture path `{rel}` leaves the fixtures folder"),
-                    span,
-                )
-                .with_help("write a path relative to fixtures/, without `..` or a leading `/`"),
-            );
-            return None;
-        }
-        let joined = self.fixtures_dir.join(rel);
-        let path = std::fs::canonicalize(&joined).unwrap_or(joined);
-        // Absolute, as for `fixture()`: a relative folder means nothing when the current
-        // folder is not the one the user thinks.
-        let dir =
-            std::path::absolute(&self.fixtures_dir).unwrap_or_else(|_| self.fixtures_dir.clone());
-        let why = match std::fs::metadata(&path) {
-            Ok(m) if m.is_file() => {
-                return Some(crate::plan::FixtureFile {
-                    rel: rel.to_owned(),
-                    path: std::path::absolute(&path).unwrap_or(path),
-                });
+        match fixture_path(&self.fixtures_dir, rel) {
+            Ok(path) => Some(crate::plan::FixtureFile {
+                rel: rel.to_owned(),
+                path,
+                dir: self.fixtures_folder(),
+            }),
+            Err(e) => {
+                ctx.problems.push(self.fixture_problem(rel, &e, span));
+                None
             }
-            Ok(_) => "not a file".to_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "no such file".to_owned(),
-            Err(e) => e.to_string(),
+        }
+    }
+
+    /// The fixtures folder, absolute: a relative folder means nothing when the current
+    /// folder is not the one the user thinks.
+    fn fixtures_folder(&self) -> PathBuf {
+        std::path::absolute(&self.fixtures_dir).unwrap_or_else(|_| self.fixtures_dir.clone())
+    }
+
+    fn fixture_problem(&self, rel: &str, e: &FileError, span: Option<&Span>) -> Problem {
+        let dir = self.fixtures_folder();
+        let put_there = || {
+            format!(
+                "fixtures are read from {}; put the file there or fix the path",
+                dir.display()
+            )
         };
-        ctx.problems.push(
-            Problem::new(
-                format!("unknown fixture file `{rel}`: {why} in {}", dir.display()),
+        match e {
+            FileError::Outside { .. } => Problem::new(
+                format!("fixture path `{rel}` leaves the fixtures folder"),
                 span,
             )
             .with_help(format!(
-                "fixtures are read from {}; put the file there or fix the path",
+                "write a path relative to {} without `..` or a leading `/`; a symbolic link there must not point outside it",
                 dir.display()
             )),
-        );
-        None
+            FileError::TooLarge { cap } => Problem::new(
+                format!("fixture `{rel}` is more than the {cap} bytes rehearse reads into memory"),
+                span,
+            )
+            .with_help("send a large file as bytes with `body: { file: … }`, which is streamed"),
+            e => Problem::new(
+                format!("unknown fixture file `{rel}`: {e} in {}", dir.display()),
+                span,
+            )
+            .with_help(put_there()),
+        }
     }
 }

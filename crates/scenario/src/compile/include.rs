@@ -1,18 +1,163 @@
-//! `include:` steps: fragments, their parameters and the include chain.
+//! `include:` steps: fragments (inside the suite, read once per scenario), their
+//! parameters, and the include chain (no cycle, at most `MAX_INCLUDE_DEPTH` deep, at most
+//! `MAX_STEPS` steps in all).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::compiler::collect_captures;
 use super::compiler::{Compiler, Ctx};
 use super::source::{parse_as, read_source};
-use crate::error::Problem;
+use crate::bounds::{MAX_INCLUDE_DEPTH, MAX_STEPS};
+use crate::error::{Problem, shorten};
+use crate::files::{FileError, MAX_PATH_BYTES, inside};
 use crate::model::{FragmentFile, IncludeDef};
 use crate::node::did_you_mean;
 use crate::plan::{Action, Expect, Step};
 use crate::span::{Span, Spanned};
 use crate::value::ValueKind;
 
+impl Ctx<'_> {
+    /// Counts one more step; past [`MAX_STEPS`] it says so once, naming the chain of
+    /// fragments being expanded, and every further step is skipped.
+    pub(super) fn count_step(&mut self, at: &Span) -> bool {
+        self.steps += 1;
+        if self.steps == MAX_STEPS + 1 {
+            // First: it explains the problems that follow from it (repeated step names).
+            self.problems.0.insert(
+                0,
+                Problem::new(
+                    format!("the scenario expands to more than {MAX_STEPS} steps"),
+                    Some(at),
+                )
+                .with_help(format!(
+                    "a fragment included several times, by fragments included several times, multiplies its steps; this one is reached through {}",
+                    chain(&self.include_stack, None)
+                )),
+            );
+        }
+        self.steps <= MAX_STEPS
+    }
+}
+
+/// `a.yaml → _f/b.yaml → …`, the middle of a long chain left out.
+fn chain(stack: &[PathBuf], last: Option<&Path>) -> String {
+    let names: Vec<String> = stack
+        .iter()
+        .map(|p| p.display().to_string())
+        .chain(last.map(|p| p.display().to_string()))
+        .collect();
+    if names.len() <= 8 {
+        return names.join(" → ");
+    }
+    format!(
+        "{} → … ({} more) → {}",
+        names[..3].join(" → "),
+        names.len() - 6,
+        names[names.len() - 3..].join(" → ")
+    )
+}
+
 impl Compiler<'_> {
+    /// The fragment an include names, read once per scenario: `None` after a problem
+    /// (pushed).
+    fn fragment(
+        &mut self,
+        written: &str,
+        path: &Path,
+        at: &Span,
+        ctx: &mut Ctx<'_>,
+    ) -> Option<(PathBuf, Rc<FragmentFile>)> {
+        let folder = self.root.display().to_string();
+        if Path::new(written).has_root() || written.len() > MAX_PATH_BYTES {
+            ctx.problems.push(
+                Problem::new(
+                    format!("fragment path `{}` is absolute", shorten(written)),
+                    Some(at),
+                )
+                .with_help(format!(
+                    "write the path relative to the including file, inside the suite ({folder})"
+                )),
+            );
+            return None;
+        }
+        // Fragments are inside the suite, or beside (or under) the scenario itself.
+        let mut folders = vec![self.root.clone()];
+        if let Some(dir) = ctx.real_stack.first().and_then(|p| p.parent()) {
+            folders.push(dir.to_owned());
+        }
+        let real = match inside(path, written, &folders) {
+            Ok(real) => real,
+            Err(FileError::Outside { .. }) => {
+                ctx.problems.push(
+                    Problem::new(
+                        format!("fragment `{written}` is outside the suite ({folder})"),
+                        Some(at),
+                    )
+                    .with_help("keep fragments in the suite, e.g. scenarios/_fragments/; a symbolic link must not point outside it"),
+                );
+                return None;
+            }
+            Err(e) => {
+                ctx.problems.push(
+                    Problem::new(format!("fragment `{written}` does not exist"), Some(at))
+                        .with_help(format!(
+                            "failed to read {}: {e} (paths are relative to the including file)",
+                            path.display()
+                        )),
+                );
+                return None;
+            }
+        };
+        if ctx.real_stack.contains(&real) {
+            ctx.problems.push(
+                Problem::new(
+                    format!("include cycle: {}", chain(&ctx.include_stack, Some(path))),
+                    Some(at),
+                )
+                .with_help("a fragment must not include itself, directly or through others"),
+            );
+            return None;
+        }
+        if ctx.include_stack.len() > MAX_INCLUDE_DEPTH {
+            ctx.problems.push(
+                Problem::new(
+                    format!(
+                        "fragments are included more than {MAX_INCLUDE_DEPTH} deep: {}",
+                        chain(&ctx.include_stack, Some(path))
+                    ),
+                    Some(at),
+                )
+                .with_help("flatten the chain: a fragment may include others, but not without end"),
+            );
+            return None;
+        }
+        if let Some(cached) = ctx.fragments.get(&real) {
+            return cached.clone().map(|f| (real, f));
+        }
+        let parsed = match read_source(path) {
+            Ok(source) => match parse_as::<FragmentFile>(&source) {
+                Ok(f) => Some(Rc::new(f)),
+                Err(ps) => {
+                    ctx.problems.0.extend(ps.0);
+                    None
+                }
+            },
+            // Read but unreadable (not UTF-8): the problem names its own position.
+            Err(p) if p.span.is_some() => {
+                ctx.problems.push(p);
+                None
+            }
+            Err(p) => {
+                ctx.problems
+                    .push(Problem::new(p.message, Some(at)).with_help_opt(p.help));
+                None
+            }
+        };
+        ctx.fragments.insert(real.clone(), parsed.clone());
+        parsed.map(|f| (real, f))
+    }
+
     pub(super) fn include(
         &mut self,
         inc: &Spanned<IncludeDef>,
@@ -28,51 +173,8 @@ impl Compiler<'_> {
             .and_then(|p| p.parent())
             .unwrap_or(Path::new("."));
         let path = base.join(&inc.value.file);
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-        if ctx
-            .include_stack
-            .iter()
-            .any(|p| p.canonicalize().unwrap_or_else(|_| p.clone()) == canonical)
-        {
-            let chain: Vec<String> = ctx
-                .include_stack
-                .iter()
-                .map(|p| p.display().to_string())
-                .chain([path.display().to_string()])
-                .collect();
-            ctx.problems.push(
-                Problem::new(format!("include cycle: {}", chain.join(" → ")), Some(at))
-                    .with_help("a fragment must not include itself, directly or through others"),
-            );
+        let Some((real, frag)) = self.fragment(&inc.value.file, &path, at, ctx) else {
             return;
-        }
-        let source = match read_source(&path) {
-            Ok(s) => s,
-            // Read but unreadable (not UTF-8): the problem names its own position.
-            Err(p) if p.span.is_some() => {
-                ctx.problems.push(p);
-                return;
-            }
-            Err(p) => {
-                ctx.problems.push(
-                    Problem::new(
-                        format!("fragment `{}` does not exist", inc.value.file),
-                        Some(at),
-                    )
-                    .with_help(format!(
-                        "{} (paths are relative to the including file)",
-                        p.message
-                    )),
-                );
-                return;
-            }
-        };
-        let frag: FragmentFile = match parse_as(&source) {
-            Ok(f) => f,
-            Err(ps) => {
-                ctx.problems.0.extend(ps.0);
-                return;
-            }
         };
         // Parameters: every `with` key must be declared; declared ones without default must
         // be given.
@@ -130,6 +232,7 @@ impl Compiler<'_> {
         });
         collect_captures(&frag.steps.value, &mut ctx.later);
         ctx.include_stack.push(path);
+        ctx.real_stack.push(real);
         // Steps of the fragment read "login › POST /auth": the include step's own name
         // when it has one, else the fragment's file stem.
         let (parent, last) = match name.rsplit_once(" › ") {
@@ -142,5 +245,6 @@ impl Compiler<'_> {
             self.step(s, ctx, out, &prefix);
         }
         ctx.include_stack.pop();
+        ctx.real_stack.pop();
     }
 }

@@ -12,6 +12,7 @@ mod expect;
 mod fixture;
 mod heading;
 mod include;
+mod known;
 mod poll;
 mod request;
 mod source;

@@ -4,31 +4,26 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::error::{Problem, Problems};
+use crate::files::{FileError, MAX_FILE_BYTES, read_capped};
 use crate::node::{self, DecodeError, SyntaxError};
 use crate::span::{SourceFile, Span};
 
-/// Scenario, fragment and environment files larger than this are refused (the largest
-/// shipped scenario is a few kilobytes).
-pub(crate) const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Reads a file into a shared source, as a problem when it cannot be read.
+/// Reads a file into a shared source, as a problem when it cannot be read: a regular file
+/// of at most [`MAX_FILE_BYTES`] (so `/dev/zero` is refused, not read until memory runs
+/// out).
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Problem> {
-    let cannot = |e: &dyn std::fmt::Display| {
-        Problem::new(format!("failed to read {}: {e}", path.display()), None)
-            .with_help("check the path; scenario files end in .yaml or .yml")
-    };
-    let len = std::fs::metadata(path).map_err(|e| cannot(&e))?.len();
-    if len > MAX_FILE_BYTES {
-        return Err(Problem::new(
+    let bytes = read_capped(path, MAX_FILE_BYTES).map_err(|e| match e {
+        FileError::TooLarge { cap } => Problem::new(
             format!(
-                "{} is {len} bytes, more than the {MAX_FILE_BYTES} a scenario or environment file may have",
+                "{} is more than the {cap} bytes a scenario or environment file may have",
                 path.display()
             ),
             None,
         )
-        .with_help("move large bodies into fixture files: `json: \"{{ fixture('big.json') }}\"`"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| cannot(&e))?;
+        .with_help("move large bodies into fixture files: `json: \"{{ fixture('big.json') }}\"`"),
+        e => Problem::new(format!("failed to read {}: {e}", path.display()), None)
+            .with_help("check the path; scenario files end in .yaml or .yml"),
+    })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path, text)),
         Err(e) => {

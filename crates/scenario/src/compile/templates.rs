@@ -1,12 +1,12 @@
 //! Templates in scenario values: compiled once, their variables and function calls checked.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
 use serde_json::Value as Json;
 
 use super::compiler::{Compiler, Ctx};
+use super::known::Known;
 use crate::error::{Problem, Problems};
 use crate::node::did_you_mean;
 use crate::plan::Environment;
@@ -24,10 +24,10 @@ impl Compiler<'_> {
         }
         let mut vars = std::collections::HashMap::new();
         for v in &tpl.vars {
-            if ctx.known.iter().filter(|k| *k == v).count() != 1 {
+            if ctx.known.count(v) != 1 {
                 return None;
             }
-            let (_, value) = self.env.vars.iter().find(|(k, _)| k == v)?;
+            let value = self.env_vars.get(v.as_str())?;
             let TplValue::Json(json @ (Json::String(_) | Json::Number(_))) = value else {
                 return None;
             };
@@ -111,13 +111,13 @@ impl Compiler<'_> {
 
     pub(super) fn check_vars(&self, used: &[String], span: Option<&Span>, ctx: &mut Ctx<'_>) {
         for var in used {
-            if ctx.known.iter().any(|k| k == var) {
+            if ctx.known.contains(var) {
                 continue;
             }
             let help = if ctx.later.contains(var) {
                 format!("`{var}` is captured by a later step; move this step after it")
             } else {
-                did_you_mean(var, ctx.known.iter().map(String::as_str).chain(FUNCTIONS.iter().copied()))
+                did_you_mean(var, ctx.known.names().chain(FUNCTIONS.iter().copied()))
                     .unwrap_or_else(|| {
                         format!(
                             "define it in `vars:` of the scenario or of environment `{}`, or capture it in an earlier step",
@@ -181,21 +181,18 @@ pub(super) fn literal_calls(text: &str) -> Vec<(&str, &str)> {
 pub(super) fn compile_value(
     v: &Value,
     templates: &mut Templates,
-    known: &[String],
+    known: &mut Known,
     env: &Environment,
     problems: &mut Problems,
 ) -> TplValue {
-    let mut ctx = Ctx {
-        problems: Problems::default(),
-        known: known.to_vec(),
-        literals: std::collections::HashMap::new(),
-        later: HashSet::new(),
-        names: HashSet::new(),
-        include_stack: Vec::new(),
-        file: Path::new(""),
-    };
+    // The names move in and out of the context: a copy per var made 50,000 environment
+    // vars quadratic.
+    let mut ctx = Ctx::new(std::mem::take(known), Path::new(""));
+    ctx.include_stack.clear();
+    ctx.real_stack.clear();
     let mut c = Compiler::new(env, PathBuf::new(), templates);
     let out = c.value(v, &mut ctx);
+    *known = std::mem::take(&mut ctx.known);
     // Environment vars may use any function; fixtures are checked against the suite's
     // folder by scenarios, so only variables, filters and secrets matter here.
     for p in ctx.problems.0 {
