@@ -18,6 +18,10 @@ pub const MAX_PROBLEMS_PER_FILE: usize = 100;
 /// expression tree too deep to compile and drop.
 pub const MAX_TEMPLATE_TERMS: usize = 200;
 
+/// Characters in one line of a template: minijinja counts columns in 16 bits (a syntax
+/// error past column 65,535 overflowed it).
+pub const MAX_TEMPLATE_LINE: usize = 65_535;
+
 /// Brackets and parentheses open at once in a tag or a JSONPath.
 pub const MAX_TEMPLATE_NESTING: usize = 32;
 
@@ -34,6 +38,15 @@ pub(crate) type TooLarge = String;
 /// Checks every tag of a template against [`MAX_TEMPLATE_TERMS`] and
 /// [`MAX_TEMPLATE_NESTING`]; the text between tags is free.
 pub(crate) fn check_template(text: &str) -> Result<(), TooLarge> {
+    if text.len() > MAX_TEMPLATE_LINE
+        && text
+            .split('\n')
+            .any(|l| l.len() > MAX_TEMPLATE_LINE && l.chars().count() > MAX_TEMPLATE_LINE)
+    {
+        return Err(format!(
+            "a line of a template is at most {MAX_TEMPLATE_LINE} characters; break it, or put the text in a fixture file"
+        ));
+    }
     let bytes = text.as_bytes();
     let mut i = 0;
     while let Some(open) = find_tag(bytes, i) {
@@ -162,12 +175,23 @@ mod tests {
     /// Regression: 50,000 terms overflowed the stack (SIGABRT) when compiled.
     #[test]
     fn a_long_chain_of_terms_is_refused_before_parsing() {
-        let t = format!("{{{{ {} }}}}", vec!["a"; 50_000].join(" + "));
+        let t = format!("{{{{ {} }}}}", vec!["a"; 50_000].join(" +\n"));
         let err = check_template(&t).expect_err("too many terms");
         assert!(err.contains("more than 200 operators"), "{err}");
         // A string literal holds no operators; text outside tags is free.
         let quoted = format!("{{{{ '{}' }}}} {}", "+".repeat(10_000), "+".repeat(10_000));
         assert_eq!(check_template(&quoted), Ok(()));
+    }
+
+    /// Regression (found by `tests/no_crash.rs`): a syntax error past column 65,535
+    /// overflowed minijinja's 16-bit column (a panic in a debug build).
+    #[test]
+    fn a_template_line_past_column_65535_is_refused() {
+        let t = format!("{{{{ b{} }}}}", "x".repeat(70_000));
+        let err = check_template(&t).expect_err("too long");
+        assert!(err.contains("at most 65535 characters"), "{err}");
+        let ok = format!("{{{{ b }}}}{}", "x\n".repeat(70_000));
+        assert_eq!(check_template(&ok), Ok(()));
     }
 
     #[test]

@@ -45,7 +45,7 @@ mod value;
 
 pub use bounds::{
     MAX_INCLUDE_DEPTH, MAX_JSONPATH_BYTES, MAX_JSONPATH_NESTING, MAX_PROBLEMS_PER_FILE, MAX_STEPS,
-    MAX_TEMPLATE_NESTING, MAX_TEMPLATE_TERMS, parse_json_path,
+    MAX_TEMPLATE_LINE, MAX_TEMPLATE_NESTING, MAX_TEMPLATE_TERMS, parse_json_path,
 };
 pub use compile::{
     Compiler, Heading, discover, load_environment, parse_cron, read_heading, read_source,
