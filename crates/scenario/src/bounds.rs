@@ -53,12 +53,12 @@ pub(crate) fn check_template(text: &str) -> Result<(), TooLarge> {
         let (terms, nesting, end) = scan(bytes, open + 2, true);
         if terms > MAX_TEMPLATE_TERMS {
             return Err(format!(
-                "a template tag holds more than {MAX_TEMPLATE_TERMS} operators and calls"
+                "a template tag holds more than {MAX_TEMPLATE_TERMS} operators and calls; split it into several vars"
             ));
         }
         if nesting > MAX_TEMPLATE_NESTING {
             return Err(format!(
-                "a template tag nests brackets more than {MAX_TEMPLATE_NESTING} deep"
+                "a template tag nests brackets more than {MAX_TEMPLATE_NESTING} deep; split it into several vars"
             ));
         }
         i = end;

@@ -117,8 +117,8 @@ impl Diagnostic for Problem {
 const MAX_SNIPPET_LINE_BYTES: usize = 300;
 
 /// Bytes shown before the problem on a long line, and in all.
-const CLIP_BEFORE: usize = 60;
-const CLIP_WIDTH: usize = 200;
+const CLIP_BEFORE: usize = 40;
+const CLIP_WIDTH: usize = 120;
 
 /// The part of a long line shown around `offset`, or `None` when its line is short.
 fn clip(source: &SourceFile, offset: usize) -> Option<std::ops::Range<usize>> {
@@ -273,9 +273,9 @@ mod tests {
         insta::assert_snapshot!(render_problem(&problem, false), @r"
              × unknown key `bogus`
               ╭─[long.yaml:3:70034]
-            3 │ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', bogus: 1 }
-              ·                                                             ──┬──
-              ·                                                               ╰── here (a long line, shown in part)
+            3 │ xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', bogus: 1 }
+              ·                                         ──┬──
+              ·                                           ╰── here (a long line, shown in part)
               ╰────
              help: remove it
         ");

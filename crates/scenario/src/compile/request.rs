@@ -3,7 +3,7 @@
 use super::compiler::kind_name;
 use super::compiler::{Compiler, Ctx};
 use super::templates::url_without_scheme;
-use crate::error::Problem;
+use crate::error::{Problem, shorten};
 use crate::model::{AuthDef, RequestDef};
 use crate::plan::{Auth, Body, Part, PartContent, Request};
 use crate::span::{Span, Spanned};
@@ -82,12 +82,15 @@ impl Compiler<'_> {
             None => "GET".to_owned(),
         };
         let url = self.text(&r.url, ctx);
+        // A template that failed to compile is a literal now, and already a problem.
+        let failed_template = url.source.contains("{{") || url.source.contains("{%");
         if url.is_literal()
+            && !failed_template
             && !(url.source.starts_with("http://") || url.source.starts_with("https://"))
         {
             ctx.problems.push(
                 Problem::new(
-                    format!("`{}` is not an absolute http(s) URL", url.source),
+                    format!("`{}` is not an absolute http(s) URL", shorten(&url.source)),
                     r.url.span.as_ref(),
                 )
                 .with_help(
