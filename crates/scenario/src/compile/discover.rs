@@ -1,5 +1,6 @@
 //! Finding scenario files under folders.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Problem, Problems};
@@ -34,7 +35,20 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Problems> {
     }
 }
 
+/// Folders inside folders, at most this deep.
+const MAX_FOLDER_DEPTH: usize = 32;
+
 pub(super) fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    walk_within(dir, out, &mut HashSet::new(), 0);
+}
+
+/// Walks `dir`, each real folder once (a symbolic link back up, `loop -> ..`, would
+/// otherwise walk forever) and at most [`MAX_FOLDER_DEPTH`] deep.
+fn walk_within(dir: &Path, out: &mut Vec<PathBuf>, seen: &mut HashSet<PathBuf>, depth: usize) {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
+    if depth > MAX_FOLDER_DEPTH || !seen.insert(real) {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -45,9 +59,27 @@ pub(super) fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         }
         if path.is_dir() {
-            walk(&path, out);
+            walk_within(&path, out, seen, depth + 1);
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             out.push(path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Regression: a folder linking back to its parent was walked until the paths grew
+    /// too long (and two such links doubled the walk at every level).
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_loop_is_walked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("scenarios");
+        std::fs::create_dir_all(&s).unwrap();
+        std::fs::write(s.join("a.yaml"), "name: a\n").unwrap();
+        std::os::unix::fs::symlink("..", s.join("up")).unwrap();
+        std::os::unix::fs::symlink(".", s.join("here")).unwrap();
+        let files = super::discover(std::slice::from_ref(&s)).unwrap();
+        assert_eq!(files, [s.join("a.yaml")]);
     }
 }
