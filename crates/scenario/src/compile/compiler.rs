@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::known::Known;
 use super::source::{parse_as, read_source};
 use crate::bounds::MAX_PROBLEMS_PER_FILE;
-use crate::error::{Problem, Problems};
+use crate::error::{Problem, Problems, shorten};
 use crate::model::{ApprovalMode, ClockKind, DecisionDef, FragmentFile, ScenarioFile, StepDef};
 use crate::plan::{
     Action, Approval, Check, Decision, Environment, Expect, Scenario, StatusMatch, Step,
@@ -278,8 +278,11 @@ impl<'a> Compiler<'a> {
                 .and_then(|n| n.span.as_ref())
                 .unwrap_or(&span);
             ctx.problems.push(
-                Problem::new(format!("duplicate step name `{full_name}`"), Some(at))
-                    .with_help("give each step of a scenario its own `name:`"),
+                Problem::new(
+                    format!("duplicate step name `{}`", shorten(&full_name)),
+                    Some(at),
+                )
+                .with_help("give each step of a scenario its own `name:`"),
             );
         }
         if s.request.is_none() {

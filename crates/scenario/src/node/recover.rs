@@ -13,6 +13,11 @@ pub(crate) const MAX_PROBLEMS: usize = 50;
 /// Neutral shapes tried for a node before giving up on it (see [`Kind::Neutral`]).
 const NEUTRAL_STAGES: u8 = 5;
 
+/// Nodes decoded in all rounds, at most: each round decodes the whole tree again, so a
+/// file of a million values with fifty problems took minutes. A large file reports fewer
+/// problems (at least the first); the next run shows the others.
+const MAX_DECODED_NODES: usize = 5_000_000;
+
 /// Decodes `root` into `T`, or returns every problem found (in the order found).
 pub(crate) fn decode_all<T: DeserializeOwned>(mut root: Node) -> Result<T, Vec<DecodeError>> {
     let mut problems: Vec<DecodeError> = Vec::new();
@@ -20,8 +25,10 @@ pub(crate) fn decode_all<T: DeserializeOwned>(mut root: Node) -> Result<T, Vec<D
     // Maps where an unknown key got a "did you mean `x`?": a missing `x` there is the same
     // mistake, not a second one.
     let mut misspelt: Vec<(NodeId, String)> = Vec::new();
+    let rounds = (MAX_DECODED_NODES / count(&root).max(1))
+        .clamp(1, MAX_PROBLEMS * usize::from(NEUTRAL_STAGES));
     // Each round either reports a problem or moves a neutral node to its next shape.
-    for _ in 0..MAX_PROBLEMS * usize::from(NEUTRAL_STAGES) {
+    for _ in 0..rounds {
         let err = match decode::<T>(&root) {
             Ok(v) if problems.is_empty() => return Ok(v),
             Ok(_) => return Err(problems),
@@ -115,6 +122,15 @@ fn fix(node: &mut Node, id: NodeId, kind: &ErrKind, next_id: &mut NodeId) -> Fix
         _ => {}
     });
     result
+}
+
+/// The nodes of a tree (at most `MAX_DEPTH` deep).
+fn count(node: &Node) -> usize {
+    1 + match &node.kind {
+        Kind::Seq(items) => items.iter().map(count).sum(),
+        Kind::Map(entries) => entries.iter().map(|(k, v)| count(k) + count(v)).sum(),
+        _ => 0,
+    }
 }
 
 /// Calls `f` on every node, parents first (the tree is at most `MAX_DEPTH` deep).
