@@ -442,7 +442,8 @@ struct Input<'a> {
 }
 
 /// What `run` and `preflight` share once the input is loaded and checked: the plan, the
-/// embedded stack when the environment is `local`, the secrets' values and the names set.
+/// embedded stack when the environment is `local` and a selected scenario uses it, the
+/// secrets' values and the names set.
 struct Ready {
     plan: Plan,
     stack: Option<LocalStack>,
@@ -450,8 +451,9 @@ struct Ready {
     present: Vec<String>,
 }
 
-/// Loads and checks everything, reads the secrets, starts the embedded stack. On a problem
-/// it prints it, writes the reports and gives the exit code.
+/// Loads and checks everything, reads the secrets, starts the embedded stack when a
+/// selected scenario uses it. On a problem it prints it, writes the reports and gives the
+/// exit code.
 async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) -> Result<Ready, u8> {
     let abort = |reason: &str, env: &str, problems: &Problems, code: u8| {
         print_problems(problems, cli.color);
@@ -511,7 +513,16 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
     let (world, secrets, present) = world_of(env_file, &loaded.environment.secrets);
     loaded.world.set(world);
     let mut environment = loaded.environment;
-    let stack = if loaded.embedded {
+    let needed = if loaded.embedded {
+        crate::stack::needed_by(&loaded.scenarios, environment.approvals, &input.select.vars)
+    } else {
+        None
+    };
+    if loaded.embedded && needed.is_none() {
+        tracing::debug!("embedded stack not started: no selected scenario uses it");
+    }
+    let stack = if let Some(why) = needed {
+        tracing::debug!("starting the embedded stack: {why}");
         match LocalStack::start().await {
             Ok(stack) => {
                 stack.fill(&mut environment);

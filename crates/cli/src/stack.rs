@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use rehearse_bank_mock::{ApiVersion, BankMock, RunningBank};
 use rehearse_sample_platform::{BankApiVersion, Config, RunningPlatform};
-use rehearse_scenario::{ApprovalMode, ClockKind, Environment, Job, Tpl, TplValue};
+use rehearse_scenario::{
+    Action, ApprovalMode, ClockKind, Environment, Job, Scenario, Tpl, TplValue,
+};
 
 /// The name of the built-in environment.
 pub(crate) const LOCAL: &str = "local";
@@ -23,6 +25,52 @@ const VERSIONS: [(&str, BankApiVersion); 3] = [
     ("v2", BankApiVersion::V2),
     ("v3", BankApiVersion::V3),
 ];
+
+/// The vars whose values are the running stack's URLs (`bank_api_version` is a constant).
+const URL_VARS: [&str; 6] = [
+    "platform",
+    "platform_v1",
+    "platform_v2",
+    "platform_v3",
+    "bank",
+    "bank_admin",
+];
+
+/// Why the selected scenarios need the embedded stack, or `None` when none does: a
+/// scenario reads one of its URL vars (not set by `--var`), approves through the bank
+/// mock's back office, advances the bank's clock, or polls (a poll on the virtual clock
+/// moves bank time between attempts). A suite that only talks to absolute URLs pays
+/// neither the start (about 30 ms) nor the stop of a bank and three platforms.
+pub(crate) fn needed_by(
+    scenarios: &[Scenario],
+    approvals: ApprovalMode,
+    overridden: &[(String, String)],
+) -> Option<String> {
+    let by_flag = |v: &str| overridden.iter().any(|(k, _)| k == v);
+    for s in scenarios {
+        if let Some(var) = s
+            .reads
+            .iter()
+            .find(|r| URL_VARS.contains(&r.as_str()) && !by_flag(r))
+        {
+            return Some(format!("{} reads `{var}`", s.path.display()));
+        }
+        // Approvals and the clock go through the back office at `bank_admin`.
+        if by_flag("bank_admin") {
+            continue;
+        }
+        for step in s.steps.iter().chain(&s.cleanup) {
+            let why = match &step.action {
+                Action::Approve(_) if approvals == ApprovalMode::Mock => "approves",
+                Action::AdvanceClock(_) => "advances the clock",
+                Action::Request(_) if step.poll.is_some() => "polls on the virtual clock",
+                _ => continue,
+            };
+            return Some(format!("{} {why} (step `{}`)", s.path.display(), step.name));
+        }
+    }
+    None
+}
 
 /// The URLs of a running stack (or placeholders, for validation).
 #[derive(Debug, Clone)]

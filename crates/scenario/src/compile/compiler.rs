@@ -1,6 +1,6 @@
 //! The compiler of one scenario file: its context, its steps and their default names.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use regex::Regex;
@@ -38,6 +38,8 @@ pub(super) struct Ctx<'s> {
     pub(super) names: HashSet<String>,
     pub(super) include_stack: Vec<PathBuf>,
     pub(super) file: &'s Path,
+    /// Every variable a template of the scenario reads (see [`Scenario::reads`]).
+    pub(super) reads: BTreeSet<String>,
 }
 
 impl Ctx<'_> {
@@ -50,6 +52,7 @@ impl Ctx<'_> {
             names: HashSet::new(),
             include_stack: vec![file.to_owned()],
             file,
+            reads: BTreeSet::new(),
         }
     }
 }
@@ -123,6 +126,7 @@ impl<'a> Compiler<'a> {
                 steps: Vec::new(),
                 cleanup: Vec::new(),
                 cookies: file.cookies.unwrap_or(true),
+                reads: Vec::new(),
                 span: span0,
             });
         }
@@ -134,6 +138,7 @@ impl<'a> Compiler<'a> {
             names: HashSet::new(),
             include_stack: vec![path.to_owned()],
             file: path,
+            reads: BTreeSet::new(),
         };
         collect_captures(&file.steps.value, &mut ctx.later);
         // Pre-flight checks see the environment's vars only: they run once for the whole
@@ -193,6 +198,7 @@ impl<'a> Compiler<'a> {
             vars,
             steps,
             cleanup,
+            reads: ctx.reads.into_iter().collect(),
             span,
         })
     }

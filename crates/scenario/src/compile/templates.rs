@@ -111,6 +111,9 @@ impl Compiler<'_> {
 
     pub(super) fn check_vars(&self, used: &[String], span: Option<&Span>, ctx: &mut Ctx<'_>) {
         for var in used {
+            if !ctx.reads.contains(var) {
+                ctx.reads.insert(var.clone());
+            }
             if ctx.known.iter().any(|k| k == var) {
                 continue;
             }
@@ -193,6 +196,7 @@ pub(super) fn compile_value(
         names: HashSet::new(),
         include_stack: Vec::new(),
         file: Path::new(""),
+        reads: std::collections::BTreeSet::new(),
     };
     let mut c = Compiler::new(env, PathBuf::new(), templates);
     let out = c.value(v, &mut ctx);
