@@ -61,6 +61,11 @@ async fn a_scenario_of_absolute_urls_runs_without_the_embedded_stack() {
     assert!(stdout.contains("environment local"), "{stdout}");
     assert!(stderr.contains(NOT_STARTED), "{stderr}");
     assert!(!stderr.contains(STARTED), "{stderr}");
+    // Plain http: the system's TLS root certificates are never read.
+    assert!(
+        !stderr.contains("loading the platform's TLS root certificates"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
