@@ -171,7 +171,7 @@ pub async fn run(
     let alone = Arc::new(tokio::sync::RwLock::new(()));
     let mut tasks = tokio::task::JoinSet::new();
     let mut results: Vec<Option<ScenarioResult>> = vec![None; plan.scenarios.len()];
-    for (index, slot) in results.iter_mut().enumerate() {
+    for index in 0..plan.scenarios.len() {
         // Admission in path order (so `--jobs 1` runs and prints in a stable order): a job
         // slot, then the shared lock, or the exclusive one for a scenario that runs alone.
         let exclusive = plan.scenarios[index].exclusive;
@@ -198,9 +198,15 @@ pub async fn run(
             } else {
                 Status::Skipped
             };
-            *slot = Some(not_run(&plan.scenarios[index], status));
+            results[index] = Some(not_run(&plan.scenarios[index], status));
             continue;
         };
+        // Take what has finished: a finished task holds its memory until it is joined.
+        while let Some(joined) = tasks.try_join_next() {
+            if let Ok((index, result)) = joined {
+                results[index] = Some(result);
+            }
+        }
         let plan = Arc::clone(&plan);
         let clients = clients.clone();
         let events = events.clone();

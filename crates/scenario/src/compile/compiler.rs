@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use regex::Regex;
 use serde_json::Value as Json;
@@ -26,6 +27,8 @@ pub struct Compiler<'a> {
     /// `matches` regexes by pattern: suites repeat patterns, and each compile costs about
     /// 100 µs (regex-automata builds its UTF-8 tables per NFA), a fifth of `validate`.
     pub(super) regexes: HashMap<String, Regex>,
+    /// `schema` validators by fixture path: compiled once however many steps use one.
+    pub(super) schemas: HashMap<String, Arc<jsonschema::Validator>>,
 }
 
 pub(super) struct Ctx<'s> {
@@ -100,6 +103,7 @@ impl<'a> Compiler<'a> {
             templates,
             fixtures: BTreeMap::new(),
             regexes: HashMap::new(),
+            schemas: HashMap::new(),
         }
     }
 

@@ -109,13 +109,24 @@ impl Compiler<'_> {
     }
 
     pub(super) fn schema(&mut self, s: &Spanned<String>, ctx: &mut Ctx<'_>) -> Option<SchemaCheck> {
+        if let Some(v) = self.schemas.get(&s.value) {
+            return Some(SchemaCheck {
+                fixture: s.value.clone(),
+                validator: Arc::clone(v),
+                span: s.span.clone(),
+            });
+        }
         let json = self.fixture(&s.value, s.span.as_ref(), ctx)?;
         match jsonschema::validator_for(&json) {
-            Ok(v) => Some(SchemaCheck {
-                fixture: s.value.clone(),
-                validator: Arc::new(v),
-                span: s.span.clone(),
-            }),
+            Ok(v) => {
+                let v = Arc::new(v);
+                self.schemas.insert(s.value.clone(), Arc::clone(&v));
+                Some(SchemaCheck {
+                    fixture: s.value.clone(),
+                    validator: v,
+                    span: s.span.clone(),
+                })
+            }
             Err(e) => {
                 ctx.problems.push(
                     Problem::new(
