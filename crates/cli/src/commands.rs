@@ -761,7 +761,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         stack.shutdown().await;
     }
     let result = match outcome {
-        Ok(r) => r,
+        // The console is done with the copy its last event shared: no clone.
+        Ok(r) => Arc::unwrap_or_clone(r),
         Err(e) => {
             let p = Problem::new(e.to_string(), None)
                 .with_help("check the TLS files of the environment");

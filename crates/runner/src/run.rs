@@ -138,14 +138,14 @@ pub fn new_run_id() -> String {
 }
 
 /// Runs every scenario of the plan. Sends events on `events` (the last one is
-/// [`RunEvent::RunFinished`]) and returns the result. `cancel` (Ctrl-C) stops the steps in
+/// [`RunEvent::RunFinished`], which shares the result) and returns the result. `cancel` (Ctrl-C) stops the steps in
 /// flight; cleanup still runs and the result is still returned.
 pub async fn run(
     plan: Arc<Plan>,
     options: RunOptions,
     events: UnboundedSender<RunEvent>,
     cancel: CancellationToken,
-) -> Result<RunResult, ClientError> {
+) -> Result<Arc<RunResult>, ClientError> {
     let clients = Clients::for_environment(&plan.environment)?;
     let started_at = chrono::Utc::now();
     let started = Instant::now();
@@ -302,8 +302,9 @@ pub async fn run(
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
         aborted: None,
     };
+    let result = Arc::new(result);
     let _ = events.send(RunEvent::RunFinished {
-        result: result.clone(),
+        result: Arc::clone(&result),
     });
     Ok(result)
 }
