@@ -145,7 +145,8 @@ impl Compiler<'_> {
         map: &SpannedMap<Value>,
         ctx: &mut Ctx<'_>,
     ) -> Vec<JsonCheck> {
-        let mut out = Vec::new();
+        // Exact capacities here and below: a plan holds thousands of these (issue #10).
+        let mut out = Vec::with_capacity(map.0.len());
         for (k, v) in map.iter() {
             let matcher = self.matcher(v, ctx);
             if let Some(path) = self.path_key(k, ctx) {
@@ -360,7 +361,7 @@ impl Compiler<'_> {
         let ValueKind::Object(entries) = &v.kind else {
             return Matcher::eq(self.value(v, ctx));
         };
-        let mut ops = Vec::new();
+        let mut ops = Vec::with_capacity(entries.len());
         for (k, arg) in entries {
             match self.op(k, arg, v, ctx) {
                 Ok(op) => ops.push(op),
