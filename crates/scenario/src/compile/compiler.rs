@@ -29,6 +29,8 @@ pub struct Compiler<'a> {
     pub(super) regexes: HashMap<String, Regex>,
     /// `schema` validators by fixture path: compiled once however many steps use one.
     pub(super) schemas: HashMap<String, Arc<jsonschema::Validator>>,
+    /// JSONPaths without templates, by their text.
+    pub(super) json_paths: HashMap<String, serde_json_path::JsonPath>,
 }
 
 pub(super) struct Ctx<'s> {
@@ -104,6 +106,7 @@ impl<'a> Compiler<'a> {
             fixtures: BTreeMap::new(),
             regexes: HashMap::new(),
             schemas: HashMap::new(),
+            json_paths: HashMap::new(),
         }
     }
 

@@ -166,7 +166,13 @@ impl Compiler<'_> {
     /// parsed now too, so that `validate` catches what it can.
     pub(super) fn path_key(&mut self, k: &Spanned<String>, ctx: &mut Ctx<'_>) -> Option<PathKey> {
         if !k.value.contains("{{") && !k.value.contains("{%") {
-            return json_path(k, &mut ctx.problems).map(PathKey::Fixed);
+            // Suites repeat their paths (`$.id`, `$.status`): each is parsed once.
+            if let Some(p) = self.json_paths.get(&k.value) {
+                return Some(PathKey::Fixed(p.clone()));
+            }
+            let p = json_path(k, &mut ctx.problems)?;
+            self.json_paths.insert(k.value.clone(), p.clone());
+            return Some(PathKey::Fixed(p));
         }
         let before = ctx.problems.0.len();
         let tpl = self.text(k, ctx);
