@@ -11,6 +11,12 @@ mod stack;
 
 use std::process::ExitCode;
 
+/// jemalloc rather than the system allocator: the embedded and standalone bank mock churn
+/// through payments, idempotency entries and journal entries, which fragmented glibc's
+/// free lists until every allocation was slow (issue #10; see docs/DESIGN-NOTES.md).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::Parser;
 use clap::error::ErrorKind;
 
