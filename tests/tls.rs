@@ -142,6 +142,10 @@ fn server(dir: &Path) -> (Server, u16) {
 }
 
 fn run(dir: &Path, tls: &str) -> (Option<i32>, String) {
+    run_with(dir, tls, &[])
+}
+
+fn run_with(dir: &Path, tls: &str, flags: &[&str]) -> (Option<i32>, String) {
     std::fs::create_dir_all(dir.join("environments")).unwrap();
     std::fs::create_dir_all(dir.join("scenarios")).unwrap();
     std::fs::write(dir.join("environments/tls.yaml"), tls).unwrap();
@@ -151,6 +155,7 @@ fn run(dir: &Path, tls: &str) -> (Option<i32>, String) {
     )
     .unwrap();
     let out = Command::new(BIN)
+        .args(flags)
         .args(["run", "--env", "tls"])
         .current_dir(dir)
         .env("NO_COLOR", "1")
@@ -183,6 +188,21 @@ fn extra_ca_and_client_certificate_reach_an_mtls_server() {
         ),
     );
     assert_eq!(code, Some(0), "{text}");
+
+    // The system's root certificates are read for the first https handshake (issue #10:
+    // not when the client is built, so a plain-http run never reads them).
+    let (code, text) = run_with(
+        dir.path(),
+        &format!(
+            "{base}tls:\n  ca_file: ../certs/ca.pem\n  client_cert: ../certs/client.pem\n  client_key: ../certs/client.key\n"
+        ),
+        &["-vvv"],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("loading the platform's TLS root certificates"),
+        "{text}"
+    );
 
     // Without the CA, the server is not trusted: the step errors, naming the certificate.
     let (code, text) = run(dir.path(), &base);

@@ -418,7 +418,8 @@ struct Input<'a> {
 }
 
 /// What `run` and `preflight` share once the input is loaded and checked: the plan, the
-/// embedded stack when the environment is `local`, the secrets' values and the names set.
+/// embedded stack when the environment is `local` and a selected scenario uses it, the
+/// secrets' values and the names set.
 struct Ready {
     plan: Plan,
     stack: Option<LocalStack>,
@@ -426,8 +427,9 @@ struct Ready {
     present: Vec<String>,
 }
 
-/// Loads and checks everything, reads the secrets, starts the embedded stack. On a problem
-/// it prints it, writes the reports and gives the exit code.
+/// Loads and checks everything, reads the secrets, starts the embedded stack when a
+/// selected scenario uses it. On a problem it prints it, writes the reports and gives the
+/// exit code.
 async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) -> Result<Ready, u8> {
     let abort = |reason: &str, env: &str, problems: &Problems, code: u8| {
         print_problems(problems, cli.color);
@@ -488,7 +490,16 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
     crate::panic::mask(&secrets);
     loaded.world.set(world);
     let mut environment = loaded.environment;
-    let stack = if loaded.embedded {
+    let needed = if loaded.embedded {
+        crate::stack::needed_by(&loaded.scenarios, environment.approvals, &input.select.vars)
+    } else {
+        None
+    };
+    if loaded.embedded && needed.is_none() {
+        tracing::debug!("embedded stack not started: no selected scenario uses it");
+    }
+    let stack = if let Some(why) = needed {
+        tracing::debug!("starting the embedded stack: {why}");
         match LocalStack::start().await {
             Ok(stack) => {
                 stack.fill(&mut environment);
@@ -751,7 +762,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         stack.shutdown().await;
     }
     let result = match outcome {
-        Ok(r) => r,
+        // The console is done with the copy its last event shared: no clone.
+        Ok(r) => Arc::unwrap_or_clone(r),
         Err(e) => {
             let p = Problem::new(e.to_string(), None)
                 .with_help("check the TLS files of the environment");

@@ -357,6 +357,7 @@ pub(crate) fn headings(args: &SelectArgs) -> Result<Vec<Scenario>, Problems> {
                     steps: Vec::new(),
                     cleanup: Vec::new(),
                     cookies: true,
+                    reads: Vec::new(),
                     span,
                 });
             }

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use rehearse_bank_mock::{ApiVersion, BankMock, RunningBank};
+use rehearse_bank_mock::{ApiVersion, BankMock, Credentials, RunningBank};
 use rehearse_sample_platform::{BankApiVersion, Config, RunningPlatform};
-use rehearse_scenario::{ApprovalMode, ClockKind, Environment, Job, Tpl, TplValue};
+use rehearse_scenario::{
+    Action, ApprovalMode, ClockKind, Environment, Job, Scenario, Tpl, TplValue,
+};
 
 /// The name of the built-in environment.
 pub(crate) const LOCAL: &str = "local";
@@ -23,6 +25,52 @@ const VERSIONS: [(&str, BankApiVersion); 3] = [
     ("v2", BankApiVersion::V2),
     ("v3", BankApiVersion::V3),
 ];
+
+/// The vars whose values are the running stack's URLs (`bank_api_version` is a constant).
+const URL_VARS: [&str; 6] = [
+    "platform",
+    "platform_v1",
+    "platform_v2",
+    "platform_v3",
+    "bank",
+    "bank_admin",
+];
+
+/// Why the selected scenarios need the embedded stack, or `None` when none does: a
+/// scenario reads one of its URL vars (not set by `--var`), approves through the bank
+/// mock's back office, advances the bank's clock, or polls (a poll on the virtual clock
+/// moves bank time between attempts). A suite that only talks to absolute URLs pays
+/// neither the start (about 30 ms) nor the stop of a bank and three platforms.
+pub(crate) fn needed_by(
+    scenarios: &[Scenario],
+    approvals: ApprovalMode,
+    overridden: &[(String, String)],
+) -> Option<String> {
+    let by_flag = |v: &str| overridden.iter().any(|(k, _)| k == v);
+    for s in scenarios {
+        if let Some(var) = s
+            .reads
+            .iter()
+            .find(|r| URL_VARS.contains(&r.as_str()) && !by_flag(r))
+        {
+            return Some(format!("{} reads `{var}`", s.path.display()));
+        }
+        // Approvals and the clock go through the back office at `bank_admin`.
+        if by_flag("bank_admin") {
+            continue;
+        }
+        for step in s.steps.iter().chain(&s.cleanup) {
+            let why = match &step.action {
+                Action::Approve(_) if approvals == ApprovalMode::Mock => "approves",
+                Action::AdvanceClock(_) => "advances the clock",
+                Action::Request(_) if step.poll.is_some() => "polls on the virtual clock",
+                _ => continue,
+            };
+            return Some(format!("{} {why} (step `{}`)", s.path.display(), step.name));
+        }
+    }
+    None
+}
 
 /// The URLs of a running stack (or placeholders, for validation).
 #[derive(Debug, Clone)]
@@ -95,11 +143,21 @@ fn set_urls(env: &mut Environment, urls: &Urls) {
         .collect();
 }
 
-/// A running local stack.
+/// A running local stack. It runs on a runtime of its own, on its own threads, as the
+/// system under test would in its own processes: the harness's runtime keeps one worker
+/// (see `lib.rs`), and the stack's work does not wait behind the harness's or the other
+/// way round.
 pub(crate) struct LocalStack {
+    credentials: Credentials,
+    pub(crate) urls: Urls,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// The stack's parts, owned by its runtime's thread.
+struct Parts {
     bank: RunningBank,
     platforms: Vec<RunningPlatform>,
-    pub(crate) urls: Urls,
 }
 
 impl LocalStack {
@@ -123,41 +181,49 @@ impl LocalStack {
                 [n, at(1)?, at(2)?, at(3)?]
             }
         };
-        let bank = BankMock::builder()
-            .versions([ApiVersion::V1, ApiVersion::V2, ApiVersion::V3])
-            .port(ports[0])
-            .start()
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("embedded-stack".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .thread_name("embedded-stack")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(format!(
+                            "failed to start the embedded stack's runtime: {e}"
+                        )));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match Parts::start(ports).await {
+                        Ok(parts) => {
+                            let info = (parts.bank.credentials().clone(), parts.urls());
+                            if ready_tx.send(Ok(info)).is_ok() {
+                                // Until told to stop, or until the harness is gone.
+                                let _ = stop_rx.await;
+                            }
+                            parts.shutdown().await;
+                        }
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                        }
+                    }
+                });
+            })
+            .map_err(|e| format!("failed to start the embedded stack's thread: {e}"))?;
+        let (credentials, urls) = ready_rx
             .await
-            .map_err(|e| format!("failed to start the bank mock: {e}"))?;
-        let creds = bank.credentials().clone();
-        let mut platforms = Vec::new();
-        let mut urls = Urls {
-            bank: bank.base_url().to_owned(),
-            platforms: Vec::new(),
-        };
-        for ((name, version), port) in VERSIONS.into_iter().zip(&ports[1..]) {
-            let config = Config {
-                port: *port,
-                bank_base_url: Some(bank.base_url().to_owned()),
-                bank_api_key: Some(creds.api_key.clone()),
-                bank_client_id: Some(creds.client_id.clone()),
-                bank_client_secret: Some(creds.client_secret.clone()),
-                bank_api_version: version,
-                // The platform's own scheduler runs on the wall clock: keep it registered
-                // (as in production) but let `advance_clock` fire it at simulated times.
-                poll_schedule: WALL_CLOCK_CRON.to_owned(),
-                ..Config::default()
-            };
-            let p = rehearse_sample_platform::start(config)
-                .await
-                .map_err(|e| format!("failed to start the sample platform ({name}): {e}"))?;
-            urls.platforms.push((name.to_owned(), p.base_url()));
-            platforms.push(p);
-        }
+            .map_err(|_| "the embedded stack stopped while starting".to_owned())??;
         Ok(Self {
-            bank,
-            platforms,
+            credentials,
             urls,
+            stop: Some(stop_tx),
+            thread: Some(thread),
         })
     }
 
@@ -168,7 +234,7 @@ impl LocalStack {
 
     /// The credentials the bank accepts (shown by `rehearse up`).
     pub(crate) fn credentials(&self) -> String {
-        let c = self.bank.credentials();
+        let c = &self.credentials;
         format!(
             "api key {} · client id {} · client secret {}",
             c.api_key, c.client_id, c.client_secret
@@ -211,8 +277,60 @@ impl LocalStack {
         out
     }
 
-    /// Stops everything.
-    pub(crate) async fn shutdown(self) {
+    /// Stops everything and waits until it has stopped.
+    pub(crate) async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+impl Parts {
+    async fn start(ports: [u16; 4]) -> Result<Self, String> {
+        let bank = BankMock::builder()
+            .versions([ApiVersion::V1, ApiVersion::V2, ApiVersion::V3])
+            .port(ports[0])
+            .start()
+            .await
+            .map_err(|e| format!("failed to start the bank mock: {e}"))?;
+        let creds = bank.credentials().clone();
+        let mut platforms = Vec::new();
+        for ((name, version), port) in VERSIONS.into_iter().zip(&ports[1..]) {
+            let config = Config {
+                port: *port,
+                bank_base_url: Some(bank.base_url().to_owned()),
+                bank_api_key: Some(creds.api_key.clone()),
+                bank_client_id: Some(creds.client_id.clone()),
+                bank_client_secret: Some(creds.client_secret.clone()),
+                bank_api_version: version,
+                // The platform's own scheduler runs on the wall clock: keep it registered
+                // (as in production) but let `advance_clock` fire it at simulated times.
+                poll_schedule: WALL_CLOCK_CRON.to_owned(),
+                ..Config::default()
+            };
+            let p = rehearse_sample_platform::start(config)
+                .await
+                .map_err(|e| format!("failed to start the sample platform ({name}): {e}"))?;
+            platforms.push(p);
+        }
+        Ok(Self { bank, platforms })
+    }
+
+    fn urls(&self) -> Urls {
+        Urls {
+            bank: self.bank.base_url().to_owned(),
+            platforms: VERSIONS
+                .iter()
+                .zip(&self.platforms)
+                .map(|((name, _), p)| ((*name).to_owned(), p.base_url()))
+                .collect(),
+        }
+    }
+
+    async fn shutdown(self) {
         for p in self.platforms {
             p.shutdown().await;
         }

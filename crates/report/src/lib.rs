@@ -37,7 +37,7 @@
 //! };
 //! let options = ConsoleOptions::new().color(ColorChoice::Never);
 //! let mut console = ConsoleReporter::new(Box::new(std::io::stdout()), options);
-//! console.report(&RunEvent::RunFinished { result: result.clone() })?;
+//! console.report(&RunEvent::RunFinished { result: std::sync::Arc::new(result.clone()) })?;
 //! // prints: 0 passed, 0 failed, 0 skipped in 1.23s · run r-1 · environment local
 //!
 //! let spec: ReportSpec = "junit=out/junit.xml".parse()?;

@@ -201,6 +201,11 @@ pub struct FiredJob {
 /// that fall due, in time order: for each tick the bank's clock is set to the tick (so the
 /// bank runs what was due first, e.g. a settlement batch), then the job's trigger URL is
 /// called, as the platform's scheduler would have done at that moment.
+///
+/// Polls waiting at the same time share ticks: a [`next_tick`](ClockControl::next_tick)
+/// is served by the first tick that starts after it was asked for, whoever runs it. So 64
+/// scenarios polling at once move bank time by one tick, not 64, and each still sees the
+/// platform's jobs run after its last attempt.
 #[derive(Debug)]
 pub struct HttpClock {
     client: reqwest::Client,
@@ -209,6 +214,17 @@ pub struct HttpClock {
     timeout: Duration,
     // Scenarios share the bank's clock: advance one at a time.
     lock: tokio::sync::Mutex<()>,
+    ticks: std::sync::Mutex<Ticks>,
+}
+
+/// The poll ticks run so far, for sharing them between waiting polls.
+#[derive(Debug, Default)]
+struct Ticks {
+    /// Ticks started.
+    started: u64,
+    /// Ticks finished; the last one's account.
+    finished: u64,
+    last: Option<Result<String, String>>,
 }
 
 impl HttpClock {
@@ -221,6 +237,7 @@ impl HttpClock {
             jobs,
             timeout: DEFAULT_TIMEOUT,
             lock: tokio::sync::Mutex::new(()),
+            ticks: std::sync::Mutex::new(Ticks::default()),
         }
     }
 
@@ -230,6 +247,12 @@ impl HttpClock {
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    fn ticks(&self) -> std::sync::MutexGuard<'_, Ticks> {
+        self.ticks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Builds the job list from names, cron texts and trigger URLs.
@@ -329,34 +352,56 @@ pub fn due_ticks(
     ticks
 }
 
+impl HttpClock {
+    /// One poll tick: to the next moment a job is due, running what is due then.
+    async fn tick(&self) -> Result<String, String> {
+        let from = self.now().await?;
+        let next = self
+            .jobs
+            .iter()
+            .filter_map(|j| j.cron.find_next_occurrence(&from, false).ok())
+            .min()
+            .ok_or_else(|| {
+                "the environment declares no platform jobs to advance the clock to".to_owned()
+            })?;
+        self.set(next).await?;
+        let mut fired = Vec::new();
+        for job in &self.jobs {
+            if job.cron.find_next_occurrence(&from, false).ok() == Some(next) {
+                self.post(&job.trigger, None)
+                    .await
+                    .map_err(|e| format!("job `{}` at {next}: {e}", job.name))?;
+                fired.push(job.name.as_str());
+            }
+        }
+        Ok(format!(
+            "bank time {} ({})",
+            next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            fired.join(", ")
+        ))
+    }
+}
+
 impl ClockControl for HttpClock {
     fn next_tick(&self) -> BoxFuture<'_, Result<String, String>> {
         Box::pin(async move {
+            // The first tick to start from now on serves this poll.
+            let wanted = self.ticks().started + 1;
             let _one_at_a_time = self.lock.lock().await;
-            let from = self.now().await?;
-            let next = self
-                .jobs
-                .iter()
-                .filter_map(|j| j.cron.find_next_occurrence(&from, false).ok())
-                .min()
-                .ok_or_else(|| {
-                    "the environment declares no platform jobs to advance the clock to".to_owned()
-                })?;
-            self.set(next).await?;
-            let mut fired = Vec::new();
-            for job in &self.jobs {
-                if job.cron.find_next_occurrence(&from, false).ok() == Some(next) {
-                    self.post(&job.trigger, None)
-                        .await
-                        .map_err(|e| format!("job `{}` at {next}: {e}", job.name))?;
-                    fired.push(job.name.as_str());
+            {
+                let mut ticks = self.ticks();
+                if ticks.finished >= wanted
+                    && let Some(last) = &ticks.last
+                {
+                    return last.clone();
                 }
+                ticks.started += 1;
             }
-            Ok(format!(
-                "bank time {} ({})",
-                next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                fired.join(", ")
-            ))
+            let result = self.tick().await;
+            let mut ticks = self.ticks();
+            ticks.finished = ticks.started;
+            ticks.last = Some(result.clone());
+            result
         })
     }
 
@@ -424,6 +469,83 @@ mod tests {
             .map(|(t, j)| format!("{} {}", t.format("%H:%M"), jobs[j].name))
             .collect();
         assert_eq!(ticks, vec!["09:30 a", "10:00 a", "10:00 b"]);
+    }
+
+    /// A back office at a fixed bank time whose one job counts its runs.
+    async fn back_office() -> (wiremock::MockServer, HttpClock) {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, ResponseTemplate};
+        let server = wiremock::MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/__admin/clock"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"now": "2026-01-05T09:00:00Z"})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/__admin/clock/set"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({})))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/poller/run"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    // Long enough for every poll to arrive while the first tick runs.
+                    .set_delay(Duration::from_millis(200))
+                    .set_body_json(serde_json::json!({})),
+            )
+            .mount(&server)
+            .await;
+        let jobs = HttpClock::jobs([(
+            "poller".to_owned(),
+            "0 */5 * * * *".to_owned(),
+            format!("{}/poller/run", server.uri()),
+        )])
+        .unwrap();
+        let clock = HttpClock::new(
+            reqwest::Client::new(),
+            format!("{}/__admin", server.uri()),
+            jobs,
+        );
+        (server, clock)
+    }
+
+    async fn job_runs(server: &wiremock::MockServer) -> usize {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/poller/run")
+            .count()
+    }
+
+    #[tokio::test]
+    async fn polls_waiting_at_once_share_ticks() {
+        let (server, clock) = back_office().await;
+
+        let results = futures::future::join_all((0..10).map(|_| clock.next_tick())).await;
+
+        for r in &results {
+            assert_eq!(r.as_deref(), Ok("bank time 2026-01-05T09:05:00Z (poller)"));
+        }
+        // The first poll's tick, then one more for all that came while it ran.
+        let runs = job_runs(&server).await;
+        assert!((1..=2).contains(&runs), "{runs} job runs for 10 polls");
+    }
+
+    #[tokio::test]
+    async fn a_poll_after_a_tick_gets_a_tick_of_its_own() {
+        let (server, clock) = back_office().await;
+
+        for _ in 0..3 {
+            clock.next_tick().await.unwrap();
+        }
+
+        assert_eq!(job_runs(&server).await, 3);
     }
 }
 

@@ -1,5 +1,6 @@
 //! Events the runner sends while it works; reporters consume them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::result::{Attempt, RunResult, ScenarioResult, StepResult};
@@ -76,7 +77,8 @@ pub enum RunEvent {
     },
     /// The run finished; the last event.
     RunFinished {
-        /// The whole result.
-        result: RunResult,
+        /// The whole result, shared with what [`run`](crate::run) returns: a run of
+        /// thousands of scenarios would otherwise hold it twice at its end.
+        result: Arc<RunResult>,
     },
 }

@@ -452,6 +452,7 @@ impl ScenarioRun<'_> {
                 time_left,
             });
             result.attempts.push(attempt);
+            record::thin_kept_attempts(&mut result.attempts);
             if passed && let Ok(resp) = &exchange.outcome {
                 let public = if carries_secret {
                     self.public_text(&prepared)

@@ -1,6 +1,7 @@
 //! The HTTP client of an environment: one pooled client that follows no redirect (rehearse
 //! follows them itself, hop by hop, to keep cookies; see `send.rs`) and decodes no body
-//! (`decode.rs` does, so `Content-Encoding` stays visible).
+//! (`decode.rs` does, so `Content-Encoding` stays visible). Its TLS setup is `tls.rs`: the
+//! platform's root certificates are loaded on the first https handshake.
 
 use std::time::Duration;
 
@@ -18,12 +19,12 @@ pub enum ClientError {
         source: std::io::Error,
     },
     /// A TLS file is not valid PEM, or the client could not be built.
-    #[error("failed to load {what}: {}", chain(source))]
+    #[error("failed to load {what}: {message}")]
     Tls {
         /// What was being loaded.
         what: String,
-        /// Why.
-        source: reqwest::Error,
+        /// Why, with its causes.
+        message: String,
     },
 }
 
@@ -33,60 +34,49 @@ pub struct Clients {
     pub(crate) plain: reqwest::Client,
 }
 
-/// The TLS material of an environment, read and parsed once.
-#[derive(Debug, Default)]
-struct Tls {
-    ca: Option<reqwest::Certificate>,
-    identity: Option<reqwest::Identity>,
-}
-
 impl Clients {
-    /// Clients for an environment (TLS CA and mTLS identity applied).
+    /// Clients for an environment (TLS CA and mTLS identity applied). The platform's root
+    /// certificates are loaded on the first https handshake, not here (`tls.rs`).
     pub fn for_environment(env: &Environment) -> Result<Self, ClientError> {
-        let mut tls = Tls::default();
+        let tls_error = |what: String| {
+            move |e: crate::tls::TlsSetupError| ClientError::Tls {
+                what,
+                message: e.to_string(),
+            }
+        };
+        let mut extra_roots = Vec::new();
         if let Some(ca) = &env.tls.ca_file {
-            let pem = read(ca)?;
-            tls.ca =
-                Some(
-                    reqwest::Certificate::from_pem(&pem).map_err(|source| ClientError::Tls {
-                        what: format!("CA file {}", ca.display()),
-                        source,
-                    })?,
-                );
+            extra_roots = crate::tls::certificates(&read(ca)?)
+                .map_err(tls_error(format!("CA file {}", ca.display())))?;
         }
+        let mut identity = None;
         if let (Some(cert), Some(key)) = (&env.tls.client_cert, &env.tls.client_key) {
             let mut pem = read(cert)?;
             pem.push(b'\n');
             pem.extend(read(key)?);
-            tls.identity =
-                Some(
-                    reqwest::Identity::from_pem(&pem).map_err(|source| ClientError::Tls {
-                        what: format!("client certificate {}", cert.display()),
-                        source,
-                    })?,
-                );
+            identity = Some(
+                crate::tls::identity(&pem)
+                    .map_err(tls_error(format!("client certificate {}", cert.display())))?,
+            );
         }
-        let plain = build(&tls).map_err(|source| ClientError::Tls {
+        let tls = crate::tls::client_config(extra_roots, identity)
+            .map_err(tls_error("the TLS settings".to_owned()))?;
+        let plain = build(tls).map_err(|source| ClientError::Tls {
             what: "the HTTP client".to_owned(),
-            source,
+            message: chain(&source),
         })?;
         Ok(Self { plain })
     }
 }
 
-fn build(tls: &Tls) -> Result<reqwest::Client, reqwest::Error> {
-    let mut b = reqwest::Client::builder()
+fn build(tls: rustls::ClientConfig) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
         .user_agent(concat!("rehearse/", env!("CARGO_PKG_VERSION")))
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(ca) = &tls.ca {
-        b = b.add_root_certificate(ca.clone());
-    }
-    if let Some(id) = &tls.identity {
-        b = b.identity(id.clone());
-    }
-    b.build()
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_backend_preconfigured(tls)
+        .build()
 }
 
 /// An error with its causes: reqwest's own message ("builder error") says little.

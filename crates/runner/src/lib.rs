@@ -22,6 +22,7 @@ mod result;
 mod run;
 mod select;
 mod send;
+mod tls;
 mod trace;
 mod world;
 

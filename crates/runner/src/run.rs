@@ -145,7 +145,7 @@ pub fn new_run_id() -> String {
 }
 
 /// Runs every scenario of the plan. Sends events on `events` (the last one is
-/// [`RunEvent::RunFinished`]) and returns the result. `cancel` (Ctrl-C) stops the steps in
+/// [`RunEvent::RunFinished`], which shares the result) and returns the result. `cancel` (Ctrl-C) stops the steps in
 /// flight; cleanup still runs (until [`RunOptions::quit`]) and the result is still
 /// returned. A panic inside a step is that step's error (`check` [`INTERNAL_ERROR`]), and
 /// cleanup runs after it as after any error.
@@ -156,7 +156,7 @@ pub async fn run(
     options: RunOptions,
     events: UnboundedSender<RunEvent>,
     cancel: CancellationToken,
-) -> Result<RunResult, ClientError> {
+) -> Result<Arc<RunResult>, ClientError> {
     let clients = Clients::for_environment(&plan.environment)?;
     let started_at = chrono::Utc::now();
     let started = Instant::now();
@@ -184,7 +184,7 @@ pub async fn run(
     // Which scenario each task runs, to report one whose task panicked outside a step.
     let mut task_of = std::collections::HashMap::new();
     let mut results: Vec<Option<ScenarioResult>> = vec![None; plan.scenarios.len()];
-    for (index, slot) in results.iter_mut().enumerate() {
+    for index in 0..plan.scenarios.len() {
         // Admission in path order (so `--jobs 1` runs and prints in a stable order): a job
         // slot, then the shared lock, or the exclusive one for a scenario that runs alone.
         let exclusive = plan.scenarios[index].exclusive;
@@ -211,9 +211,15 @@ pub async fn run(
             } else {
                 Status::Skipped
             };
-            *slot = Some(not_run(&plan.scenarios[index], status));
+            results[index] = Some(not_run(&plan.scenarios[index], status));
             continue;
         };
+        // Take what has finished: a finished task holds its memory until it is joined.
+        while let Some(joined) = tasks.try_join_next() {
+            if let Ok((index, result)) = joined {
+                results[index] = Some(result);
+            }
+        }
         let plan = Arc::clone(&plan);
         let clients = clients.clone();
         let events = events.clone();
@@ -324,8 +330,9 @@ pub async fn run(
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)),
         aborted: None,
     };
+    let result = Arc::new(result);
     let _ = events.send(RunEvent::RunFinished {
-        result: result.clone(),
+        result: Arc::clone(&result),
     });
     Ok(result)
 }

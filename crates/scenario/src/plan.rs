@@ -214,6 +214,11 @@ pub struct Scenario {
     pub cleanup: Vec<Step>,
     /// Keep a cookie jar for the scenario (`cookies: false` turns it off).
     pub cookies: bool,
+    /// Every variable name its templates read (the environment's, its own vars and
+    /// captures alike, in its checks, steps, cleanup and fragments), sorted: what the
+    /// scenario may need of an environment. The built-in `local` environment starts its
+    /// embedded stack only for a scenario that reads one of the stack's vars.
+    pub reads: Vec<String>,
     /// Where the scenario's name is written.
     pub span: Span,
 }

@@ -116,6 +116,11 @@ pub struct RenderError {
 pub struct Templates {
     env: Environment<'static>,
     next: usize,
+    /// Compiled templates by source text: a suite repeats the same texts (fragments,
+    /// `{{ platform }}/payments/{{ payment_id }}`), and each minijinja template costs a few
+    /// kilobytes (its instruction buffer starts at 256 instructions), which made a 5,000-file
+    /// run hold hundreds of megabytes of identical templates (issue #10).
+    by_source: HashMap<String, (TplKind, Vec<String>)>,
     filters: crate::filters::Known,
     fixtures: Arc<RwLock<BTreeMap<String, Json>>>,
 }
@@ -173,6 +178,7 @@ impl Templates {
         Self {
             env,
             next: 0,
+            by_source: HashMap::new(),
             filters: crate::filters::Known::default(),
             fixtures,
         }
@@ -197,7 +203,8 @@ impl Templates {
             .collect()
     }
 
-    /// Compiles text. Returns the template and the names of the variables it reads.
+    /// Compiles text. Returns the template and the names of the variables it reads. A text
+    /// compiled before is not compiled again: the two templates share the compiled form.
     pub fn compile(
         &mut self,
         text: &str,
@@ -212,6 +219,17 @@ impl Templates {
                     vars: Vec::new(),
                 },
                 Vec::new(),
+            ));
+        }
+        if let Some((kind, vars)) = self.by_source.get(text) {
+            return Ok((
+                Tpl {
+                    kind: kind.clone(),
+                    source: text.to_owned(),
+                    span: span.cloned(),
+                    vars: vars.clone(),
+                },
+                vars.clone(),
             ));
         }
         // minijinja's parser and compiler recurse: bound the expressions first.
@@ -238,6 +256,8 @@ impl Templates {
             .filter(|v| !FUNCTIONS.contains(&v.as_str()))
             .collect();
         vars.sort();
+        self.by_source
+            .insert(text.to_owned(), (kind.clone(), vars.clone()));
         Ok((
             Tpl {
                 kind,
@@ -601,6 +621,32 @@ mod tests {
         let (tpl, _) = t.compile("{{ base }}/items/{{ missing }}", None).unwrap();
         let err = t.render_string(&tpl, &vars()).unwrap_err();
         assert_eq!(err.missing, vec!["missing"]);
+    }
+
+    #[test]
+    fn the_same_text_is_compiled_once_and_each_copy_keeps_its_span() {
+        let mut t = engine();
+        let file = crate::span::SourceFile::new("f.yaml", "a\nb\n");
+        let (first, _) = t
+            .compile("{{ base }}/p/{{ n }}", Some(&Span::at(&file, 1, 1)))
+            .unwrap();
+        let (second, used) = t
+            .compile("{{ base }}/p/{{ n }}", Some(&Span::at(&file, 2, 1)))
+            .unwrap();
+        assert_eq!(t.next, 1, "one minijinja template for two copies");
+        assert_eq!(used, vec!["base", "n"]);
+        assert_eq!(second.span.as_ref().map(|s| s.line), Some(2));
+        assert_eq!(first.span.as_ref().map(|s| s.line), Some(1));
+        for tpl in [&first, &second] {
+            assert_eq!(t.render_string(tpl, &vars()).unwrap(), "http://x/p/42");
+        }
+        // An error names the copy's own place.
+        let err = t
+            .render_string(&second, &Arc::new(HashMap::new()))
+            .unwrap_err();
+        assert_eq!(err.span.map(|s| s.line), Some(2));
+        t.compile("{{ n }}", None).unwrap();
+        assert_eq!(t.next, 2, "another text is another template");
     }
 
     #[test]

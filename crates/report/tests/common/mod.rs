@@ -469,7 +469,7 @@ pub fn events(result: &RunResult, finish_order: &[usize]) -> Vec<RunEvent> {
         });
     }
     events.push(RunEvent::RunFinished {
-        result: result.clone(),
+        result: std::sync::Arc::new(result.clone()),
     });
     events
 }

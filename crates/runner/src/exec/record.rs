@@ -3,6 +3,36 @@
 
 use super::*;
 
+/// Attempts of a poll kept whole at its end; the first is always kept whole too.
+const WHOLE_AT_END: usize = 3;
+
+/// A long poll keeps the first attempt and the last [`WHOLE_AT_END`] whole; the ones
+/// between keep their number, timing, status, error and failures, but not their headers
+/// and bodies. Each whole attempt is about a kilobyte and a poll may make hundreds: a
+/// 5,000-scenario run would hold them all (issue #10). Each `AttemptFinished` event still
+/// carries its attempt whole, as it happens.
+pub(super) fn thin_kept_attempts(attempts: &mut [Attempt]) {
+    let Some(i) = attempts.len().checked_sub(WHOLE_AT_END + 1) else {
+        return;
+    };
+    if i == 0 {
+        return;
+    }
+    let a = &mut attempts[i];
+    a.request.headers = Vec::new();
+    if a.request.body.is_some() {
+        a.request.body = Some(NOT_KEPT.to_owned());
+    }
+    if let Some(r) = &mut a.response {
+        r.headers = Vec::new();
+        r.body = NOT_KEPT.to_owned();
+    }
+}
+
+/// What a thinned attempt shows instead of a body.
+pub(crate) const NOT_KEPT: &str =
+    "(not kept: a poll keeps the bodies and headers of its first and last 3 attempts)";
+
 impl ScenarioRun<'_> {
     pub(super) fn mask_failure(&self, mut f: Failure) -> Failure {
         f.expected = self.redactor.mask(&f.expected);

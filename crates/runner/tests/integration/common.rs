@@ -150,6 +150,8 @@ pub async fn run_plan(
         .await
         .expect("runner task panicked")
         .expect("runner could not build its HTTP client");
+    // The last event shares it.
+    let result = Arc::unwrap_or_clone(result);
     assert!(
         matches!(events.last(), Some(RunEvent::RunFinished { .. })),
         "the last event is RunFinished"

@@ -54,6 +54,48 @@ async fn poll_passes_after_n_attempts_and_keeps_every_attempt() {
 }
 
 #[tokio::test]
+async fn a_long_poll_keeps_the_bodies_of_its_first_and_last_three_attempts_only() {
+    const N: usize = 7;
+    let server = MockServer::start().await;
+    let target = Counted::default();
+    Mock::given(method("GET"))
+        .and(path("/payments/1"))
+        .respond_with(target.responder(|n| {
+            let status = if n < N { "pending" } else { "settled" };
+            json(200, json!({ "status": status, "n": n }))
+        }))
+        .mount(&server)
+        .await;
+
+    let ran = run(&Project::new(&server.uri()).scenario("settles.yaml", POLL_SETTLES)).await;
+
+    let step = ran.step("wait for settlement");
+    assert_eq!(step.status, Status::Passed);
+    assert_eq!(step.attempts.len(), N, "every attempt is still listed");
+    for (i, a) in step.attempts.iter().enumerate() {
+        let number = i + 1;
+        assert_eq!(a.number as usize, number);
+        let response = a.response.as_ref().expect("a response");
+        assert_eq!(response.status, 200, "the status is always kept");
+        let whole = number == 1 || number > N - 3;
+        if whole {
+            assert!(
+                response.body.contains(&format!("\"n\":{number}")),
+                "{response:?}"
+            );
+            assert!(!response.headers.is_empty());
+        } else {
+            assert!(response.body.starts_with("(not kept"), "{response:?}");
+            assert!(response.headers.is_empty());
+            // What failed on it is kept.
+            assert!(!a.failures.is_empty(), "attempt {number}");
+        }
+    }
+    // Events carried every attempt whole, as it happened.
+    assert_eq!(ran.attempt_events("wait for settlement"), N);
+}
+
+#[tokio::test]
 async fn fail_if_stops_on_the_first_terminal_state() {
     let server = MockServer::start().await;
     let target = Counted::default();

@@ -31,7 +31,7 @@ const SOURCES: &[&str] = &["json", "header", "cookie", "body"];
 
 impl Compiler<'_> {
     pub(super) fn captures(&mut self, map: &SpannedMap<Value>, ctx: &mut Ctx<'_>) -> Vec<Capture> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(map.0.len());
         for (k, v) in map.iter() {
             if !is_identifier(&k.value) {
                 ctx.problems.push(

@@ -1,8 +1,9 @@
 //! The compiler of one scenario file: its context, its steps and their default names.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use regex::Regex;
 use serde_json::Value as Json;
@@ -34,6 +35,10 @@ pub struct Compiler<'a> {
     pub(super) root: PathBuf,
     /// The environment's vars by name (the first of a name, as a search would find).
     pub(super) env_vars: HashMap<&'a str, &'a TplValue>,
+    /// `schema` validators by fixture path: compiled once however many steps use one.
+    pub(super) schemas: HashMap<String, Arc<jsonschema::Validator>>,
+    /// JSONPaths without templates, by their text.
+    pub(super) json_paths: HashMap<String, serde_json_path::JsonPath>,
 }
 
 pub(super) struct Ctx<'s> {
@@ -54,6 +59,8 @@ pub(super) struct Ctx<'s> {
     /// Steps compiled so far, fragments expanded (bounded by `MAX_STEPS`).
     pub(super) steps: usize,
     pub(super) file: &'s Path,
+    /// Every variable a template of the scenario reads (see [`Scenario::reads`]).
+    pub(super) reads: BTreeSet<String>,
 }
 
 impl Ctx<'_> {
@@ -69,6 +76,7 @@ impl Ctx<'_> {
             fragments: HashMap::new(),
             steps: 0,
             file,
+            reads: BTreeSet::new(),
         }
     }
 }
@@ -129,6 +137,8 @@ impl<'a> Compiler<'a> {
                 .rev()
                 .map(|(k, v)| (k.as_str(), v))
                 .collect(),
+            schemas: HashMap::new(),
+            json_paths: HashMap::new(),
         }
     }
 
@@ -163,6 +173,7 @@ impl<'a> Compiler<'a> {
                 steps: Vec::new(),
                 cleanup: Vec::new(),
                 cookies: file.cookies.unwrap_or(true),
+                reads: Vec::new(),
                 span: span0,
             });
         }
@@ -216,6 +227,9 @@ impl<'a> Compiler<'a> {
         if !ctx.problems.is_empty() {
             return Err(cap_problems(ctx.problems, path));
         }
+        // A step is about a kilobyte: no spare capacity in plans of thousands of files.
+        steps.shrink_to_fit();
+        cleanup.shrink_to_fit();
         Ok(Scenario {
             path: path.to_owned(),
             name: file.name.value,
@@ -229,6 +243,7 @@ impl<'a> Compiler<'a> {
             vars,
             steps,
             cleanup,
+            reads: ctx.reads.into_iter().collect(),
             span,
         })
     }

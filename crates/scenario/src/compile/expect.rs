@@ -109,13 +109,24 @@ impl Compiler<'_> {
     }
 
     pub(super) fn schema(&mut self, s: &Spanned<String>, ctx: &mut Ctx<'_>) -> Option<SchemaCheck> {
+        if let Some(v) = self.schemas.get(&s.value) {
+            return Some(SchemaCheck {
+                fixture: s.value.clone(),
+                validator: Arc::clone(v),
+                span: s.span.clone(),
+            });
+        }
         let json = self.fixture(&s.value, s.span.as_ref(), ctx)?;
         match jsonschema::validator_for(&json) {
-            Ok(v) => Some(SchemaCheck {
-                fixture: s.value.clone(),
-                validator: Arc::new(v),
-                span: s.span.clone(),
-            }),
+            Ok(v) => {
+                let v = Arc::new(v);
+                self.schemas.insert(s.value.clone(), Arc::clone(&v));
+                Some(SchemaCheck {
+                    fixture: s.value.clone(),
+                    validator: v,
+                    span: s.span.clone(),
+                })
+            }
             Err(e) => {
                 ctx.problems.push(
                     Problem::new(
@@ -134,7 +145,8 @@ impl Compiler<'_> {
         map: &SpannedMap<Value>,
         ctx: &mut Ctx<'_>,
     ) -> Vec<JsonCheck> {
-        let mut out = Vec::new();
+        // Exact capacities here and below: a plan holds thousands of these (issue #10).
+        let mut out = Vec::with_capacity(map.0.len());
         for (k, v) in map.iter() {
             let matcher = self.matcher(v, ctx);
             if let Some(path) = self.path_key(k, ctx) {
@@ -154,7 +166,13 @@ impl Compiler<'_> {
     /// parsed now too, so that `validate` catches what it can.
     pub(super) fn path_key(&mut self, k: &Spanned<String>, ctx: &mut Ctx<'_>) -> Option<PathKey> {
         if !k.value.contains("{{") && !k.value.contains("{%") {
-            return json_path(k, &mut ctx.problems).map(PathKey::Fixed);
+            // Suites repeat their paths (`$.id`, `$.status`): each is parsed once.
+            if let Some(p) = self.json_paths.get(&k.value) {
+                return Some(PathKey::Fixed(p.clone()));
+            }
+            let p = json_path(k, &mut ctx.problems)?;
+            self.json_paths.insert(k.value.clone(), p.clone());
+            return Some(PathKey::Fixed(p));
         }
         let before = ctx.problems.0.len();
         let tpl = self.text(k, ctx);
@@ -349,7 +367,7 @@ impl Compiler<'_> {
         let ValueKind::Object(entries) = &v.kind else {
             return Matcher::eq(self.value(v, ctx));
         };
-        let mut ops = Vec::new();
+        let mut ops = Vec::with_capacity(entries.len());
         for (k, arg) in entries {
             match self.op(k, arg, v, ctx) {
                 Ok(op) => ops.push(op),

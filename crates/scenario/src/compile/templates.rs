@@ -111,6 +111,9 @@ impl Compiler<'_> {
 
     pub(super) fn check_vars(&self, used: &[String], span: Option<&Span>, ctx: &mut Ctx<'_>) {
         for var in used {
+            if !ctx.reads.contains(var) {
+                ctx.reads.insert(var.clone());
+            }
             if ctx.known.contains(var) {
                 continue;
             }
