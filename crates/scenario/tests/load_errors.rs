@@ -1,27 +1,13 @@
 //! Every malformed file under `tests/malformed/` is rejected before any request, with a
 //! message that names `file:line:col`, shows the line and says what to do.
 
+mod common;
+use common::NoWorld;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use rehearse_scenario::{Compiler, Environment, Resolve, Templates, TplValue, render_problem};
-
-#[derive(Debug)]
-struct NoWorld;
-impl Resolve for NoWorld {
-    fn secret(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn env(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn now(&self) -> String {
-        "2026-01-01T00:00:00Z".into()
-    }
-    fn uuid(&self) -> String {
-        "u".into()
-    }
-}
+use rehearse_scenario::{Compiler, Environment, Templates, TplValue, render_problem};
 
 fn problems_of(file: &str) -> String {
     let mut env = Environment::new("test");

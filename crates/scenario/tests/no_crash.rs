@@ -4,31 +4,15 @@
 //! CRs, bytes that are not UTF-8, huge numbers and durations) never makes the loader or
 //! the problem renderer panic. The binary's side is `tests/hostile_input.rs`.
 
+mod common;
+use common::NoWorld;
+
 mod hostile;
 
 use std::path::Path;
 use std::sync::Arc;
 
-use rehearse_scenario::{
-    Compiler, Environment, Problems, Resolve, Templates, TplValue, render_problem,
-};
-
-#[derive(Debug)]
-struct NoWorld;
-impl Resolve for NoWorld {
-    fn secret(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn env(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn now(&self) -> String {
-        "2026-01-01T00:00:00Z".into()
-    }
-    fn uuid(&self) -> String {
-        "u".into()
-    }
-}
+use rehearse_scenario::{Compiler, Environment, Problems, Templates, TplValue, render_problem};
 
 fn environment() -> Environment {
     let mut env = Environment::new("test");

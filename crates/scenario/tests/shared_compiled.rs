@@ -1,26 +1,12 @@
 //! What a suite repeats is compiled once (issue #10, memory): a JSON Schema fixture used by
 //! many steps of many files is one validator, and each step still checks against it.
 
+mod common;
+use common::NoWorld;
+
 use std::sync::Arc;
 
-use rehearse_scenario::{Action, Compiler, Environment, Resolve, Templates, TplValue};
-
-#[derive(Debug)]
-struct NoWorld;
-impl Resolve for NoWorld {
-    fn secret(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn env(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn now(&self) -> String {
-        "2026-01-01T00:00:00Z".into()
-    }
-    fn uuid(&self) -> String {
-        "u".into()
-    }
-}
+use rehearse_scenario::{Action, Compiler, Environment, Templates, TplValue};
 
 const SCENARIO: &str = r#"
 name: reads a payment
