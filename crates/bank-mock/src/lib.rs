@@ -111,6 +111,7 @@ mod filter;
 mod ids;
 mod journal;
 mod money;
+mod payment_view;
 mod server;
 mod template;
 
