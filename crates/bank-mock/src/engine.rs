@@ -670,11 +670,12 @@ impl Engine {
                 );
             }
         }
+        let request_hash = canonical_hash(&body);
         let mut state = lock(&self.state);
         if let Some(key) = &key
             && let Some(first) = state.idempotency.get(&(contract.version, key.clone()))
         {
-            if first.request == canonical_hash(&body) {
+            if first.request == request_hash {
                 let mut reply = Reply::json(first.status, &Value::Null);
                 reply.body = first.body.to_vec();
                 return reply.header("idempotent-replayed", "true");
@@ -739,7 +740,7 @@ impl Engine {
             state.idempotency.insert(
                 entry.clone(),
                 Idem {
-                    request: canonical_hash(&body),
+                    request: request_hash,
                     status: reply.status,
                     body: rendered,
                 },
@@ -816,14 +817,12 @@ fn hash_into(value: &Value, hasher: &mut std::hash::DefaultHasher) {
     use std::hash::Hash;
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by_key(|(k, _)| *k);
             7u8.hash(hasher);
-            for key in keys {
+            for (key, v) in entries {
                 key.hash(hasher);
-                if let Some(v) = map.get(key) {
-                    hash_into(v, hasher);
-                }
+                hash_into(v, hasher);
             }
         }
         Value::Array(items) => {
@@ -831,7 +830,11 @@ fn hash_into(value: &Value, hasher: &mut std::hash::DefaultHasher) {
             items.len().hash(hasher);
             items.iter().for_each(|v| hash_into(v, hasher));
         }
-        other => other.to_string().hash(hasher),
+        // Tagged, so that "1" and 1 differ; no text is built.
+        Value::String(s) => (1u8, s).hash(hasher),
+        Value::Number(n) => (2u8, n.as_str()).hash(hasher),
+        Value::Bool(b) => (3u8, b).hash(hasher),
+        Value::Null => 4u8.hash(hasher),
     }
 }
 
@@ -892,4 +895,26 @@ fn validation_fields(validator: &jsonschema::Validator, body: &Value) -> Vec<(St
     fields.sort();
     fields.dedup();
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_canonical_hash_ignores_key_order_and_tells_types_apart() {
+        let a =
+            json!({"amount": "1.00", "creditor": {"name": "x", "iban": "y"}, "n": [1, true, null]});
+        let b =
+            json!({"creditor": {"iban": "y", "name": "x"}, "n": [1, true, null], "amount": "1.00"});
+        assert_eq!(canonical_hash(&a), canonical_hash(&b));
+        for other in [
+            json!({"amount": 1.00, "creditor": {"name": "x", "iban": "y"}, "n": [1, true, null]}),
+            json!({"amount": "1.00", "creditor": {"name": "x", "iban": "y"}, "n": ["1", true, null]}),
+            json!({"amount": "1.00", "creditor": {"name": "x", "iban": "y"}, "n": [1, true]}),
+            json!({"amount": "1.00", "creditor": {"name": "x"}, "n": [1, true, null]}),
+        ] {
+            assert_ne!(canonical_hash(&a), canonical_hash(&other), "{other}");
+        }
+    }
 }
