@@ -35,6 +35,7 @@ PEERS_DIR=${PEERS_DIR:-/work/shared/peers}
 # shellcheck source=/dev/null
 . "$PEERS_DIR/lib-wrk.sh"
 RUNS=${RUNS:-30}
+WARM_JAVA=${WARM_JAVA:-15s}
 BANK_PORT=${BANK_PORT:-18085}
 if [ -z "${BIN:-}" ]; then
   cargo build --release -q -p rehearse

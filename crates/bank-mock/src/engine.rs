@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use jsonschema::error::ValidationErrorKind;
-use rehearse_status_sim::{NewPayment, Payment, Simulator, VirtualClock};
+use rehearse_status_sim::{NewPayment, Simulator, VirtualClock};
 use serde_json::{Map, Value, json};
 use wiremock::Request;
 
@@ -18,7 +18,7 @@ use crate::faults::{FaultKind, Faults};
 use crate::filter::Seen;
 use crate::ids::IdGen;
 use crate::journal::{self, Entry, Journal};
-use crate::money::{format_minor, parse_decimal};
+use crate::money::parse_decimal;
 use crate::template::render;
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -42,6 +42,17 @@ impl Reply {
             content_type: "application/json",
             headers: Vec::new(),
             body: serde_json::to_vec(value).unwrap_or_default(),
+            delay: None,
+        }
+    }
+
+    /// A JSON body already serialised.
+    pub(crate) fn json_bytes(status: u16, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            content_type: "application/json",
+            headers: Vec::new(),
+            body,
             delay: None,
         }
     }
@@ -79,7 +90,8 @@ struct Idem {
     /// Hash of the canonical request body (keys sorted): small, and key order does not count.
     request: u64,
     status: u16,
-    body: Vec<u8>,
+    /// The first response's body, shared with the rendered payment's.
+    body: Arc<[u8]>,
 }
 
 struct State {
@@ -114,6 +126,8 @@ pub(crate) struct Engine {
     pub(crate) journal: Mutex<Journal>,
     pub(crate) served: AtomicU64,
     pub(crate) recycles: AtomicU64,
+    /// Payments as response bodies, per version, until they change.
+    pub(crate) rendered: crate::payment_view::Rendered,
 }
 
 impl std::fmt::Debug for Engine {
@@ -128,7 +142,7 @@ pub(crate) fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn ts_value(at: Option<DateTime<Utc>>) -> Value {
+pub(crate) fn ts_value(at: Option<DateTime<Utc>>) -> Value {
     at.map_or(Value::Null, |at| Value::String(ts(at)))
 }
 
@@ -192,6 +206,7 @@ impl Engine {
         Self {
             state: Mutex::new(State::new(config.seed)),
             journal: Mutex::new(Journal::new(config.journal_capacity)),
+            rendered: crate::payment_view::Rendered::new(config.max_payments),
             config,
             contracts,
             sim,
@@ -222,6 +237,8 @@ impl Engine {
         self.set_faults_armed(&faults);
         drop(faults);
         lock(&self.journal).clear();
+        // Ids start again from the seed: a cached body would belong to a forgotten payment.
+        self.rendered.clear();
         self.clock.set(self.config.start);
     }
 
@@ -411,7 +428,9 @@ impl Engine {
         match route.operation {
             Operation::CreatePayment => self.create_payment(contract, route, req),
             Operation::GetPayment => match param.as_deref().and_then(|id| self.sim.get(id)) {
-                Some(payment) => Reply::json(200, &self.render_payment(contract, &payment)),
+                Some(payment) => {
+                    Reply::json_bytes(200, self.payment_bytes(contract, &payment).to_vec())
+                }
                 None => self.error(
                     contract,
                     404,
@@ -651,13 +670,14 @@ impl Engine {
                 );
             }
         }
+        let request_hash = canonical_hash(&body);
         let mut state = lock(&self.state);
         if let Some(key) = &key
             && let Some(first) = state.idempotency.get(&(contract.version, key.clone()))
         {
-            if first.request == canonical_hash(&body) {
+            if first.request == request_hash {
                 let mut reply = Reply::json(first.status, &Value::Null);
-                reply.body.clone_from(&first.body);
+                reply.body = first.body.to_vec();
                 return reply.header("idempotent-replayed", "true");
             }
             return self.error(
@@ -710,7 +730,8 @@ impl Engine {
             currency,
             details,
         });
-        let reply = Reply::json(201, &self.render_payment(contract, &payment)).header(
+        let rendered = self.payment_bytes(contract, &payment);
+        let reply = Reply::json_bytes(201, rendered.to_vec()).header(
             "location",
             format!("{}/{id}", route.path.trim_end_matches('/')),
         );
@@ -719,9 +740,9 @@ impl Engine {
             state.idempotency.insert(
                 entry.clone(),
                 Idem {
-                    request: canonical_hash(&body),
+                    request: request_hash,
                     status: reply.status,
-                    body: reply.body.clone(),
+                    body: rendered,
                 },
             );
             state.idem_order.push_back(entry);
@@ -790,74 +811,18 @@ impl Engine {
             .unwrap_or(Value::Object(vars));
         Reply::json(200, &body)
     }
-
-    /// The payment in this version's shape.
-    pub(crate) fn render_payment(&self, contract: &Contract, payment: &Payment) -> Value {
-        let Some(tpl) = contract.template("payment") else {
-            return Value::Null;
-        };
-        let detail = |k: &str| payment.details.get(k).cloned().unwrap_or(Value::Null);
-        let review = payment.review.as_ref();
-        let history: Vec<Value> = payment
-            .history
-            .iter()
-            .map(|c| json!({"status": contract.status(c.status.as_str()), "at": ts(c.at)}))
-            .collect();
-        let mut vars = Map::new();
-        vars.insert("id".into(), payment.id.clone().into());
-        vars.insert(
-            "status".into(),
-            contract.status(payment.status.as_str()).into(),
-        );
-        vars.insert("amount_minor".into(), payment.amount_minor.into());
-        vars.insert(
-            "amount_decimal".into(),
-            format_minor(payment.amount_minor).into(),
-        );
-        vars.insert("currency".into(), payment.currency.clone().into());
-        vars.insert("creditor".into(), detail("creditor"));
-        vars.insert("debtor".into(), detail("debtor"));
-        vars.insert("reference".into(), detail("reference"));
-        vars.insert("created_at".into(), ts_value(payment.created_at()));
-        vars.insert("updated_at".into(), ts_value(payment.updated_at()));
-        vars.insert("review_required".into(), review.is_some().into());
-        vars.insert(
-            "review_reason".into(),
-            review.map_or(Value::Null, |r| r.reason.clone().into()),
-        );
-        vars.insert(
-            "review_decision".into(),
-            review.and_then(|r| r.decision).map_or(Value::Null, |d| {
-                serde_json::to_value(d).unwrap_or(Value::Null)
-            }),
-        );
-        vars.insert(
-            "review_note".into(),
-            review
-                .and_then(|r| r.note.clone())
-                .map_or(Value::Null, Value::from),
-        );
-        vars.insert(
-            "review_decided_at".into(),
-            ts_value(review.and_then(|r| r.decided_at)),
-        );
-        vars.insert("status_history".into(), Value::Array(history));
-        render(tpl, &vars)
-    }
 }
 
 fn hash_into(value: &Value, hasher: &mut std::hash::DefaultHasher) {
     use std::hash::Hash;
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by_key(|(k, _)| *k);
             7u8.hash(hasher);
-            for key in keys {
+            for (key, v) in entries {
                 key.hash(hasher);
-                if let Some(v) = map.get(key) {
-                    hash_into(v, hasher);
-                }
+                hash_into(v, hasher);
             }
         }
         Value::Array(items) => {
@@ -865,7 +830,11 @@ fn hash_into(value: &Value, hasher: &mut std::hash::DefaultHasher) {
             items.len().hash(hasher);
             items.iter().for_each(|v| hash_into(v, hasher));
         }
-        other => other.to_string().hash(hasher),
+        // Tagged, so that "1" and 1 differ; no text is built.
+        Value::String(s) => (1u8, s).hash(hasher),
+        Value::Number(n) => (2u8, n.as_str()).hash(hasher),
+        Value::Bool(b) => (3u8, b).hash(hasher),
+        Value::Null => 4u8.hash(hasher),
     }
 }
 
@@ -926,4 +895,26 @@ fn validation_fields(validator: &jsonschema::Validator, body: &Value) -> Vec<(St
     fields.sort();
     fields.dedup();
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_canonical_hash_ignores_key_order_and_tells_types_apart() {
+        let a =
+            json!({"amount": "1.00", "creditor": {"name": "x", "iban": "y"}, "n": [1, true, null]});
+        let b =
+            json!({"creditor": {"iban": "y", "name": "x"}, "n": [1, true, null], "amount": "1.00"});
+        assert_eq!(canonical_hash(&a), canonical_hash(&b));
+        for other in [
+            json!({"amount": 1.00, "creditor": {"name": "x", "iban": "y"}, "n": [1, true, null]}),
+            json!({"amount": "1.00", "creditor": {"name": "x", "iban": "y"}, "n": ["1", true, null]}),
+            json!({"amount": "1.00", "creditor": {"name": "x", "iban": "y"}, "n": [1, true]}),
+            json!({"amount": "1.00", "creditor": {"name": "x"}, "n": [1, true, null]}),
+        ] {
+            assert_ne!(canonical_hash(&a), canonical_hash(&other), "{other}");
+        }
+    }
 }

@@ -96,7 +96,7 @@
 //!
 //! wiremock 0.6.5 keeps a clone of every request a mounted mock matches (even with request
 //! recording disabled), so a busy mock grows without bound. Here each server's mocks are
-//! re-registered every `recycle_after` requests (default 1,000) without refusing or cutting a
+//! re-registered every `recycle_after` requests (default 250) without refusing or cutting a
 //! request: see the notes on the recycler in `server.rs`. The journal, the payments (10,000, oldest
 //! forgotten first) and the idempotency keys are bounded too. Several wiremock servers (one per core) accept
 //! from duplicates of one listening socket, so both cores serve.
@@ -111,6 +111,7 @@ mod filter;
 mod ids;
 mod journal;
 mod money;
+mod payment_view;
 mod server;
 mod template;
 

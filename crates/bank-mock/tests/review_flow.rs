@@ -192,3 +192,30 @@ async fn reset_forgets_payments_and_rewinds_the_clock() -> TestResult {
     assert_eq!(again["id"], created["id"]);
     Ok(())
 }
+
+/// Bodies of payments are kept rendered until the payment changes (issue #10): a payment
+/// booked after a reset gets a forgotten payment's id again, and must show its own data.
+#[tokio::test]
+async fn a_payment_booked_after_a_reset_shows_its_own_data_under_a_reused_id() -> TestResult {
+    let (bank, client) = bank().await?;
+    let mut body = example("v2/examples/create-payment.json")?;
+    let (_, first) = create_v2(&bank, &client, "k", &body).await?;
+    let url = format!(
+        "{}/v2/payments/{}",
+        bank.base_url(),
+        first["id"].as_str().ok_or("id")?
+    );
+    let (_, shown) = get_json(&client, &url, Some(API_KEY)).await?;
+    assert_eq!(shown["amount"], "25000.00");
+
+    admin_post(&bank, &client, "/reset", &json!({})).await?;
+    body["amount"] = json!("12.50");
+    let (_, second) = create_v2(&bank, &client, "k", &body).await?;
+    assert_eq!(second["id"], first["id"], "the same seed gives the same id");
+
+    let (status, shown) = get_json(&client, &url, Some(API_KEY)).await?;
+    assert_eq!(status, 200);
+    assert_eq!(shown["amount"], "12.50");
+    assert_eq!(shown["status"], "accepted");
+    Ok(())
+}
