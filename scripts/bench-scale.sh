@@ -31,6 +31,9 @@ if [ -z "${BIN:-}" ]; then
   cargo build --release -q -p rehearse
   BIN=target/release/rehearse
 fi
+# The runs happen inside the generated suites' folders: make the paths absolute.
+BIN=$(realpath "$BIN")
+[ -z "${BASE_BIN:-}" ] || BASE_BIN=$(realpath "$BASE_BIN")
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install -y time)" >&2; exit 4; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -97,7 +100,7 @@ measure() { # measure BIN N -> "seconds rss_mb"
   for ((r = 1; r <= RUNS; r++)); do
     if ! (cd "$dir" && /usr/bin/time -v "$1" run -q --jobs "$JOBS" --color never) >"$WORK/out" 2>"$log"; then
       echo "run of $2 scenarios with $1 FAILED:" >&2
-      tail -30 "$WORK/out" "$log" >&2
+      tail -n 30 "$WORK/out" "$log" >&2
       exit 1
     fi
     local wall mb
