@@ -68,6 +68,11 @@ pub fn start(mut cmd: Command, marker: &str) -> (Proc, String) {
 
 /// `rehearse mock-bank` on a free port, real clock, settling every second.
 pub fn bank() -> (Proc, String) {
+    bank_with(&[])
+}
+
+/// [`bank`] with more flags (`--versions DIR`, `--api v4`).
+pub fn bank_with(extra: &[&str]) -> (Proc, String) {
     let mut bank = Command::new(BIN);
     bank.args([
         "mock-bank",
@@ -78,7 +83,33 @@ pub fn bank() -> (Proc, String) {
         "--settlement-cron",
         "* * * * * *",
     ]);
+    bank.args(extra);
     start(bank, "base URL")
+}
+
+/// A built-in version folder written to `dir/vN` as version `n`: its manifest says `vN`
+/// and its routes move from `/vOLD/` to `/vN/`; `edit` may change the manifest's text
+/// further. Returns the folder.
+pub fn version_copy(
+    from: rehearse_contract::ApiVersion,
+    n: u16,
+    dir: &Path,
+    edit: impl FnOnce(String) -> String,
+) -> PathBuf {
+    let catalog = rehearse_contract::Catalog::builtin();
+    let folder = catalog.require(from).unwrap();
+    let out = dir.join(format!("v{n}"));
+    folder.write_to(&out).unwrap();
+    let path = out.join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(
+            &format!("\"version\": \"{from}\""),
+            &format!("\"version\": \"v{n}\""),
+        )
+        .replace(&format!("/{from}/"), &format!("/v{n}/"));
+    std::fs::write(&path, edit(text)).unwrap();
+    out
 }
 
 /// The sample platform (bank API v2) on a free port, polling every second.

@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use rehearse_status_sim::AutoDecide;
 
-use crate::contract::Auth;
+use crate::contract::{Auth, Catalog};
 use crate::server::{
     ClockMode, DEFAULT_API_KEY, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_REVIEW_THRESHOLD,
     DEFAULT_SEED,
 };
 use crate::{ApiVersion, BankMock, Error, RunningBank};
+use rehearse_contract::Origin;
 
 /// What happens to payments in review that nobody decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,9 +34,15 @@ pub struct MockBankArgs {
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub host: IpAddr,
-    /// API versions to serve, comma-separated.
-    #[arg(long = "api", value_delimiter = ',', default_value = "v1,v2,v3")]
+    /// API versions to serve, comma-separated (default: every version, built in or from
+    /// `--versions`).
+    #[arg(long = "api", value_delimiter = ',')]
     pub api: Vec<ApiVersion>,
+    /// A folder of the team's own API versions (`v4/manifest.json`, …), or one version
+    /// folder, served beside the built-in v1-v3; a folder `v2/` replaces the built-in v2.
+    /// Repeatable. A malformed folder is invalid input (exit 3) naming the file and field.
+    #[arg(long = "versions", value_name = "DIR", env = "REHEARSE_BANK_VERSIONS")]
+    pub versions: Vec<std::path::PathBuf>,
     /// API key v1 and v2 accept (`Authorization: Bearer KEY`).
     #[arg(long, default_value = DEFAULT_API_KEY)]
     pub api_key: String,
@@ -68,23 +75,35 @@ pub struct MockBankArgs {
 }
 
 impl MockBankArgs {
-    fn builder(&self) -> crate::BankMockBuilder {
+    /// The built-in versions and those of every `--versions` folder.
+    pub fn catalog(&self) -> Result<Catalog, Error> {
+        let mut catalog = Catalog::builtin();
+        for dir in &self.versions {
+            catalog = catalog.with_dir(dir)?;
+        }
+        Ok(catalog)
+    }
+
+    fn builder(&self) -> Result<crate::BankMockBuilder, Error> {
         let auto_decide = match self.auto_decide {
             AutoDecideArg::Never => AutoDecide::Never,
             AutoDecideArg::Approve => AutoDecide::Approve { after: self.after },
             AutoDecideArg::Reject => AutoDecide::Reject { after: self.after },
         };
-        BankMock::builder()
+        let mut builder = BankMock::builder().catalog(self.catalog()?);
+        if !self.api.is_empty() {
+            builder = builder.versions(self.api.iter().copied());
+        }
+        Ok(builder
             .host(self.host)
             .port(self.port)
-            .versions(self.api.iter().copied())
             .api_key(&self.api_key)
             .client(&self.client_id, &self.client_secret)
             .seed(self.seed)
             .review_threshold(&self.review_threshold)
             .auto_decide(auto_decide)
             .clock_mode(self.clock)
-            .settlement_cron(&self.settlement_cron)
+            .settlement_cron(&self.settlement_cron))
     }
 }
 
@@ -99,18 +118,21 @@ pub fn write_banner(
     writeln!(out, "  base URL:   {base}")?;
     writeln!(out, "  admin URL:  {}", bank.admin_url())?;
     let versions: Vec<String> = bank
-        .versions()
+        .origins()
         .iter()
-        .map(|v| format!("{v} at {base}/{v}"))
+        .map(|(v, origin)| match origin {
+            Origin::BuiltIn => format!("{v} at {base}/{v}"),
+            Origin::Dir(dir) => format!("{v} at {base}/{v} (from {})", dir.display()),
+        })
         .collect();
     writeln!(out, "  APIs:       {}", versions.join(", "))?;
     let mut key_versions = Vec::new();
     let mut oauth_versions = Vec::new();
     for v in bank.versions() {
-        match crate::contract::Contract::load(v).map(|c| c.auth) {
-            Ok(Auth::ApiKey) => key_versions.push(v.to_string()),
-            Ok(Auth::OauthClientCredentials) => oauth_versions.push(v.to_string()),
-            Err(_) => {}
+        match bank.auth(v) {
+            Some(Auth::ApiKey) => key_versions.push(v.to_string()),
+            Some(Auth::OauthClientCredentials) => oauth_versions.push(v.to_string()),
+            None => {}
         }
     }
     let creds = bank.credentials();
@@ -169,7 +191,7 @@ pub async fn serve_until(
     out: &mut dyn std::io::Write,
     stop: impl Future<Output = ()>,
 ) -> Result<(), Error> {
-    let bank = args.builder().start().await?;
+    let bank = args.builder()?.start().await?;
     write_banner(&bank, &args, out)?;
     stop.await;
     bank.shutdown().await;

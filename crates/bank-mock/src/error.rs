@@ -23,6 +23,12 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A version folder given at run time (`--versions DIR`) cannot be served.
+    #[error("bank API versions: {0}")]
+    Folder(#[from] rehearse_contract::FolderError),
+    /// A version was asked for that no folder provides.
+    #[error("{0}")]
+    UnknownVersion(String),
     /// An option has a value the mock cannot use.
     #[error("configure the bank mock: {0}")]
     Config(String),

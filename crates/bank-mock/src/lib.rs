@@ -116,8 +116,9 @@ mod server;
 mod template;
 
 pub use cli::{AutoDecideArg, MockBankArgs, serve_until, serve_until_ctrl_c, write_banner};
-pub use contract::{ApiVersion, fixture};
+pub use contract::{ApiVersion, Catalog, fixture};
 pub use error::Error;
+pub use rehearse_contract::{Auth, FolderError, Origin, VersionFolder};
 pub use rehearse_status_sim::{AutoDecide, Decision, Payment, PaymentStatus, VirtualClock};
 pub use server::{
     BankMock, BankMockBuilder, ClockMode, Credentials, DEFAULT_API_KEY, DEFAULT_CLIENT_ID,

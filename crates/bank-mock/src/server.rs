@@ -15,10 +15,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::contract::Contract;
+use crate::contract::{Auth, Catalog, Contract};
 use crate::engine::{Engine, EngineConfig, Reply, lock};
 use crate::money::parse_decimal;
 use crate::{ApiVersion, Error};
+use rehearse_contract::Origin;
 
 /// Default API key (v1, v2): `Authorization: Bearer test-api-key`.
 pub const DEFAULT_API_KEY: &str = "test-api-key";
@@ -57,7 +58,8 @@ pub struct Credentials {
 /// Options of the bank mock. Start with [`BankMock::builder`].
 #[derive(Debug, Clone)]
 pub struct BankMockBuilder {
-    versions: Vec<ApiVersion>,
+    catalog: Catalog,
+    versions: Option<Vec<ApiVersion>>,
     host: IpAddr,
     port: u16,
     credentials: Credentials,
@@ -85,7 +87,8 @@ impl BankMock {
     /// threshold 10000.00, no auto-decision, hourly settlement, manual clock.
     pub fn builder() -> BankMockBuilder {
         BankMockBuilder {
-            versions: ApiVersion::available(),
+            catalog: Catalog::builtin(),
+            versions: None,
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             credentials: Credentials {
@@ -112,9 +115,15 @@ impl BankMock {
 }
 
 impl BankMockBuilder {
-    /// Which API versions to serve (default: all shipped).
+    /// Which API versions to serve (default: every version of the catalog).
     pub fn versions(mut self, versions: impl IntoIterator<Item = ApiVersion>) -> Self {
-        self.versions = versions.into_iter().collect();
+        self.versions = Some(versions.into_iter().collect());
+        self
+    }
+    /// Where versions come from (default: the built-in ones, [`Catalog::builtin`]); a
+    /// team's folders are added with [`Catalog::with_dir`].
+    pub fn catalog(mut self, catalog: Catalog) -> Self {
+        self.catalog = catalog;
         self
     }
     /// Address to bind (default 127.0.0.1).
@@ -206,7 +215,11 @@ impl BankMockBuilder {
 
     /// Bind, mount the engine and serve. Needs a tokio runtime.
     pub async fn start(self) -> Result<RunningBank, Error> {
-        if self.versions.is_empty() {
+        let versions = self
+            .versions
+            .clone()
+            .unwrap_or_else(|| self.catalog.versions());
+        if versions.is_empty() {
             return Err(Error::Config("serve at least one API version".to_owned()));
         }
         let threshold = parse_decimal(self.review_threshold.trim()).ok_or_else(|| {
@@ -215,10 +228,14 @@ impl BankMockBuilder {
                 self.review_threshold
             ))
         })?;
-        let contracts = self
-            .versions
+        let mut origins = Vec::new();
+        let contracts = versions
             .iter()
-            .map(|v| Contract::load(*v))
+            .map(|v| {
+                let folder = self.catalog.require(*v).map_err(Error::UnknownVersion)?;
+                origins.push((*v, folder.origin.clone()));
+                Contract::load(folder)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let clock = match &self.clock {
             Some(clock) => Arc::clone(clock),
@@ -289,6 +306,7 @@ impl BankMockBuilder {
             address: local,
             credentials: self.credentials,
             engine,
+            origins,
             servers: Some(servers),
             tasks,
         })
@@ -314,11 +332,24 @@ pub struct RunningBank {
     address: SocketAddr,
     credentials: Credentials,
     engine: Arc<Engine>,
+    origins: Vec<(ApiVersion, Origin)>,
     servers: Option<Arc<Vec<MockServer>>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl RunningBank {
+    /// Each version served and where its folder came from (built in, or a folder).
+    pub fn origins(&self) -> &[(ApiVersion, Origin)] {
+        &self.origins
+    }
+    /// How each version served authenticates.
+    pub fn auth(&self, version: ApiVersion) -> Option<Auth> {
+        self.engine
+            .contracts
+            .iter()
+            .find(|c| c.version == version)
+            .map(|c| c.auth)
+    }
     /// The bank API root, e.g. `http://127.0.0.1:41234` (v2 lives at `{base}/v2/…`, the token
     /// endpoint at `{base}/oauth/token`).
     pub fn base_url(&self) -> &str {

@@ -51,7 +51,12 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
                 Ok(()) => exit::PASSED,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    exit::INTERNAL
+                    match e {
+                        rehearse_bank_mock::Error::Folder(_)
+                        | rehearse_bank_mock::Error::UnknownVersion(_)
+                        | rehearse_bank_mock::Error::Config(_) => exit::INVALID_INPUT,
+                        _ => exit::INTERNAL,
+                    }
                 }
             }
         }
@@ -260,7 +265,27 @@ async fn up(args: &UpArgs) -> u8 {
         );
         return exit::INVALID_INPUT;
     }
-    let stack = match LocalStack::start_on(args.port).await {
+    let default_dir = std::path::Path::new(crate::stack::SUITE_VERSIONS);
+    let dirs: Vec<&std::path::Path> = if args.versions.is_empty() {
+        default_dir
+            .is_dir()
+            .then_some(default_dir)
+            .into_iter()
+            .collect()
+    } else {
+        args.versions
+            .iter()
+            .map(std::path::PathBuf::as_path)
+            .collect()
+    };
+    let catalog = match crate::stack::catalog(dirs) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let stack = match LocalStack::start_on(args.port, catalog).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -498,9 +523,25 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
     if loaded.embedded && needed.is_none() {
         tracing::debug!("embedded stack not started: no selected scenario uses it");
     }
+    let catalog = if loaded.embedded {
+        let root = load::suite_root(input.select);
+        let dir = load::in_root(&root, crate::stack::SUITE_VERSIONS);
+        let dirs = dir.is_dir().then_some(dir.as_path());
+        match crate::stack::catalog(dirs) {
+            Ok(c) => c,
+            Err(e) => {
+                let p = Problem::new(e, None).with_help(
+                    "fix the version folder, or move it out of the suite's bank-api/ (docs/FORMAT.md, \"Bank API versions\")",
+                );
+                return Err(invalid(&env_name, p));
+            }
+        }
+    } else {
+        rehearse_bank_mock::Catalog::empty()
+    };
     let stack = if let Some(why) = needed {
         tracing::debug!("starting the embedded stack: {why}");
-        match LocalStack::start().await {
+        match LocalStack::start(catalog).await {
             Ok(stack) => {
                 stack.fill(&mut environment);
                 load::apply_vars(&mut environment, &input.select.vars);

@@ -1,9 +1,10 @@
 //! The embedded local stack: the bank mock (virtual clock) and the sample platform, one
 //! instance per bank API version, in-process on free loopback ports.
 
+use std::path::Path;
 use std::time::Duration;
 
-use rehearse_bank_mock::{ApiVersion, BankMock, Credentials, RunningBank};
+use rehearse_bank_mock::{BankMock, Catalog, Credentials, RunningBank};
 use rehearse_sample_platform::{BankApiVersion, Config, RunningPlatform};
 use rehearse_scenario::{
     Action, ApprovalMode, ClockKind, Environment, Job, Scenario, Tpl, TplValue,
@@ -11,6 +12,20 @@ use rehearse_scenario::{
 
 /// The name of the built-in environment.
 pub(crate) const LOCAL: &str = "local";
+
+/// The suite's own bank API versions, served by the embedded bank beside the built-in
+/// ones: `bank-api/vN/` at the suite's root.
+pub(crate) const SUITE_VERSIONS: &str = "bank-api";
+
+/// The versions the embedded bank serves: the built-in ones, then every folder of `dirs`
+/// that exists (a `vN` there replaces the built-in `vN`). A broken folder is invalid input.
+pub(crate) fn catalog<'a>(dirs: impl IntoIterator<Item = &'a Path>) -> Result<Catalog, String> {
+    let mut catalog = Catalog::builtin();
+    for dir in dirs {
+        catalog = catalog.with_dir(dir).map_err(|e| e.to_string())?;
+    }
+    Ok(catalog)
+}
 
 /// The platform's status poller, as the environment declares it.
 const POLLER: &str = "bank-status-poller";
@@ -161,15 +176,15 @@ struct Parts {
 }
 
 impl LocalStack {
-    /// Starts the bank mock (all versions, virtual clock) and one platform per version,
-    /// on free ports.
-    pub(crate) async fn start() -> Result<Self, String> {
-        Self::start_on(None).await
+    /// Starts the bank mock (every version of `catalog`, virtual clock) and one platform
+    /// per version it speaks, on free ports.
+    pub(crate) async fn start(catalog: Catalog) -> Result<Self, String> {
+        Self::start_on(None, catalog).await
     }
 
     /// Like [`start`](Self::start); with `Some(n)`, the bank listens on `n` and the
     /// platforms for bank API v1, v2, v3 on `n+1`, `n+2`, `n+3`.
-    pub(crate) async fn start_on(port: Option<u16>) -> Result<Self, String> {
+    pub(crate) async fn start_on(port: Option<u16>, catalog: Catalog) -> Result<Self, String> {
         let ports = match port {
             None => [0; 4],
             Some(n) => {
@@ -200,7 +215,7 @@ impl LocalStack {
                     }
                 };
                 runtime.block_on(async move {
-                    match Parts::start(ports).await {
+                    match Parts::start(ports, catalog).await {
                         Ok(parts) => {
                             let info = (parts.bank.credentials().clone(), parts.urls());
                             if ready_tx.send(Ok(info)).is_ok() {
@@ -289,9 +304,9 @@ impl LocalStack {
 }
 
 impl Parts {
-    async fn start(ports: [u16; 4]) -> Result<Self, String> {
+    async fn start(ports: [u16; 4], catalog: Catalog) -> Result<Self, String> {
         let bank = BankMock::builder()
-            .versions([ApiVersion::V1, ApiVersion::V2, ApiVersion::V3])
+            .catalog(catalog)
             .port(ports[0])
             .start()
             .await

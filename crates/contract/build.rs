@@ -1,5 +1,5 @@
-//! Embeds every file under `fixtures/bank-api/` so the mock serves its contracts wherever the
-//! binary runs. A new API version is a new folder there: it is picked up without code changes.
+//! Embeds every file under `fixtures/bank-api/`: the built-in versions, served wherever the
+//! binary runs. A team's own versions are read at run time instead (`Catalog::with_dir`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,33 @@
+//! Bank API versions as data. A version is a folder `vN/`: a `manifest.json` (routes, auth,
+//! statuses, where the payment's fields are), JSON Schemas of requests and responses,
+//! response templates and examples. The bank mock serves them; the contract tools compare
+//! them with the bank that really exists.
+//!
+//! Versions come from two places: built in (`fixtures/bank-api/v1`–`v3`, compiled into the
+//! binary) and a team's own folders read at run time ([`Catalog::with_dir`]), which replace
+//! a built-in version of the same name. A folder is checked whole before it is used: a
+//! broken one is a [`FolderError`] naming the file, the field and the fix.
+//!
+//! ```
+//! use rehearse_contract::{ApiVersion, Catalog};
+//!
+//! let catalog = Catalog::builtin();
+//! assert_eq!(catalog.names(), ["v1", "v2", "v3"]);
+//! let v3 = catalog.get(ApiVersion::V3).expect("built in");
+//! assert_eq!(v3.manifest.id_prefix, "trf_");
+//! ```
+
+mod catalog;
+mod error;
+mod folder;
+mod manifest;
+mod version;
+
+pub use catalog::{Catalog, read_dir};
+pub use error::FolderError;
+pub use folder::{MAX_FILE_BYTES, MAX_FILES, Origin, VersionFolder, fixture};
+pub use manifest::{
+    AmountFormat, Auth, CANONICAL_STATUSES, Field, Idempotency, Manifest, Operation,
+    PaymentRequest, REQUIRED_TEMPLATES, RouteSpec,
+};
+pub use version::ApiVersion;
