@@ -100,3 +100,32 @@ fn run_with_a_problem_past_column_65535_prints_it_and_writes_the_reports() {
     );
     assert!(dir.path().join("out/junit.xml").is_file());
 }
+
+/// `--env-file` names a file of secrets: one that never ends (`/dev/zero`), a folder or a
+/// huge file is refused before it is read, exit 3, instead of reading until memory runs out.
+#[cfg(unix)]
+#[test]
+fn an_env_file_that_is_not_a_small_regular_file_is_invalid_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir(root.join("scenarios")).unwrap();
+    std::fs::write(
+        root.join("scenarios/a.yaml"),
+        "name: a\nsteps:\n  - request: { url: 'http://127.0.0.1:9/x' }\n",
+    )
+    .unwrap();
+    let big = root.join("big.env");
+    std::fs::write(&big, "A=b\n".repeat(300_000)).unwrap();
+    for (file, why) in [
+        ("/dev/zero", "not a regular file"),
+        (".", "not a regular file"),
+        ("big.env", "more than 1048576 bytes"),
+    ] {
+        let (code, text) = rehearse(root, &["run", "--env-file", file]);
+        assert_eq!(code, Some(3), "{file}: {text}");
+        assert!(
+            text.contains(&format!("failed to read env file {file}: {why}")),
+            "{file}: {text}"
+        );
+    }
+}

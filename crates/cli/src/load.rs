@@ -191,15 +191,20 @@ fn string_value(s: &str) -> TplValue {
     TplValue::Json(serde_json::Value::String(s.to_owned()))
 }
 
-/// Reads a dotenv file.
+/// The largest `--env-file` read: a dotenv file of secrets is a few kilobytes.
+const MAX_ENV_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a dotenv file: a regular file of at most 1 MiB (`/dev/zero`, a pipe or a huge
+/// file is refused before it is read).
 pub(crate) fn read_env_file(path: &Path) -> Result<HashMap<String, String>, Problem> {
-    let iter = dotenvy::from_path_iter(path).map_err(|e| {
+    let bytes = rehearse_scenario::read_capped(path, MAX_ENV_FILE_BYTES).map_err(|e| {
         Problem::new(
             format!("failed to read env file {}: {e}", path.display()),
             None,
         )
         .with_help("give a dotenv file: NAME=value lines")
     })?;
+    let iter = dotenvy::from_read_iter(bytes.as_slice());
     let mut out = HashMap::new();
     for (i, item) in iter.enumerate() {
         match item {
