@@ -129,3 +129,29 @@ fn an_env_file_that_is_not_a_small_regular_file_is_invalid_input() {
         );
     }
 }
+
+/// A file with more problems than are shown says how many there are in all: the line
+/// standing for those left out is not itself counted as one.
+#[cfg(unix)]
+#[test]
+fn the_count_of_problems_includes_those_not_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir(root.join("scenarios")).unwrap();
+    let mut text = String::from("name: a\nsteps:\n");
+    for _ in 0..150 {
+        text.push_str("  - name: x\n    request: { url: 'http://127.0.0.1:9/' }\n");
+    }
+    std::fs::write(root.join("scenarios/a.yaml"), text).unwrap();
+    let (code, text) = rehearse(root, &["validate"]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(
+        text.contains("49 more problems in scenarios/a.yaml are not shown"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("error: 149 problems found; nothing was run"),
+        "{text}"
+    );
+}

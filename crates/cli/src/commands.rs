@@ -86,7 +86,7 @@ fn print_problems(problems: &Problems, color: Color) {
     for p in problems.iter() {
         let _ = write!(err, "{}", render_problem(p, color));
     }
-    let n = problems.0.len();
+    let n = problems.count();
     let _ = writeln!(
         err,
         "error: {n} problem{} found; nothing was run",

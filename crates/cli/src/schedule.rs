@@ -95,7 +95,7 @@ impl Scheduler {
                 text.push_str(&render_problem(p, false));
             }
             eprint!("{text}");
-            let n = problems.0.len();
+            let n = problems.count();
             return Err((
                 format!(
                     "{n} problem{} found; the schedule was not started",

@@ -22,6 +22,9 @@ pub struct Problem {
     /// Text shown under the underline.
     pub label: Option<String>,
     named: Option<Box<NamedSource<SourceRef>>>,
+    /// For the line that stands for problems left out (`N more problems … are not
+    /// shown`): how many it stands for. 0 for a problem.
+    stands_for: usize,
 }
 
 impl Problem {
@@ -32,6 +35,7 @@ impl Problem {
             help: None,
             span: span.cloned(),
             label: None,
+            stands_for: 0,
             named: span.map(|s| {
                 Box::new(
                     NamedSource::new(
@@ -42,6 +46,14 @@ impl Problem {
                 )
             }),
         }
+    }
+
+    /// The line that stands for `n` problems left out: not itself a problem, so counts
+    /// ([`Problems::count`]) add `n` for it, not 1.
+    pub fn left_out(message: impl Into<String>, n: usize) -> Self {
+        let mut p = Self::new(message, None);
+        p.stands_for = n;
+        p
     }
 
     /// Adds what to do.
@@ -225,6 +237,14 @@ impl Problems {
     /// The problems.
     pub fn iter(&self) -> impl Iterator<Item = &Problem> {
         self.0.iter()
+    }
+    /// How many problems there are, those left out of the list included (a line saying
+    /// "N more are not shown" counts N, not 1).
+    pub fn count(&self) -> usize {
+        self.0
+            .iter()
+            .map(|p| if p.stands_for > 0 { p.stands_for } else { 1 })
+            .sum()
     }
 }
 

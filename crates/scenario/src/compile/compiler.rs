@@ -426,13 +426,13 @@ fn cap_problems(mut problems: Problems, path: &Path) -> Problems {
     if n > MAX_PROBLEMS_PER_FILE {
         problems.0.truncate(MAX_PROBLEMS_PER_FILE);
         problems.push(
-            Problem::new(
+            Problem::left_out(
                 format!(
                     "{} more problems in {} are not shown",
                     n - MAX_PROBLEMS_PER_FILE,
                     path.display()
                 ),
-                None,
+                n - MAX_PROBLEMS_PER_FILE,
             )
             .with_help("fix these first; the others are shown when these are gone"),
         );
