@@ -21,9 +21,17 @@ pub struct Problem {
     pub span: Option<Span>,
     /// Text shown under the underline.
     pub label: Option<String>,
-    named: Option<Box<NamedSource<SourceRef>>>,
+    /// Boxed, so that a `Result<_, Problem>` stays small (clippy's `result_large_err`).
+    extra: Option<Box<Extra>>,
+}
+
+/// What few problems carry: the file for miette's snippet, or the count of problems
+/// left out that a line stands for.
+#[derive(Debug, Clone)]
+struct Extra {
+    named: Option<NamedSource<SourceRef>>,
     /// For the line that stands for problems left out (`N more problems … are not
-    /// shown`): how many it stands for. 0 for a problem.
+    /// shown`): how many it stands for.
     stands_for: usize,
 }
 
@@ -35,15 +43,17 @@ impl Problem {
             help: None,
             span: span.cloned(),
             label: None,
-            stands_for: 0,
-            named: span.map(|s| {
-                Box::new(
-                    NamedSource::new(
-                        s.source.path().display().to_string(),
-                        SourceRef(Arc::clone(&s.source)),
-                    )
-                    .with_language("yaml"),
-                )
+            extra: span.map(|s| {
+                Box::new(Extra {
+                    named: Some(
+                        NamedSource::new(
+                            s.source.path().display().to_string(),
+                            SourceRef(Arc::clone(&s.source)),
+                        )
+                        .with_language("yaml"),
+                    ),
+                    stands_for: 0,
+                })
             }),
         }
     }
@@ -52,7 +62,10 @@ impl Problem {
     /// ([`Problems::count`]) add `n` for it, not 1.
     pub fn left_out(message: impl Into<String>, n: usize) -> Self {
         let mut p = Self::new(message, None);
-        p.stands_for = n;
+        p.extra = Some(Box::new(Extra {
+            named: None,
+            stands_for: n,
+        }));
         p
     }
 
@@ -104,7 +117,10 @@ impl Diagnostic for Problem {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.named.as_deref().map(|n| n as &dyn SourceCode)
+        self.extra
+            .as_ref()
+            .and_then(|e| e.named.as_ref())
+            .map(|n| n as &dyn SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let span = self.span.as_ref()?;
@@ -243,7 +259,10 @@ impl Problems {
     pub fn count(&self) -> usize {
         self.0
             .iter()
-            .map(|p| if p.stands_for > 0 { p.stands_for } else { 1 })
+            .map(|p| match &p.extra {
+                Some(e) if e.stands_for > 0 => e.stands_for,
+                _ => 1,
+            })
             .sum()
     }
 }
