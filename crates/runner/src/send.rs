@@ -9,6 +9,13 @@ use crate::decode::{ACCEPT_ENCODING, MAX_BODY, decode, size};
 use crate::prepare::Prepared;
 use crate::response::Response;
 
+/// The tracing headers every request carries, named once (a name given as text is parsed
+/// and checked on every request).
+const TRACEPARENT: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("traceparent");
+const RUN_HEADER: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("x-rehearse-run");
+
 /// Redirects followed at most, as browsers and Hurl do.
 pub(crate) const MAX_REDIRECTS: usize = 10;
 
@@ -101,7 +108,8 @@ async fn hops(
     let mut url =
         reqwest::Url::parse(&p.url).map_err(|e| format!("invalid URL `{}`: {e}", p.url))?;
     let origin = url.origin();
-    let mut headers: Vec<(String, String)> = p.headers.clone();
+    // Borrowed until a redirect drops some of them (most requests are sent once).
+    let mut headers: std::borrow::Cow<'_, [(String, String)]> = p.headers.as_slice().into();
     let mut body = p.body.as_ref();
     let mut set_cookie_values = Vec::new();
     let mut redirects = 0usize;
@@ -111,11 +119,11 @@ async fn hops(
         let mut builder = client
             .request(method.clone(), url.clone())
             .timeout(left.max(Duration::from_millis(1)))
-            .header("traceparent", format!("00-{trace_id}-{span_id}-01"))
-            .header("x-rehearse-run", run_id);
+            .header(TRACEPARENT, format!("00-{trace_id}-{span_id}-01"))
+            .header(RUN_HEADER, run_id);
         let mut own_cookie = None;
         let mut asks_encoding = false;
-        for (k, v) in &headers {
+        for (k, v) in headers.iter() {
             if k.eq_ignore_ascii_case("cookie") {
                 own_cookie = Some(v.as_str());
                 continue;
@@ -124,7 +132,10 @@ async fn hops(
             builder = builder.header(k.as_str(), v.as_str());
         }
         if !asks_encoding {
-            builder = builder.header("accept-encoding", ACCEPT_ENCODING);
+            builder = builder.header(
+                reqwest::header::ACCEPT_ENCODING,
+                reqwest::header::HeaderValue::from_static(ACCEPT_ENCODING),
+            );
         }
         let same_origin = url.origin() == origin;
         let from_jar = session
@@ -202,7 +213,7 @@ async fn hops(
             if matches!(status, 301..=303) && method != reqwest::Method::HEAD {
                 method = reqwest::Method::GET;
                 body = None;
-                headers.retain(|(k, _)| {
+                headers.to_mut().retain(|(k, _)| {
                     !["content-type", "content-length", "content-encoding"]
                         .iter()
                         .any(|h| k.eq_ignore_ascii_case(h))
@@ -210,7 +221,7 @@ async fn hops(
             }
             if next.origin() != origin {
                 // Credentials do not follow a redirect to another origin.
-                headers.retain(|(k, _)| {
+                headers.to_mut().retain(|(k, _)| {
                     !["authorization", "cookie", "proxy-authorization"]
                         .iter()
                         .any(|h| k.eq_ignore_ascii_case(h))

@@ -132,7 +132,7 @@ impl Diagnostic for Problem {
             Some(window) => (format!("{label} (a long line, shown in part)"), window.end),
             None => (label, line.end),
         };
-        let len = span.len.min(end.saturating_sub(span.offset));
+        let len = span.byte_len().min(end.saturating_sub(span.offset));
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
             Some(label),
             (span.offset, len),

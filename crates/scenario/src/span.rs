@@ -180,44 +180,43 @@ fn lone_cr_to_lf(text: &str) -> String {
 }
 
 /// A place in a source file: `file:line:column`, with a byte range for underlining.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Only the byte offset is kept: the line, the column and the length underlined are found
+/// from it when asked (an error, a report's location). Every YAML node gets a span, and
+/// placing each one eagerly (a line search, a character count and a token scan) was an
+/// eighth of loading a 1,000-step file (issue #10).
+#[derive(Clone)]
 pub struct Span {
     /// The file the span points into.
     pub source: Arc<SourceFile>,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column (in characters).
-    pub column: usize,
     /// Byte offset of the start.
     pub offset: usize,
-    /// Length in bytes (at least 1).
-    pub len: usize,
+    /// The 1-based line and column given to [`Span::at`], or `(0, 0)`: found from the
+    /// offset.
+    written: (u32, u32),
 }
 
 impl Span {
     /// A span at a line and column of a file, underlining the token that starts there.
     pub fn at(source: &Arc<SourceFile>, line: usize, column: usize) -> Self {
         let offset = source.offset_of(line, column);
-        let len = source.token_len(offset);
+        let written = match (u32::try_from(line), u32::try_from(column)) {
+            (Ok(l), Ok(c)) if l > 0 && c > 0 => (l, c),
+            _ => (0, 0),
+        };
         Self {
             source: Arc::clone(source),
-            line,
-            column,
             offset,
-            len,
+            written,
         }
     }
 
     /// A span at a byte offset of a file, underlining the token that starts there.
     pub fn at_offset(source: &Arc<SourceFile>, offset: usize) -> Self {
-        let offset = offset.min(source.text().len());
-        let (line, column) = source.line_col(offset);
         Self {
             source: Arc::clone(source),
-            line,
-            column,
-            offset,
-            len: source.token_len(offset),
+            offset: offset.min(source.text().len()),
+            written: (0, 0),
         }
     }
 
@@ -226,26 +225,54 @@ impl Span {
         Self::at(source, 1, 1)
     }
 
+    /// The 1-based line and (character) column.
+    pub fn line_col(&self) -> (usize, usize) {
+        match self.written {
+            (0, _) | (_, 0) => self.source.line_col(self.offset),
+            (l, c) => (l as usize, c as usize),
+        }
+    }
+
+    /// The 1-based line.
+    pub fn line(&self) -> usize {
+        self.line_col().0
+    }
+
+    /// The 1-based column, in characters.
+    pub fn column(&self) -> usize {
+        self.line_col().1
+    }
+
+    /// The length in bytes of the token underlined (at least 1).
+    pub fn byte_len(&self) -> usize {
+        self.source.token_len(self.offset)
+    }
+
     /// The text of the line the span starts on.
     pub fn line_text(&self) -> &str {
-        &self.source.text()[self.source.line_range(self.line)]
+        &self.source.text()[self.source.line_range(self.line())]
     }
 
     /// The span as miette wants it.
     pub fn source_span(&self) -> miette::SourceSpan {
-        (self.offset, self.len).into()
+        (self.offset, self.byte_len()).into()
     }
 }
 
+impl PartialEq for Span {
+    fn eq(&self, other: &Self) -> bool {
+        (Arc::ptr_eq(&self.source, &other.source) || self.source == other.source)
+            && self.offset == other.offset
+            && self.line_col() == other.line_col()
+    }
+}
+
+impl Eq for Span {}
+
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}",
-            self.source.path().display(),
-            self.line,
-            self.column
-        )
+        let (line, column) = self.line_col();
+        write!(f, "{}:{line}:{column}", self.source.path().display())
     }
 }
 
@@ -398,10 +425,13 @@ mod tests {
         let line = format!("a: {}\nb: 1\n", "x".repeat(100_000));
         let f = SourceFile::new("long.yaml", line);
         let span = Span::at_offset(&f, 3);
-        assert_eq!((span.line, span.column, span.len), (1, 4, MAX_TOKEN_BYTES));
+        assert_eq!(
+            (span.line(), span.column(), span.byte_len()),
+            (1, 4, MAX_TOKEN_BYTES)
+        );
         assert_eq!(span.line_text().len(), 100_003);
         let b = Span::at_offset(&f, f.text().find("b:").unwrap());
-        assert_eq!((b.line, b.column, b.line_text()), (2, 1, "b: 1"));
+        assert_eq!((b.line(), b.column(), b.line_text()), (2, 1, "b: 1"));
     }
 
     #[test]

@@ -635,8 +635,8 @@ mod tests {
             .unwrap();
         assert_eq!(t.next, 1, "one minijinja template for two copies");
         assert_eq!(used, vec!["base", "n"]);
-        assert_eq!(second.span.as_ref().map(|s| s.line), Some(2));
-        assert_eq!(first.span.as_ref().map(|s| s.line), Some(1));
+        assert_eq!(second.span.as_ref().map(Span::line), Some(2));
+        assert_eq!(first.span.as_ref().map(Span::line), Some(1));
         for tpl in [&first, &second] {
             assert_eq!(t.render_string(tpl, &vars()).unwrap(), "http://x/p/42");
         }
@@ -644,7 +644,7 @@ mod tests {
         let err = t
             .render_string(&second, &Arc::new(HashMap::new()))
             .unwrap_err();
-        assert_eq!(err.span.map(|s| s.line), Some(2));
+        assert_eq!(err.span.as_ref().map(Span::line), Some(2));
         t.compile("{{ n }}", None).unwrap();
         assert_eq!(t.next, 2, "another text is another template");
     }

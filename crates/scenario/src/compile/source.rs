@@ -36,7 +36,8 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, Problem> {
             Err(Problem::new(
                 format!(
                     "the file is not valid UTF-8: byte 0x{bad:02X} at line {}, column {}",
-                    span.line, span.column
+                    span.line(),
+                    span.column()
                 ),
                 Some(&span),
             )

@@ -52,7 +52,7 @@ impl DecodeError {
     }
 
     /// Attributes the error to the innermost node it came from.
-    fn at(mut self, node: &Node) -> Self {
+    fn at(mut self, node: &Node<'_>) -> Self {
         if self.node.is_none() {
             self.node = Some(node.id);
             self.span = Some(node.span.clone());
@@ -168,11 +168,11 @@ pub(crate) fn current_span() -> Option<Span> {
 }
 
 /// Decodes a node into `T`, with errors pointing at the offending node.
-pub(crate) fn decode<'de, T: de::Deserialize<'de>>(node: &'de Node) -> Result<T, DecodeError> {
+pub(crate) fn decode<'de, T: de::Deserialize<'de>>(node: &'de Node<'_>) -> Result<T, DecodeError> {
     T::deserialize(node)
 }
 
-fn mismatch(node: &Node, expected: &str, help: Option<&str>) -> DecodeError {
+fn mismatch(node: &Node<'_>, expected: &str, help: Option<&str>) -> DecodeError {
     DecodeError::new(format!("expected {expected}, got {}", node.got()), help)
 }
 
@@ -180,7 +180,7 @@ fn mismatch(node: &Node, expected: &str, help: Option<&str>) -> DecodeError {
 /// they get a hint.
 const YAML11_BOOLS: &[&str] = &["yes", "no", "on", "off", "y", "n"];
 
-impl Node {
+impl Node<'_> {
     /// A whole number in `[min, max]`, visited as the narrowest serde integer.
     fn whole<'de, V: Visitor<'de>>(
         &'de self,
@@ -235,7 +235,7 @@ macro_rules! whole {
     };
 }
 
-impl<'de> de::Deserializer<'de> for &'de Node {
+impl<'de, 's> de::Deserializer<'de> for &'de Node<'s> {
     type Error = DecodeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, DecodeError> {
@@ -460,7 +460,7 @@ impl<'de> de::Deserializer<'de> for &'de Node {
         v: V,
     ) -> Result<V::Value, DecodeError> {
         match &self.kind {
-            Kind::Str { text, .. } => v.visit_enum(text.as_str().into_deserializer()),
+            Kind::Str { text, .. } => v.visit_enum(text.as_ref().into_deserializer()),
             Kind::Map(entries) if entries.len() == 1 => v.visit_enum(NodeEnum {
                 key: &entries[0].0,
                 value: &entries[0].1,
@@ -485,11 +485,11 @@ impl<'de> de::Deserializer<'de> for &'de Node {
     }
 }
 
-struct NodeSeq<'de> {
-    iter: std::slice::Iter<'de, Node>,
+struct NodeSeq<'de, 's> {
+    iter: std::slice::Iter<'de, Node<'s>>,
 }
 
-impl<'de> SeqAccess<'de> for NodeSeq<'de> {
+impl<'de, 's> SeqAccess<'de> for NodeSeq<'de, 's> {
     type Error = DecodeError;
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
@@ -502,12 +502,12 @@ impl<'de> SeqAccess<'de> for NodeSeq<'de> {
     }
 }
 
-struct NodeMap<'de> {
-    iter: std::slice::Iter<'de, (Node, Node)>,
-    value: Option<&'de Node>,
+struct NodeMap<'de, 's> {
+    iter: std::slice::Iter<'de, (Node<'s>, Node<'s>)>,
+    value: Option<&'de Node<'s>>,
 }
 
-impl<'de> MapAccess<'de> for NodeMap<'de> {
+impl<'de, 's> MapAccess<'de> for NodeMap<'de, 's> {
     type Error = DecodeError;
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
@@ -542,7 +542,7 @@ struct NeutralFields {
 
 /// The neutral value of a field of a neutral struct. Its first shape for "anything" is
 /// `0` (a duration's), not the empty string, since text fields take `""` either way.
-static NEUTRAL: std::sync::LazyLock<Node> = std::sync::LazyLock::new(|| Node {
+static NEUTRAL: std::sync::LazyLock<Node<'static>> = std::sync::LazyLock::new(|| Node {
     kind: Kind::Neutral(1),
     span: Span::file_start(&crate::span::SourceFile::new("", "")),
     id: NodeId::MAX,
@@ -565,7 +565,7 @@ impl<'de> MapAccess<'de> for NeutralFields {
         &mut self,
         seed: V,
     ) -> Result<V::Value, DecodeError> {
-        let neutral: &'de Node = &NEUTRAL;
+        let neutral: &'de Node<'static> = &NEUTRAL;
         seed.deserialize(neutral)
     }
 }
@@ -576,40 +576,40 @@ struct NeutralEnum {
 
 impl<'de> de::EnumAccess<'de> for NeutralEnum {
     type Error = DecodeError;
-    type Variant = NodeVariant<'de>;
+    type Variant = NodeVariant<'de, 'static>;
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, NodeVariant<'de>), DecodeError> {
+    ) -> Result<(V::Value, NodeVariant<'de, 'static>), DecodeError> {
         let name = de::value::StrDeserializer::<DecodeError>::new(self.variant);
         let v = seed.deserialize(name)?;
-        let value: &'de Node = &NEUTRAL;
+        let value: &'de Node<'static> = &NEUTRAL;
         Ok((v, NodeVariant { value }))
     }
 }
 
-struct NodeEnum<'de> {
-    key: &'de Node,
-    value: &'de Node,
+struct NodeEnum<'de, 's> {
+    key: &'de Node<'s>,
+    value: &'de Node<'s>,
 }
 
-impl<'de> de::EnumAccess<'de> for NodeEnum<'de> {
+impl<'de, 's> de::EnumAccess<'de> for NodeEnum<'de, 's> {
     type Error = DecodeError;
-    type Variant = NodeVariant<'de>;
+    type Variant = NodeVariant<'de, 's>;
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, NodeVariant<'de>), DecodeError> {
+    ) -> Result<(V::Value, NodeVariant<'de, 's>), DecodeError> {
         let v = seed.deserialize(self.key).map_err(|e| e.at(self.key))?;
         Ok((v, NodeVariant { value: self.value }))
     }
 }
 
-struct NodeVariant<'de> {
-    value: &'de Node,
+struct NodeVariant<'de, 's> {
+    value: &'de Node<'s>,
 }
 
-impl<'de> de::VariantAccess<'de> for NodeVariant<'de> {
+impl<'de, 's> de::VariantAccess<'de> for NodeVariant<'de, 's> {
     type Error = DecodeError;
     fn unit_variant(self) -> Result<(), DecodeError> {
         Ok(())

@@ -10,6 +10,7 @@
 //! Anchors and aliases are expanded here, within a bound on the total number of nodes (a
 //! "billion laughs" file is an error, not an out-of-memory), and nesting has a depth limit.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -40,36 +41,38 @@ pub(crate) struct SyntaxError {
 
 /// A parsed file: its tree, and the problems that did not stop reading (duplicate keys).
 #[derive(Debug)]
-pub(crate) struct Parsed {
-    pub(crate) root: Node,
+pub(crate) struct Parsed<'a> {
+    pub(crate) root: Node<'a>,
     pub(crate) problems: Vec<SyntaxError>,
 }
 
-enum Frame {
+enum Frame<'a> {
     Seq {
         span: Span,
         id: NodeId,
         anchor: usize,
-        items: Vec<Node>,
+        items: Vec<Node<'a>>,
         count: usize,
     },
     Map {
         span: Span,
         id: NodeId,
         anchor: usize,
-        entries: Vec<(Node, Node)>,
-        key: Option<Node>,
+        entries: Vec<(Node<'a>, Node<'a>)>,
+        key: Option<Node<'a>>,
         /// The key just read is a duplicate: its value is dropped.
         skip: bool,
-        seen: HashMap<String, Span>,
+        /// The keys of a large mapping, by text, to the index of their entry (a small
+        /// one is searched: a hash map per mapping cost more than the search).
+        seen: Option<HashMap<Cow<'a, str>, usize>>,
         count: usize,
     },
 }
 
-struct Builder {
-    stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
-    root: Option<Node>,
+struct Builder<'a> {
+    stack: Vec<Frame<'a>>,
+    anchors: HashMap<usize, (Node<'a>, usize)>,
+    root: Option<Node<'a>>,
     nodes: usize,
     aliased_bytes: usize,
     next_id: NodeId,
@@ -77,7 +80,7 @@ struct Builder {
 }
 
 /// Parses YAML text into a node tree.
-pub(crate) fn parse(source: &Arc<SourceFile>) -> Result<Parsed, SyntaxError> {
+pub(crate) fn parse(source: &Arc<SourceFile>) -> Result<Parsed<'_>, SyntaxError> {
     if source.text().trim().is_empty() {
         return Err(SyntaxError {
             message: "the file is empty".to_owned(),
@@ -127,11 +130,11 @@ pub(crate) fn parse(source: &Arc<SourceFile>) -> Result<Parsed, SyntaxError> {
             Event::Scalar(text, style, anchor, tag) => {
                 let kind = if b.in_key_position() {
                     Kind::Str {
-                        text: text.into_owned(),
+                        text,
                         plain: style == ScalarStyle::Plain,
                     }
                 } else {
-                    scalar(text.into_owned(), style, tag.as_deref(), &span)?
+                    scalar(text, style, tag.as_deref(), &span)?
                 };
                 let node = b.node(kind, span)?;
                 b.complete(node, anchor, 1)?;
@@ -159,7 +162,7 @@ pub(crate) fn parse(source: &Arc<SourceFile>) -> Result<Parsed, SyntaxError> {
                     entries: Vec::new(),
                     key: None,
                     skip: false,
-                    seen: HashMap::new(),
+                    seen: None,
                     count: 1,
                 });
             }
@@ -267,14 +270,14 @@ pub(crate) fn parse(source: &Arc<SourceFile>) -> Result<Parsed, SyntaxError> {
     })
 }
 
-impl Builder {
+impl<'a> Builder<'a> {
     fn id(&mut self) -> NodeId {
         let id = self.next_id;
         self.next_id = self.next_id.saturating_add(1);
         id
     }
 
-    fn node(&mut self, kind: Kind, span: Span) -> Result<Node, SyntaxError> {
+    fn node(&mut self, kind: Kind<'a>, span: Span) -> Result<Node<'a>, SyntaxError> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
             return Err(SyntaxError {
@@ -314,7 +317,7 @@ impl Builder {
     }
 
     /// A node is complete: remember it under its anchor and give it to its parent.
-    fn complete(&mut self, node: Node, anchor: usize, size: usize) -> Result<(), SyntaxError> {
+    fn complete(&mut self, node: Node<'a>, anchor: usize, size: usize) -> Result<(), SyntaxError> {
         if anchor != 0 {
             self.anchors.insert(anchor, (node.clone(), size));
         }
@@ -338,7 +341,12 @@ impl Builder {
                         let Kind::Str { text, .. } = &node.kind else {
                             return Ok(());
                         };
-                        if let Some(first) = seen.get(text) {
+                        let first = match seen {
+                            Some(seen) => seen.get(text).copied(),
+                            None => entries.iter().position(|(k, _)| key_is(k, text)),
+                        };
+                        if let Some(first) = first {
+                            let first = &entries[first].0.span;
                             self.problems.push(SyntaxError {
                                 message: format!(
                                     "duplicate key `{text}` (first written at {first})"
@@ -351,7 +359,22 @@ impl Builder {
                             });
                             *skip = true;
                         } else {
-                            seen.insert(text.clone(), node.span.clone());
+                            let index = entries.len();
+                            if index >= SEARCHED_KEYS && seen.is_none() {
+                                *seen = Some(
+                                    entries
+                                        .iter()
+                                        .enumerate()
+                                        .filter_map(|(i, (k, _))| match &k.kind {
+                                            Kind::Str { text, .. } => Some((text.clone(), i)),
+                                            _ => None,
+                                        })
+                                        .collect(),
+                                );
+                            }
+                            if let Some(seen) = seen {
+                                seen.insert(text.clone(), index);
+                            }
                             *skip = false;
                         }
                         *key = Some(node);
@@ -368,8 +391,16 @@ impl Builder {
     }
 }
 
+/// Keys of a mapping searched one by one for a duplicate; a larger mapping indexes them.
+const SEARCHED_KEYS: usize = 16;
+
+/// True when a key node's text is `text`.
+fn key_is(key: &Node<'_>, text: &str) -> bool {
+    matches!(&key.kind, Kind::Str { text: t, .. } if t.as_ref() == text)
+}
+
 /// The bytes of text in a node (its scalars, keys included).
-fn text_bytes(node: &Node) -> usize {
+fn text_bytes(node: &Node<'_>) -> usize {
     match &node.kind {
         Kind::Str { text, .. } | Kind::Number(text) => text.len(),
         Kind::Seq(items) => items.iter().map(text_bytes).sum(),
@@ -382,23 +413,23 @@ fn text_bytes(node: &Node) -> usize {
 }
 
 /// The text of a scalar node used as a key through an alias.
-fn key_text(node: &Node) -> Option<String> {
+fn key_text<'a>(node: &Node<'a>) -> Option<Cow<'a, str>> {
     match &node.kind {
         Kind::Str { text, .. } | Kind::Number(text) => Some(text.clone()),
-        Kind::Bool(b) => Some(b.to_string()),
-        Kind::Null => Some(String::new()),
+        Kind::Bool(b) => Some(Cow::Owned(b.to_string())),
+        Kind::Null => Some(Cow::Borrowed("")),
         _ => None,
     }
 }
 
 /// A value scalar by our rule (see the module doc); a core-schema tag (`!!str 1`) decides
 /// instead, and any other tag is refused.
-fn scalar(
-    text: String,
+fn scalar<'a>(
+    text: Cow<'a, str>,
     style: ScalarStyle,
     tag: Option<&Tag>,
     span: &Span,
-) -> Result<Kind, SyntaxError> {
+) -> Result<Kind<'a>, SyntaxError> {
     let Some(tag) = tag else {
         return Ok(if style == ScalarStyle::Plain {
             plain(text)
@@ -450,8 +481,8 @@ fn unsupported_tag(tag: &Tag, span: &Span) -> SyntaxError {
 }
 
 /// A plain scalar by our rule.
-fn plain(text: String) -> Kind {
-    match text.as_str() {
+fn plain(text: Cow<'_, str>) -> Kind<'_> {
+    match text.as_ref() {
         "" | "~" | "null" => Kind::Null,
         "true" => Kind::Bool(true),
         "false" => Kind::Bool(false),
@@ -476,6 +507,7 @@ mod tests {
                 let Kind::Str { text: key, .. } = k.kind else {
                     panic!("keys are strings")
                 };
+                let key = key.into_owned();
                 let v = match v.kind {
                     Kind::Null => "null".to_owned(),
                     Kind::Bool(b) => format!("bool {b}"),

@@ -19,7 +19,7 @@ const NEUTRAL_STAGES: u8 = 5;
 const MAX_DECODED_NODES: usize = 5_000_000;
 
 /// Decodes `root` into `T`, or returns every problem found (in the order found).
-pub(crate) fn decode_all<T: DeserializeOwned>(mut root: Node) -> Result<T, Vec<DecodeError>> {
+pub(crate) fn decode_all<T: DeserializeOwned>(mut root: Node<'_>) -> Result<T, Vec<DecodeError>> {
     let mut problems: Vec<DecodeError> = Vec::new();
     let mut next_id = NodeId::MAX - 1;
     // Maps where an unknown key got a "did you mean `x`?": a missing `x` there is the same
@@ -82,7 +82,7 @@ enum Fix {
     Impossible,
 }
 
-fn fix(node: &mut Node, id: NodeId, kind: &ErrKind, next_id: &mut NodeId) -> Fix {
+fn fix(node: &mut Node<'_>, id: NodeId, kind: &ErrKind, next_id: &mut NodeId) -> Fix {
     let mut result = Fix::Impossible;
     visit(node, &mut |n| match (&mut n.kind, kind) {
         (Kind::Map(entries), ErrKind::UnknownKey) => {
@@ -95,7 +95,7 @@ fn fix(node: &mut Node, id: NodeId, kind: &ErrKind, next_id: &mut NodeId) -> Fix
         (Kind::Map(entries), ErrKind::MissingKey(field)) if n.id == id => {
             let key = Node {
                 kind: Kind::Str {
-                    text: (*field).to_owned(),
+                    text: std::borrow::Cow::Borrowed(*field),
                     plain: true,
                 },
                 span: n.span.clone(),
@@ -125,7 +125,7 @@ fn fix(node: &mut Node, id: NodeId, kind: &ErrKind, next_id: &mut NodeId) -> Fix
 }
 
 /// The nodes of a tree (at most `MAX_DEPTH` deep).
-fn count(node: &Node) -> usize {
+fn count(node: &Node<'_>) -> usize {
     1 + match &node.kind {
         Kind::Seq(items) => items.iter().map(count).sum(),
         Kind::Map(entries) => entries.iter().map(|(k, v)| count(k) + count(v)).sum(),
@@ -134,7 +134,7 @@ fn count(node: &Node) -> usize {
 }
 
 /// Calls `f` on every node, parents first (the tree is at most `MAX_DEPTH` deep).
-fn visit(node: &mut Node, f: &mut dyn FnMut(&mut Node)) {
+fn visit<'a>(node: &mut Node<'a>, f: &mut dyn FnMut(&mut Node<'a>)) {
     f(node);
     match &mut node.kind {
         Kind::Seq(items) => items.iter_mut().for_each(|n| visit(n, f)),
