@@ -81,9 +81,8 @@ impl<'s> Walk<'s, '_> {
                 )
                 .breaking(breaks),
             );
-            if !(ta.contains("object") && tb.contains("object"))
-                && !(ta.contains("array") && tb.contains("array"))
-            {
+            let both = |t: &str| ta.contains(t) && tb.contains(t);
+            if !both("object") && !both("array") {
                 return;
             }
         }
