@@ -40,6 +40,23 @@ fn drifted_v2(dir: &Path) {
 /// An environment whose bank is `url`, speaking v2 with the mock's API key (the secret
 /// BANK_API_KEY), where test payments may be created.
 fn environment(dir: &Path, url: &str) -> std::path::PathBuf {
+    environment_as(
+        dir,
+        url,
+        "v2",
+        "[BANK_API_KEY]",
+        "{ api_key: BANK_API_KEY }",
+    )
+}
+
+/// An environment whose bank is `url`, speaking `version`, with these secrets and `auth`.
+fn environment_as(
+    dir: &Path,
+    url: &str,
+    version: &str,
+    secrets: &str,
+    auth: &str,
+) -> std::path::PathBuf {
     let file = dir.join("sandbox.yaml");
     std::fs::write(
         &file,
@@ -47,13 +64,13 @@ fn environment(dir: &Path, url: &str) -> std::path::PathBuf {
             r#"
 vars:
   bank: {url}
-secrets: [BANK_API_KEY]
+secrets: {secrets}
 timeouts: {{ request: 5s }}
 bank:
   url: "{{{{ bank }}}}"
-  api_version: v2
+  api_version: {version}
   owner: bank-integration
-  auth: {{ api_key: BANK_API_KEY }}
+  auth: {auth}
   contract: {{ writes: true }}
 "#
         ),
@@ -76,6 +93,8 @@ fn check(dir: &Path, env: &Path) -> Checked {
     let out: Output = Command::new(BIN)
         .current_dir(dir)
         .env("BANK_API_KEY", "test-api-key")
+        .env("BANK_CLIENT_ID", "rehearse-client")
+        .env("BANK_CLIENT_SECRET", "rehearse-secret")
         .env_remove("REHEARSE_ENV")
         .args(["--color", "never", "contract", "check", "--env"])
         .arg(env)
@@ -190,6 +209,68 @@ fn an_unchanged_bank_passes_with_exit_0() {
     assert_eq!(failures(&run.json), Vec::<(String, String)>::new());
     assert!(!run.stdout.contains("warning:"), "{}", run.stdout);
     assert!(run.stdout.contains("2 passed, 0 failed"), "{}", run.stdout);
+}
+
+#[test]
+fn an_oauth_version_is_checked_with_a_token_on_every_route() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_bank, url) = bank_with(&["--api", "v3"]);
+    let env = environment_as(
+        tmp.path(),
+        &url,
+        "v3",
+        "[BANK_CLIENT_ID, BANK_CLIENT_SECRET]",
+        "{ client_id: BANK_CLIENT_ID, client_secret: BANK_CLIENT_SECRET }",
+    );
+
+    let run = check(tmp.path(), &env);
+
+    let all = format!("{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(0), "{all}");
+    assert!(run.stdout.contains("4 passed, 0 failed"), "{all}");
+    assert!(run.stdout.contains("listed by GET /v3/transfers"), "{all}");
+    let json = run.json.to_string();
+    for text in [&run.stdout, &run.stderr, &run.junit, &json] {
+        assert!(
+            !text.contains("rehearse-secret"),
+            "the client secret leaked: {text}"
+        );
+        // The issued token is masked wherever the body or a header would show it.
+        assert!(!regex_like_token(text), "a token leaked: {text}");
+    }
+}
+
+/// Whether `text` holds an access token the mock issues (`tok_` and 32 hex digits).
+fn regex_like_token(text: &str) -> bool {
+    text.match_indices("tok_").any(|(i, _)| {
+        let rest = &text[i + 4..];
+        rest.len() >= 32 && rest[..32].bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
+#[test]
+fn a_bank_that_moved_to_oauth_is_an_auth_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let versions = tmp.path().join("oauth");
+    version_copy(ApiVersion::V2, 2, &versions, |m| {
+        m.replace(
+            r#""auth": "api_key""#,
+            r#""auth": "oauth_client_credentials""#,
+        )
+    });
+    let (_bank, url) = bank_with(&["--api", "v2", "--versions", versions.to_str().unwrap()]);
+    let env = environment(tmp.path(), &url);
+
+    let run = check(tmp.path(), &env);
+
+    assert_eq!(run.code, Some(1), "{}\n{}", run.stdout, run.stderr);
+    let found = failures(&run.json);
+    assert!(
+        found
+            .iter()
+            .any(|(c, r)| c == "auth_changed" && r == "POST /v2/payments"),
+        "{found:?}"
+    );
 }
 
 #[test]

@@ -76,8 +76,8 @@ pub(crate) fn classify(
                     DriftKind::NewRequiredHeader,
                     &name,
                     "",
-                    format!("no `{h}` header"),
-                    format!("{} naming `{h}`: {excerpt}", answer.status),
+                    format!("no `{h}` header required"),
+                    format!("{} requiring `{h}`: {excerpt}", answer.status),
                 ));
             }
             for p in &params {
@@ -85,8 +85,8 @@ pub(crate) fn classify(
                     DriftKind::NewRequiredParameter,
                     &name,
                     format!("/{p}"),
-                    format!("no field or parameter `{p}`"),
-                    format!("{} naming `{p}`: {excerpt}", answer.status),
+                    format!("no field or parameter `{p}` required"),
+                    format!("{} requiring `{p}`: {excerpt}", answer.status),
                 ));
             }
             out.missing_headers = headers;
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(
             lines(&c),
             [format!(
-                "breaking new_required_parameter at /purpose (POST /v2/payments): expected no field or parameter `purpose`, got 422 naming `purpose`: {body}"
+                "breaking new_required_parameter at /purpose (POST /v2/payments): expected no field or parameter `purpose` required, got 422 requiring `purpose`: {body}"
             )]
         );
     }
