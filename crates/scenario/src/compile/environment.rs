@@ -295,3 +295,73 @@ fn compile_bank(
         span: bank.span.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct NoWorld;
+    impl crate::template::Resolve for NoWorld {
+        fn secret(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn now(&self) -> String {
+            String::new()
+        }
+        fn uuid(&self) -> String {
+            String::new()
+        }
+    }
+
+    fn load(text: &str) -> Result<Environment, Problems> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bank-api")).unwrap();
+        let path = dir.path().join("sandbox.yaml");
+        std::fs::write(&path, text).unwrap();
+        let mut templates = Templates::new(Arc::new(NoWorld));
+        load_environment(&path, "sandbox", &mut templates)
+    }
+
+    #[test]
+    fn the_bank_key_compiles_its_url_and_resolves_its_folder() {
+        let env = load(
+            "vars: { bank: http://b }\nsecrets: [K]\nbank:\n  url: \"{{ bank }}/api\"\n  api_version: v2\n  versions: bank-api\n  owner: bank-integration\n  auth: { api_key: K }\n  contract: { writes: true }\n",
+        )
+        .unwrap();
+        let bank = env.bank.unwrap();
+        assert_eq!(bank.api_version, "v2");
+        assert_eq!(bank.auth, BankAuth::ApiKey("K".into()));
+        assert!(bank.writes);
+        assert!(bank.versions.unwrap().ends_with("bank-api"));
+        assert_eq!(bank.owner.as_deref(), Some("bank-integration"));
+    }
+
+    #[test]
+    fn the_bank_key_names_declared_secrets_and_a_version() {
+        let problems = load(
+            "bank:\n  url: http://b\n  api_version: two\n  versions: nowhere\n  auth: { api_key: K, client_id: C }\n",
+        )
+        .unwrap_err();
+        let text: Vec<String> = problems.iter().map(Problem::one_line).collect();
+        let all = text.join("\n");
+        assert!(all.contains("`two` is not an API version"), "{all}");
+        assert!(
+            all.contains("the versions folder `nowhere` does not exist"),
+            "{all}"
+        );
+        assert!(
+            all.contains("the secret `K`, which `secrets:` does not list"),
+            "{all}"
+        );
+        assert!(
+            all.contains("either `api_key`, or `client_id` and `client_secret`"),
+            "{all}"
+        );
+    }
+}
