@@ -273,6 +273,54 @@ fn a_bank_that_moved_to_oauth_is_an_auth_change() {
     );
 }
 
+#[tokio::test]
+async fn a_read_only_check_reads_a_configured_payment_and_skips_the_creates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_bank, url) = bank_with(&["--api", "v2"]);
+    let body = rehearse_contract::fixture("v2/examples/create-payment-small.json").unwrap();
+    let created: Value = reqwest::Client::new()
+        .post(format!("{url}/v2/payments"))
+        .bearer_auth("test-api-key")
+        .header("Idempotency-Key", "read-only-1")
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let env = environment(tmp.path(), &url);
+    let text = std::fs::read_to_string(&env).unwrap().replace(
+        "{ writes: true }",
+        &format!("{{ writes: false, payment_id: {id} }}"),
+    );
+    std::fs::write(&env, text).unwrap();
+
+    let run = check(tmp.path(), &env);
+
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("1 passed, 0 failed, 1 skipped"),
+        "{}",
+        run.stdout
+    );
+    let journal: Value = reqwest::Client::new()
+        .get(format!("{url}/__admin/journal?method=POST"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        journal["entries"].as_array().map(Vec::len),
+        Some(1),
+        "only the test's own create: {journal}"
+    );
+}
+
 #[test]
 fn a_bank_that_does_not_answer_is_an_environment_not_ready() {
     let tmp = tempfile::tempdir().unwrap();

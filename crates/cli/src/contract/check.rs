@@ -286,10 +286,15 @@ pub(crate) async fn check(args: &CheckArgs, color: Color, quiet: bool, verbose: 
         exit::NOT_READY
     } else if !written {
         exit::INTERNAL
-    } else if result.passed() {
-        exit::PASSED
-    } else {
+    } else if result
+        .scenarios
+        .iter()
+        .any(|s| matches!(s.status, Status::Failed | Status::Error))
+    {
         exit::FAILED
+    } else {
+        // Routes not probed (read-only) are skipped, not failed.
+        exit::PASSED
     }
 }
 
