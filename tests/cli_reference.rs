@@ -15,6 +15,8 @@ const COMMANDS: &[&[&str]] = &[
     &["schedule"],
     &["report", "merge"],
     &["mock-bank"],
+    &["contract", "check"],
+    &["contract", "diff"],
     &["completions"],
 ];
 

@@ -25,6 +25,9 @@ pub(crate) struct Route {
     pub(crate) segments: Vec<Segment>,
     pub(crate) operation: Operation,
     pub(crate) request_validator: Option<jsonschema::Validator>,
+    /// Headers the route refuses to go without (the version's and its own), answered with
+    /// a 400 naming the header. `Idempotency-Key` on a create is the engine's own check.
+    pub(crate) required_headers: Vec<String>,
 }
 
 impl fmt::Debug for Route {
@@ -104,7 +107,13 @@ impl Contract {
                     }
                 })
                 .collect();
+            let idempotent_create = spec.operation == Operation::CreatePayment
+                && manifest.idempotency == Idempotency::Required;
+            let mut required_headers = manifest.required_headers_of(spec);
+            required_headers
+                .retain(|h| !(idempotent_create && h.eq_ignore_ascii_case("Idempotency-Key")));
             routes.push(Route {
+                required_headers,
                 method: spec.method.to_ascii_uppercase(),
                 path: spec.path.clone(),
                 segments,

@@ -425,6 +425,22 @@ impl Engine {
         if let Err(reply) = self.authenticate(contract, req) {
             return reply;
         }
+        if let Some(missing) = route
+            .required_headers
+            .iter()
+            .find(|h| header(req, h).is_none_or(|v| v.trim().is_empty()))
+        {
+            return self.error(
+                contract,
+                400,
+                "header_missing",
+                &format!(
+                    "{} {} requires the {missing} header",
+                    contract.version, route.path
+                ),
+                vec![(missing.clone(), "header is required".to_owned())],
+            );
+        }
         match route.operation {
             Operation::CreatePayment => self.create_payment(contract, route, req),
             Operation::GetPayment => match param.as_deref().and_then(|id| self.sim.get(id)) {

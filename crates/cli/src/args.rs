@@ -65,6 +65,12 @@ pub enum Command {
     Up(UpArgs),
     /// Run the bank API mock as a standalone server until Ctrl-C.
     MockBank(rehearse_bank_mock::MockBankArgs),
+    /// The bank API's versions against the real bank sandbox (drift) and each other.
+    Contract {
+        /// What to do.
+        #[command(subcommand)]
+        command: ContractCommand,
+    },
     /// Work with reports of earlier runs.
     Report {
         /// What to do.
@@ -96,6 +102,19 @@ pub struct UpArgs {
     /// `bank-api/` in the current folder, when there is one.
     #[arg(long, value_name = "DIR")]
     pub versions: Vec<PathBuf>,
+}
+
+/// `rehearse contract …`.
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Probe an environment's bank sandbox (its `bank:` key) with the requests its API
+    /// version describes and report every drift from that version's schemas: breaking
+    /// drift exits 1, additive drift 0 with warnings, a bank that does not answer 2.
+    #[command(after_help = exit::HELP)]
+    Check(crate::contract::check::CheckArgs),
+    /// Compare two API versions as a Markdown changelog (breaking changes first, then
+    /// additive, per route, with JSON pointers); exits 0.
+    Diff(crate::contract::diff::DiffArgs),
 }
 
 /// `rehearse report …`.
@@ -172,7 +191,7 @@ impl SelectArgs {
 }
 
 /// `NAME=VALUE`; the name is a template variable name.
-fn parse_var(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
     let (name, value) = s.split_once('=').ok_or_else(|| {
         format!("invalid --var `{s}`; write NAME=VALUE, e.g. --var base=http://localhost:8080")
     })?;

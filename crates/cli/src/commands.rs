@@ -37,6 +37,7 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
             exit::PASSED
         }
         Command::Up(ref args) => up(args).await,
+        Command::Contract { ref command } => crate::contract::dispatch(&cli, command).await,
         Command::Report {
             command:
                 ReportCommand::Merge {
@@ -80,7 +81,7 @@ fn stderr_color(color: Color) -> bool {
     }
 }
 
-fn print_problems(problems: &Problems, color: Color) {
+pub(crate) fn print_problems(problems: &Problems, color: Color) {
     let color = stderr_color(color);
     let mut err = std::io::stderr().lock();
     for p in problems.iter() {
@@ -172,7 +173,12 @@ fn list(args: &SelectArgs, color: Color) -> u8 {
 }
 
 /// A result for a run that never started, so reports are still written.
-fn aborted_result(run_id: &str, env: &str, reason: &str, problems: Vec<String>) -> RunResult {
+pub(crate) fn aborted_result(
+    run_id: &str,
+    env: &str,
+    reason: &str,
+    problems: Vec<String>,
+) -> RunResult {
     RunResult {
         aborted: Some(Aborted {
             reason: reason.to_owned(),
@@ -199,12 +205,12 @@ fn empty_result(run_id: &str, env: &str) -> RunResult {
 }
 
 /// The reports a command writes, and their options.
-struct Reports {
+pub(crate) struct Reports {
     specs: Vec<ReportSpec>,
     options: ReportOptions,
 }
 
-fn reports(specs: &[String], report_url: Option<&String>) -> Result<Reports, u8> {
+pub(crate) fn reports(specs: &[String], report_url: Option<&String>) -> Result<Reports, u8> {
     match rehearse_report::parse_report_specs(specs) {
         Ok(specs) => Ok(Reports {
             specs,
@@ -219,7 +225,7 @@ fn reports(specs: &[String], report_url: Option<&String>) -> Result<Reports, u8>
     }
 }
 
-fn write_reports(result: &RunResult, reports: &Reports) -> bool {
+pub(crate) fn write_reports(result: &RunResult, reports: &Reports) -> bool {
     match rehearse_report::write_reports_with(result, &reports.specs, &reports.options) {
         Ok(()) => true,
         Err(e) => {

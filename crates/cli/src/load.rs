@@ -237,6 +237,67 @@ pub(crate) struct LoadOptions {
     pub(crate) scenarios_optional: bool,
 }
 
+/// Loads only an environment (`rehearse contract check`): a name under environments/ in
+/// the suite's root (`root`, else found from the current folder) or a path; `--var` values
+/// applied. The templates ask `world` for secrets once it is set.
+pub(crate) fn environment_only(
+    name: &str,
+    root: Option<&Path>,
+    vars: &[(String, String)],
+) -> Result<(Environment, Templates, Arc<LateWorld>), Problems> {
+    let args = SelectArgs {
+        paths: Vec::new(),
+        env: Some(name.to_owned()),
+        root: root.map(Path::to_owned),
+        vars: vars.to_vec(),
+        tag: Vec::new(),
+        name: Vec::new(),
+        shard: None,
+        fixtures: None,
+    };
+    let root = suite_root(&args);
+    if is_embedded(name, &root) {
+        return Err(Problems(vec![Problem::new(
+            "the built-in `local` environment has no bank sandbox to check",
+            None,
+        )
+        .with_help("give --env NAME of an environment file with a `bank:` key (docs/FORMAT.md, \"Environment files\")")]));
+    }
+    let world = Arc::new(LateWorld::default());
+    let mut templates = Templates::new(Arc::clone(&world) as Arc<dyn Resolve>);
+    let env_path = environment_path(name, &root).map_err(|p| Problems(vec![p]))?;
+    let env_name = env_path
+        .file_stem()
+        .map_or_else(|| name.to_owned(), |s| s.to_string_lossy().into_owned());
+    let mut environment = load_environment(&env_path, &env_name, &mut templates)?;
+    apply_vars(&mut environment, vars);
+    check_bank_versions(&environment)?;
+    Ok((environment, templates, world))
+}
+
+/// The version folders an environment's `bank.versions` names are read and checked whole:
+/// a broken one is invalid input naming the file and the field.
+fn check_bank_versions(environment: &Environment) -> Result<(), Problems> {
+    let Some(bank) = &environment.bank else {
+        return Ok(());
+    };
+    let Some(dir) = &bank.versions else {
+        return Ok(());
+    };
+    if !dir.is_dir() {
+        // The environment's own check said so already.
+        return Ok(());
+    }
+    match rehearse_contract::Catalog::builtin().with_dir(dir) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Problems(vec![
+            Problem::new(format!("bank API versions: {e}"), bank.span.as_ref()).with_help(
+                "fix the version folder named by `bank.versions` (docs/FORMAT.md, \"Bank API versions\")",
+            ),
+        ])),
+    }
+}
+
 /// Loads the environment and every selected scenario; all problems at once.
 pub(crate) fn load(args: &SelectArgs, options: LoadOptions) -> Result<Loaded, Problems> {
     let root = suite_root(args);
@@ -254,6 +315,7 @@ pub(crate) fn load(args: &SelectArgs, options: LoadOptions) -> Result<Loaded, Pr
         load_environment(&env_path, &env_name, &mut templates)?
     };
     apply_vars(&mut environment, &args.vars);
+    check_bank_versions(&environment)?;
     let default_folder = in_root(&root, "scenarios");
     let paths = if args.paths.is_empty() {
         vec![default_folder.clone()]

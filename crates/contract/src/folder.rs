@@ -191,8 +191,31 @@ impl VersionFolder {
         for (name, file) in &folder.manifest.templates {
             folder.json_at(shown, file, &format!("templates.{name}"))?;
         }
+        let header_ok = |h: &str| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        for (j, h) in folder.manifest.required_headers.iter().enumerate() {
+            if !header_ok(h) {
+                return Err(FolderError::new(
+                    &manifest_file,
+                    format!("`{h}` is not a header name such as X-Request-Id"),
+                )
+                .field(format!("required_headers[{j}]")));
+            }
+        }
         for (i, route) in folder.manifest.routes.iter().enumerate() {
             let at = format!("routes[{i}]");
+            for (j, h) in route.required_headers.iter().enumerate() {
+                if !header_ok(h) {
+                    return Err(FolderError::new(
+                        &manifest_file,
+                        format!("`{h}` is not a header name such as X-Request-Id"),
+                    )
+                    .field(format!("{at}.required_headers[{j}]")));
+                }
+            }
             if !route.path.starts_with('/') {
                 return Err(FolderError::new(
                     &manifest_file,

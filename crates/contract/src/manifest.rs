@@ -91,6 +91,10 @@ pub struct RouteSpec {
     pub request_schema: Option<String>,
     /// Response schema (a file of the folder) by status code.
     pub responses: BTreeMap<String, String>,
+    /// Headers this route refuses to go without (400 naming the header), besides the
+    /// version's `required_headers` and `Idempotency-Key` (see `idempotency`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_headers: Vec<String>,
 }
 
 /// A version folder's `manifest.json`.
@@ -118,6 +122,32 @@ pub struct Manifest {
     pub templates: BTreeMap<String, String>,
     /// The routes.
     pub routes: Vec<RouteSpec>,
+    /// Headers every route but the token endpoint refuses to go without (400 with the
+    /// version's error body naming the header): `["X-Request-Id"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_headers: Vec<String>,
+}
+
+impl Manifest {
+    /// The headers `route` requires: the version's, the route's, and `Idempotency-Key` on a
+    /// create when the version says so. Names as written, without duplicates (any case).
+    pub fn required_headers_of(&self, route: &RouteSpec) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut push = |name: &str| {
+            if !out.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                out.push(name.to_owned());
+            }
+        };
+        if route.operation != Operation::IssueToken {
+            self.required_headers.iter().for_each(|h| push(h));
+        }
+        route.required_headers.iter().for_each(|h| push(h));
+        if route.operation == Operation::CreatePayment && self.idempotency == Idempotency::Required
+        {
+            push("Idempotency-Key");
+        }
+        out
+    }
 }
 
 /// The canonical statuses a manifest must spell.

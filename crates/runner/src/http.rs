@@ -67,6 +67,13 @@ impl Clients {
         })?;
         Ok(Self { plain })
     }
+
+    /// The pooled client itself, for a command that sends its own requests with the
+    /// environment's TLS settings (`rehearse contract check`). It follows no redirect and
+    /// decodes no body.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.plain
+    }
 }
 
 fn build(tls: rustls::ClientConfig) -> Result<reqwest::Client, reqwest::Error> {

@@ -58,10 +58,10 @@ pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerp
 pub use model::{EnvironmentFile, FragmentFile, ScenarioFile};
 pub use node::did_you_mean;
 pub use plan::{
-    Action, Approval, ApprovalMode, Auth, Body, BodyCheck, BodyCheckKind, Capture, CaptureFrom,
-    Check, CheckKind, ClockKind, CookieAttr, CookieCheck, Decision, Environment, Expect,
-    FixtureFile, HeaderCheck, Job, JsonCheck, Part, PartContent, PathKey, Poll, Request, Scenario,
-    SchemaCheck, StatusMatch, StatusOp, StatusPattern, Step, Tls,
+    Action, Approval, ApprovalMode, Auth, Bank, BankAuth, Body, BodyCheck, BodyCheckKind, Capture,
+    CaptureFrom, Check, CheckKind, ClockKind, CookieAttr, CookieCheck, Decision, Environment,
+    Expect, FixtureFile, HeaderCheck, Job, JsonCheck, Part, PartContent, PathKey, Poll, Request,
+    Scenario, SchemaCheck, StatusMatch, StatusOp, StatusPattern, Step, Tls,
 };
 pub use schema::{environment_schema, scenario_schema};
 pub use span::{SourceFile, Span, Spanned};

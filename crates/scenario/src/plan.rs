@@ -52,6 +52,46 @@ pub struct Environment {
     pub approval_instructions: Option<Tpl>,
     /// For `prompt` approvals: how long to wait for an answer.
     pub approval_timeout: Duration,
+    /// The bank sandbox (`bank:`), for `rehearse contract check`.
+    pub bank: Option<Bank>,
+}
+
+/// The bank sandbox of an environment, compiled (`bank:` in the environment file).
+#[derive(Debug, Clone)]
+pub struct Bank {
+    /// The API root (a template over the environment's vars).
+    pub url: Tpl,
+    /// The version it speaks, as written (`v2`).
+    pub api_version: String,
+    /// The team's version folders, resolved against the environment file's folder.
+    pub versions: Option<PathBuf>,
+    /// Who is told about drift.
+    pub owner: Option<String>,
+    /// Which secrets hold the credentials.
+    pub auth: BankAuth,
+    /// Creating test payments is allowed.
+    pub writes: bool,
+    /// A payment that exists on the sandbox, for read-only checks.
+    pub payment_id: Option<String>,
+    /// Where `bank:` is written.
+    pub span: Option<Span>,
+}
+
+/// Which secrets hold the bank credentials (their names; the values are read at run time).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BankAuth {
+    /// None given.
+    #[default]
+    None,
+    /// `Authorization: Bearer <the secret's value>`.
+    ApiKey(String),
+    /// OAuth client credentials.
+    Client {
+        /// The secret holding the client id.
+        id: String,
+        /// The secret holding the client secret.
+        secret: String,
+    },
 }
 
 /// A pre-flight check, compiled.
@@ -171,6 +211,7 @@ impl Environment {
             approval_request: None,
             approval_instructions: None,
             approval_timeout: Duration::from_secs(15 * 60),
+            bank: None,
         }
     }
 }

@@ -8,8 +8,9 @@ use super::known::Known;
 use super::source::{parse_as, read_source};
 use super::templates::compile_value;
 use crate::error::{Problem, Problems};
-use crate::model::{ApprovalMode, ClockKind, EnvironmentFile};
-use crate::plan::{Check, Environment, Job, StatusMatch, Tls};
+use crate::model::{ApprovalMode, BankDef, ClockKind, EnvironmentFile};
+use crate::plan::{Bank, BankAuth, Check, Environment, Job, StatusMatch, Tls};
+use crate::span::Spanned;
 use crate::template::{Templates, Tpl, TplValue};
 use crate::value::{Value, ValueKind};
 
@@ -133,6 +134,17 @@ pub fn load_environment(
             trigger,
         });
     }
+    if let Some(bank) = &file.bank {
+        env.bank = Some(compile_bank(
+            bank,
+            path,
+            &env.secrets,
+            templates,
+            &mut known,
+            &declares,
+            &mut problems,
+        ));
+    }
     // Checks and the approval request are compiled with the environment's vars known.
     {
         let snapshot = env.clone();
@@ -185,5 +197,171 @@ pub fn load_environment(
         Ok(env)
     } else {
         Err(problems)
+    }
+}
+
+/// `bank:`: the URL compiled as a template, the version's name checked, the versions folder
+/// resolved against the file's folder, the credentials' secrets declared in `secrets:`.
+fn compile_bank(
+    bank: &Spanned<BankDef>,
+    path: &Path,
+    secrets: &[String],
+    templates: &mut Templates,
+    known: &mut Known,
+    declares: &Environment,
+    problems: &mut Problems,
+) -> Bank {
+    let def = &bank.value;
+    let url = Value {
+        kind: ValueKind::String(def.url.value.clone()),
+        span: def.url.span.clone(),
+    };
+    let url = match compile_value(&url, templates, known, declares, problems) {
+        TplValue::Str(t) => t,
+        _ => Tpl::literal(def.url.value.clone()),
+    };
+    let version = def.api_version.value.trim();
+    let digits = version.strip_prefix(['v', 'V']).unwrap_or("");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        problems.push(
+            Problem::new(
+                format!("`{version}` is not an API version"),
+                def.api_version.span.as_ref(),
+            )
+            .with_help("name a version folder: v1, v2, v3, or one of the team's (`versions:`)"),
+        );
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let versions = def.versions.as_ref().map(|v| {
+        let full = dir.join(&v.value);
+        if !full.is_dir() {
+            problems.push(
+                Problem::new(
+                    format!("the versions folder `{}` does not exist", v.value),
+                    v.span.as_ref(),
+                )
+                .with_help(format!(
+                    "give a folder holding v4/, v5/… (or one version folder), relative to {}",
+                    dir.display()
+                )),
+            );
+        }
+        full
+    });
+    let mut secret = |name: &Option<Spanned<String>>, what: &str| -> Option<String> {
+        let name = name.as_ref()?;
+        if !secrets.contains(&name.value) {
+            problems.push(
+                Problem::new(
+                    format!("the bank's {what} is the secret `{}`, which `secrets:` does not list", name.value),
+                    name.span.as_ref(),
+                )
+                .with_help(format!(
+                    "add `{}` to `secrets:` (its value comes from the process environment or --env-file)",
+                    name.value
+                )),
+            );
+        }
+        Some(name.value.clone())
+    };
+    let auth = match &def.auth {
+        None => BankAuth::None,
+        Some(a) => {
+            let key = secret(&a.value.api_key, "API key");
+            let id = secret(&a.value.client_id, "client id");
+            let client_secret = secret(&a.value.client_secret, "client secret");
+            match (key, id, client_secret) {
+                (Some(key), None, None) => BankAuth::ApiKey(key),
+                (None, Some(id), Some(secret)) => BankAuth::Client { id, secret },
+                _ => {
+                    problems.push(
+                        Problem::new("`auth` names either `api_key`, or `client_id` and `client_secret`", a.span.as_ref())
+                            .with_help("write `auth: { api_key: BANK_API_KEY }` or `auth: { client_id: BANK_CLIENT_ID, client_secret: BANK_CLIENT_SECRET }`"),
+                    );
+                    BankAuth::None
+                }
+            }
+        }
+    };
+    let contract = def.contract.as_ref();
+    Bank {
+        url,
+        api_version: version.to_owned(),
+        versions,
+        owner: def.owner.clone(),
+        auth,
+        writes: contract.is_some_and(|c| c.writes),
+        payment_id: contract.and_then(|c| c.payment_id.clone()),
+        span: bank.span.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct NoWorld;
+    impl crate::template::Resolve for NoWorld {
+        fn secret(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn env(&self, _: &str) -> Option<String> {
+            None
+        }
+        fn now(&self) -> String {
+            String::new()
+        }
+        fn uuid(&self) -> String {
+            String::new()
+        }
+    }
+
+    fn load(text: &str) -> Result<Environment, Problems> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bank-api")).unwrap();
+        let path = dir.path().join("sandbox.yaml");
+        std::fs::write(&path, text).unwrap();
+        let mut templates = Templates::new(Arc::new(NoWorld));
+        load_environment(&path, "sandbox", &mut templates)
+    }
+
+    #[test]
+    fn the_bank_key_compiles_its_url_and_resolves_its_folder() {
+        let env = load(
+            "vars: { bank: http://b }\nsecrets: [K]\nbank:\n  url: \"{{ bank }}/api\"\n  api_version: v2\n  versions: bank-api\n  owner: bank-integration\n  auth: { api_key: K }\n  contract: { writes: true }\n",
+        )
+        .unwrap();
+        let bank = env.bank.unwrap();
+        assert_eq!(bank.api_version, "v2");
+        assert_eq!(bank.auth, BankAuth::ApiKey("K".into()));
+        assert!(bank.writes);
+        assert!(bank.versions.unwrap().ends_with("bank-api"));
+        assert_eq!(bank.owner.as_deref(), Some("bank-integration"));
+    }
+
+    #[test]
+    fn the_bank_key_names_declared_secrets_and_a_version() {
+        let problems = load(
+            "bank:\n  url: http://b\n  api_version: two\n  versions: nowhere\n  auth: { api_key: K, client_id: C }\n",
+        )
+        .unwrap_err();
+        let text: Vec<String> = problems.iter().map(Problem::one_line).collect();
+        let all = text.join("\n");
+        assert!(all.contains("`two` is not an API version"), "{all}");
+        assert!(
+            all.contains("the versions folder `nowhere` does not exist"),
+            "{all}"
+        );
+        assert!(
+            all.contains("the secret `K`, which `secrets:` does not list"),
+            "{all}"
+        );
+        assert!(
+            all.contains("either `api_key`, or `client_id` and `client_secret`"),
+            "{all}"
+        );
     }
 }

@@ -49,6 +49,66 @@ pub struct EnvironmentFile {
     /// Pre-flight checks of the environment: all run before any business step.
     #[serde(default)]
     pub checks: Vec<Spanned<CheckDef>>,
+    /// The bank sandbox this environment's platform talks to, and the API version it
+    /// speaks: what `rehearse contract check` probes for drift.
+    #[serde(default)]
+    pub bank: Option<Spanned<BankDef>>,
+}
+
+/// The bank sandbox of an environment (`rehearse contract check`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankDef {
+    /// The sandbox's API root, where the version's routes are (`/v2/payments`…); templates
+    /// allowed (`"{{ bank }}"`).
+    pub url: Spanned<String>,
+    /// The version it speaks (`v2`): the folder whose routes and schemas are checked.
+    pub api_version: Spanned<String>,
+    /// The team's version folders (a folder holding `v4/`… or one version folder),
+    /// relative to this file; they replace built-in versions of the same name. Default:
+    /// the built-in versions only.
+    #[serde(default)]
+    pub versions: Option<Spanned<String>>,
+    /// Who is told about drift (a team, a person): the owner of failures in reports.
+    #[serde(default)]
+    pub owner: Option<String>,
+    /// The names of the secrets (listed in `secrets:`) that hold the credentials:
+    /// `{ api_key: BANK_API_KEY }`, or `{ client_id: …, client_secret: … }` for OAuth
+    /// client credentials.
+    #[serde(default)]
+    pub auth: Option<Spanned<BankAuthDef>>,
+    /// What the check may do on the sandbox.
+    #[serde(default)]
+    pub contract: Option<ContractDef>,
+}
+
+/// The names of the secrets holding the bank credentials.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BankAuthDef {
+    /// The secret holding the API key (`Authorization: Bearer <key>`).
+    #[serde(default)]
+    pub api_key: Option<Spanned<String>>,
+    /// The secret holding the OAuth client id.
+    #[serde(default)]
+    pub client_id: Option<Spanned<String>>,
+    /// The secret holding the OAuth client secret.
+    #[serde(default)]
+    pub client_secret: Option<Spanned<String>>,
+}
+
+/// What `rehearse contract check` may do on the sandbox.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractDef {
+    /// Creating test payments is allowed (default `false`: only reads). Each example
+    /// request of the version is then sent; the payments created are listed at the end.
+    #[serde(default)]
+    pub writes: bool,
+    /// The id of a payment that exists on the sandbox, for reading a payment without
+    /// creating one (read-only checks).
+    #[serde(default)]
+    pub payment_id: Option<String>,
 }
 
 /// Which clock the bank runs on.
