@@ -20,12 +20,14 @@
 mod catalog;
 mod error;
 mod folder;
+mod infer;
 mod manifest;
 mod version;
 
 pub use catalog::{Catalog, read_dir};
 pub use error::FolderError;
 pub use folder::{MAX_FILE_BYTES, MAX_FILES, Origin, VersionFolder, fixture};
+pub use infer::{DIALECT, ENUM_MAX, MAX_DEPTH, MAX_ITEMS, MAX_KEYS, SchemaBuilder};
 pub use manifest::{
     AmountFormat, Auth, CANONICAL_STATUSES, Field, Idempotency, Manifest, Operation,
     PaymentRequest, REQUIRED_TEMPLATES, RouteSpec,
