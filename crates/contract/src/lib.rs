@@ -22,6 +22,7 @@ mod error;
 mod folder;
 mod infer;
 mod manifest;
+mod record;
 mod version;
 
 pub use catalog::{Catalog, read_dir};
@@ -31,5 +32,8 @@ pub use infer::{DIALECT, ENUM_MAX, MAX_DEPTH, MAX_ITEMS, MAX_KEYS, SchemaBuilder
 pub use manifest::{
     AmountFormat, Auth, CANONICAL_STATUSES, Field, Idempotency, Manifest, Operation,
     PaymentRequest, REQUIRED_TEMPLATES, RouteSpec,
+};
+pub use record::{
+    BuildOptions, Built, Exchange, MAX_OBSERVED_BODY, MAX_ROUTES, REDACTED, RecordError, Recording,
 };
 pub use version::ApiVersion;
