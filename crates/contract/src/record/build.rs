@@ -14,7 +14,7 @@ use crate::folder::VersionFolder;
 use crate::manifest::{Auth, Idempotency, Manifest, Operation, PaymentRequest, RouteSpec};
 use crate::record::facts;
 use crate::record::recording::{Observed, Recording};
-use crate::record::redact::{leaks, scrub};
+use crate::record::redact::{leaks, scrub, scrub_text};
 use crate::record::routes::Shape;
 use crate::record::templates;
 use crate::version::ApiVersion;
@@ -137,15 +137,16 @@ impl Recording {
         let first_body = creates.iter().find_map(|r| r.request_samples.first());
         let payment_request = choose_payment_request(first_body, from_manifest, &mut to_check)?;
         // Statuses.
-        let payment_answers: Vec<&Value> = served
-            .iter()
-            .filter(|(_, op)| matches!(op, Operation::CreatePayment | Operation::GetPayment))
-            .flat_map(|(r, _)| r.responses.iter())
-            .filter(|(s, _)| (200..300).contains(*s))
-            .flat_map(|(_, resp)| resp.samples.iter().map(|(_, a)| a))
-            .collect();
-        let mut wire = Vec::new();
-        facts::wire_statuses(&payment_answers, &mut wire);
+        let mut wire: Vec<String> = Vec::new();
+        for (route, op) in &served {
+            if matches!(op, Operation::CreatePayment | Operation::GetPayment) {
+                for s in &route.statuses {
+                    if !wire.contains(s) {
+                        wire.push(s.clone());
+                    }
+                }
+            }
+        }
         let (statuses, missing, unknown) =
             facts::statuses(&wire, &options.statuses, from_manifest.map(|m| &m.statuses));
         if !missing.is_empty() {
@@ -472,10 +473,12 @@ impl Recording {
                 from.map(|f| f.version.to_string()).unwrap_or_default()
             ));
         }
+        // The lines are printed: a schema's refusal may quote a value that was sent.
+        let clean = |lines: Vec<String>| lines.iter().map(|l| scrub_text(l, m)).collect();
         Ok(Built {
             folder,
-            changes,
-            to_check,
+            changes: clean(changes),
+            to_check: clean(to_check),
         })
     }
 }

@@ -33,6 +33,9 @@ pub(crate) struct Observed {
     pub(crate) request_schema: SchemaBuilder,
     pub(crate) request_samples: Vec<Value>,
     pub(crate) responses: BTreeMap<u16, Responses>,
+    /// Every string at a `status` key of its 2xx answers (at most 50), from every answer,
+    /// not only the samples kept.
+    pub(crate) statuses: Vec<String>,
 }
 
 /// The answers of one status on one route.
@@ -126,6 +129,7 @@ impl Recording {
                     request_schema: SchemaBuilder::new(),
                     request_samples: Vec::new(),
                     responses: BTreeMap::new(),
+                    statuses: Vec::new(),
                 });
                 self.routes.len() - 1
             }
@@ -165,6 +169,11 @@ impl Recording {
             responses.content_type = exchange
                 .response_header("content-type")
                 .map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase());
+        }
+        if let Some(body) = &response
+            && (200..300).contains(&exchange.status)
+        {
+            crate::record::facts::wire_statuses(&[body], &mut route.statuses);
         }
         match response {
             Some(body) => {
@@ -210,6 +219,11 @@ impl Recording {
                 .with_idempotency_key
                 .saturating_add(from.with_idempotency_key);
             route.request_schema.merge(&from.request_schema);
+            for s in from.statuses {
+                if !route.statuses.contains(&s) && route.statuses.len() < 50 {
+                    route.statuses.push(s);
+                }
+            }
             route.request_samples.extend(from.request_samples);
             route.request_samples.truncate(SAMPLES_PER_STATUS);
             for (status, theirs) in from.responses {

@@ -154,7 +154,7 @@ fn scrub_in(value: &Value, matcher: Option<&AhoCorasick>, by_key: bool, depth: u
     }
 }
 
-fn scrub_text(s: &str, matcher: Option<&AhoCorasick>) -> String {
+pub(crate) fn scrub_text(s: &str, matcher: Option<&AhoCorasick>) -> String {
     match matcher {
         Some(m) if m.is_match(s) => m.replace_all(s, &vec![REDACTED; m.patterns_len()]),
         _ => s.to_owned(),
