@@ -186,6 +186,7 @@ async fn save(recorder_url: &str) -> serde_json::Value {
 
 async fn record_and_replay(
     extra: &[&str],
+    by_sigterm: bool,
     label: &str,
 ) -> (serde_json::Value, PathBuf, tempfile::TempDir) {
     // Arrange: a bank serving v3, the recorder in front of it, a v3 platform behind it.
@@ -193,13 +194,33 @@ async fn record_and_replay(
     let dir = tempfile::tempdir().unwrap();
     let versions = dir.path().join("bank-api");
     let out = versions.join("v3");
-    let (_recorder, recorder_url) = recorder(&bank_url, &out, extra);
+    let (mut recorder, recorder_url) = recorder(&bank_url, &out, extra);
     let (_platform, platform_url) = platform_v3(&recorder_url);
 
-    // Act: the shipped v3 flows through the recorder, then save.
+    // Act: the shipped v3 flows through the recorder, then save (by POST /__record/save, or
+    // by SIGTERM, which saves and stops).
     let env = env_file(dir.path(), "recording", &platform_url, &bank_url);
     run_v3_flows(&env, &format!("{label}: through the recorder"));
-    let saved = save(&recorder_url).await;
+    let saved = if by_sigterm {
+        let pid = recorder.0.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let code = loop {
+            if let Some(status) = recorder.0.try_wait().unwrap() {
+                break status.code();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{label}: the recorder did not stop on SIGTERM"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(code, Some(0), "{label}: SIGTERM saves and exits 0");
+        serde_json::Value::Null
+    } else {
+        save(&recorder_url).await
+    };
 
     // Assert: the folder reads, and a mock serving it passes the same flows.
     let folder = rehearse_contract::VersionFolder::read(&out)
@@ -247,7 +268,7 @@ fn assert_no_credentials(out: &Path, label: &str) {
 async fn a_recorded_v3_folder_serves_and_the_v3_flows_pass_against_it() {
     // Without --from, the one status the flows never show is given on the command line.
     let (saved, out, _dir) =
-        record_and_replay(&["--status", "rejected=declined"], "recorded").await;
+        record_and_replay(&["--status", "rejected=declined"], false, "recorded").await;
     let summary = saved["summary"].to_string();
     for route in [
         "POST /oauth/token",
@@ -280,9 +301,17 @@ async fn a_recorded_v3_folder_serves_and_the_v3_flows_pass_against_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn recording_from_v3_changes_nothing_the_traffic_agrees_with() {
-    let (saved, out, _dir) = record_and_replay(&["--from", "v3"], "from v3").await;
-    let summary = saved["summary"].to_string();
-    assert!(summary.contains("changes from v3"), "{summary}");
+    let (saved, out, _dir) = record_and_replay(&["--from", "v3"], true, "from v3").await;
+    assert!(saved.is_null(), "saved by SIGTERM");
+    let summary = "(printed by the recorder)";
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        manifest["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("starting from v3")),
+        "{manifest}"
+    );
     // The built-in v3's schemas accept everything the bank answered: they are kept.
     let builtin = rehearse_contract::Catalog::builtin();
     let v3 = builtin.get(rehearse_contract::ApiVersion::V3).unwrap();

@@ -601,3 +601,224 @@ fn diff_manifest(old: &Manifest, new: &Manifest, changes: &mut Vec<String>) {
         changes.push("payment_request: the payment's fields moved (see manifest.json)".to_owned());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::exchange::Exchange;
+    use crate::{Catalog, REDACTED};
+    use serde_json::json;
+
+    fn exchange(
+        method: &str,
+        path: &str,
+        request: Option<Value>,
+        status: u16,
+        answer: Value,
+    ) -> Exchange {
+        Exchange {
+            method: method.into(),
+            path: path.into(),
+            request_headers: vec![
+                (
+                    "authorization".into(),
+                    "Bearer tok_0123456789abcdef0123456789abcdef".into(),
+                ),
+                ("idempotency-key".into(), "k-1".into()),
+                ("content-type".into(), "application/json".into()),
+            ],
+            request_body: request
+                .map(|r| r.to_string().into_bytes())
+                .unwrap_or_default(),
+            status,
+            response_headers: vec![("content-type".into(), "application/json".into())],
+            response_body: answer.to_string().into_bytes(),
+        }
+    }
+
+    fn transfer(id: &str, status: &str, extra: Option<(&str, Value)>) -> Value {
+        let mut t = json!({
+            "id": id, "status": status,
+            "amount": {"value": "12.00", "currency": "EUR"},
+            "creditor": {"name": "A", "iban": "GB33"}, "debtor": {"name": "B", "iban": "DE89"},
+            "remittance_information": "r-1",
+            "review": {"required": false, "reason": null, "decision": null, "decided_at": null, "note": null},
+            "history": [{"status": "submitted", "at": "2025-01-06T09:00:00Z"}, {"status": status, "at": "2025-01-06T09:00:00Z"}],
+            "created_at": "2025-01-06T09:00:00Z", "updated_at": "2025-01-06T09:00:00Z"
+        });
+        if let (Some((k, v)), Value::Object(map)) = (extra, &mut t) {
+            map.insert(k.into(), v);
+        }
+        t
+    }
+
+    fn body() -> Value {
+        json!({"amount": {"value": "12.00", "currency": "EUR"}, "creditor": {"name": "A", "iban": "GB33"},
+               "debtor": {"name": "B", "iban": "DE89"}, "remittance_information": "r-1",
+               "client_secret": "very-secret-value"})
+    }
+
+    #[test]
+    fn from_an_earlier_version_only_what_changed_is_replaced_under_the_new_prefix() {
+        let catalog = Catalog::builtin();
+        let v3 = catalog.get(crate::ApiVersion::V3).map(|f| (**f).clone());
+        let Some(v3) = v3 else {
+            panic!("v3 is built in")
+        };
+        let mut rec = Recording::new(Some(&v3));
+        rec.observe(&exchange(
+            "POST",
+            "/v5/transfers",
+            Some(body()),
+            201,
+            transfer(
+                "trf_0123456789abcdef",
+                "approved",
+                Some(("fee", json!({"value": "0.10"}))),
+            ),
+        ));
+        rec.observe(&exchange(
+            "GET",
+            "/v5/transfers/trf_0123456789abcdef",
+            None,
+            200,
+            transfer(
+                "trf_0123456789abcdef",
+                "settled_ok",
+                Some(("fee", json!({"value": "0.10"}))),
+            ),
+        ));
+        rec.observe(&exchange(
+            "DELETE",
+            "/v5/transfers/trf_0123456789abcdef",
+            None,
+            204,
+            Value::Null,
+        ));
+        let out = Path::new("bank-api/v5");
+        let options = BuildOptions {
+            version: ApiVersion::new(5).unwrap_or(ApiVersion::V3),
+            shown: out,
+            from: Some(&v3),
+            statuses: BTreeMap::new(),
+            source: "sandbox on 2025-01-06".into(),
+        };
+        let built = rec.build(&options).unwrap_or_else(|e| panic!("{e}"));
+        let m = &built.folder.manifest;
+        assert_eq!(m.version, "v5");
+        let paths: Vec<&str> = m.routes.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/oauth/token",
+                "/v5/transfers",
+                "/v5/transfers",
+                "/v5/transfers/{id}"
+            ]
+        );
+        let changes = built.changes.join("\n");
+        assert!(
+            changes.contains("route paths moved from /v3/ to /v5/"),
+            "{changes}"
+        );
+        // `fee` is not a field of v3's transfer (additionalProperties: false): replaced.
+        assert!(
+            changes.contains("POST /v5/transfers 201: schemas/transfer.json does not accept"),
+            "{changes}"
+        );
+        assert_eq!(
+            m.routes[1].responses["201"],
+            "schemas/post-v5-transfers.201.json"
+        );
+        // The statuses come from v3 where the traffic showed none of their spellings.
+        assert_eq!(m.statuses["rejected"], "declined");
+        let check = built.to_check.join("\n");
+        assert!(check.contains("`settled_ok`"), "{check}");
+        assert!(check.contains("DELETE /v5/transfers/{id}"), "{check}");
+        // v3's templates and untouched schemas are kept as they were.
+        assert_eq!(
+            built.folder.file("templates/transfer.json"),
+            v3.file("templates/transfer.json")
+        );
+        assert_eq!(
+            built.folder.file("schemas/token.json"),
+            v3.file("schemas/token.json")
+        );
+        // Nothing of the credentials.
+        for (rel, text) in built.folder.files() {
+            assert!(
+                !text.contains("very-secret-value") && !text.contains("tok_0123456789abcdef0123"),
+                "{rel}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_an_earlier_version_everything_is_recorded_and_secrets_removed() {
+        let mut rec = Recording::new(None);
+        rec.observe(&exchange(
+            "POST",
+            "/v9/payments",
+            Some(body()),
+            201,
+            transfer("pay_0123456789ab", "in_review", None),
+        ));
+        rec.observe(&exchange(
+            "GET",
+            "/v9/payments/pay_0123456789ab",
+            None,
+            404,
+            json!({"error": {"code": "not_found", "message": "no such payment"}}),
+        ));
+        let out = Path::new("bank-api/v9");
+        let mut options = BuildOptions {
+            version: ApiVersion::new(9).unwrap_or(ApiVersion::V3),
+            shown: out,
+            from: None,
+            statuses: BTreeMap::new(),
+            source: "sandbox on 2025-01-06".into(),
+        };
+        let Err(RecordError::Incomplete(why)) = rec.build(&options) else {
+            panic!("statuses are not guessed")
+        };
+        assert!(
+            why.contains("accepted, rejected, settled")
+                && why.contains("--status accepted=<spelling>"),
+            "{why}"
+        );
+        for (c, w) in [("accepted", "ok"), ("rejected", "ko"), ("settled", "done")] {
+            options.statuses.insert(c.into(), w.into());
+        }
+        let built = rec.build(&options).unwrap_or_else(|e| panic!("{e}"));
+        let m = &built.folder.manifest;
+        assert_eq!(
+            (m.auth, m.idempotency, m.id_prefix.as_str()),
+            (Auth::ApiKey, Idempotency::Required, "pay_")
+        );
+        assert_eq!(m.statuses["pending_review"], "in_review");
+        assert_eq!(m.statuses["received"], "submitted");
+        let example = built
+            .folder
+            .json("examples/post-v9-payments-1.json")
+            .unwrap_or_default();
+        assert_eq!(example["client_secret"], REDACTED);
+        let error = built.folder.json(&m.templates["error"]).unwrap_or_default();
+        assert_eq!(
+            error,
+            json!({"error": {"code": "{{code}}", "message": "{{message}}"}})
+        );
+        let request = built
+            .folder
+            .json("schemas/post-v9-payments.request.json")
+            .unwrap_or_default();
+        assert_eq!(
+            request["properties"]["amount"]["properties"]["value"]["pattern"],
+            "^-?[0-9]+\\.[0-9]+$"
+        );
+        assert!(
+            Recording::new(None)
+                .build(&options)
+                .is_err_and(|e| matches!(e, RecordError::Nothing(_)))
+        );
+    }
+}
