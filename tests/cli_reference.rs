@@ -15,6 +15,7 @@ const COMMANDS: &[&[&str]] = &[
     &["schedule"],
     &["report", "merge"],
     &["mock-bank"],
+    &["mock-bank", "record"],
     &["completions"],
 ];
 
