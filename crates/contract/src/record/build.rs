@@ -267,9 +267,10 @@ impl Recording {
                     });
                     if from.is_some() {
                         changes.push(format!(
-                            "new route {} {} ({op:?})",
+                            "new route {} {} ({})",
                             route.shape.method,
-                            route.shape.path()
+                            route.shape.path(),
+                            op_name(*op)
                         ));
                     }
                     routes.len() - 1
@@ -334,7 +335,8 @@ impl Recording {
             if from.is_none() {
                 let statuses: Vec<String> = route.responses.keys().map(u16::to_string).collect();
                 changes.push(format!(
-                    "{label} ({op:?}): {} request(s), answered {}",
+                    "{label} ({}): {} request(s), answered {}",
+                    op_name(*op),
                     route.requests,
                     statuses.join(", ")
                 ));
@@ -483,6 +485,14 @@ impl Recording {
     }
 }
 
+/// `create_payment`, as the manifest spells it.
+fn op_name(op: Operation) -> String {
+    serde_json::to_value(op)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn put(
     files: &mut BTreeMap<String, String>,
     matcher: Option<&aho_corasick::AhoCorasick>,
@@ -569,12 +579,25 @@ fn choose_payment_request(
 
 fn diff_manifest(old: &Manifest, new: &Manifest, changes: &mut Vec<String>) {
     if old.auth != new.auth {
-        changes.push(format!("auth: {:?} → {:?}", old.auth, new.auth));
+        let name = |a: Auth| {
+            serde_json::to_value(a)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        changes.push(format!("auth: {} → {}", name(old.auth), name(new.auth)));
     }
     if old.idempotency != new.idempotency {
+        let name = |i: Idempotency| {
+            serde_json::to_value(i)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
         changes.push(format!(
-            "idempotency: {:?} → {:?}",
-            old.idempotency, new.idempotency
+            "idempotency: {} → {}",
+            name(old.idempotency),
+            name(new.idempotency)
         ));
     }
     if old.id_prefix != new.id_prefix {

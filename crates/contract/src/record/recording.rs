@@ -192,6 +192,29 @@ impl Recording {
     /// route (`/v3/transfers/__readyz` beside `/v3/transfers/{id}`), or two literals that
     /// vary where an id would be (`/accounts/acc1`, `/accounts/acc2`).
     pub(crate) fn merge_routes(&mut self) {
+        // A literal under a collection that was observed is one of its items:
+        // `GET /v3/transfers/nope` beside `GET /v3/transfers`.
+        let collections: Vec<Vec<crate::record::routes::Seg>> = self
+            .routes
+            .iter()
+            .map(|r| r.shape.segments.clone())
+            .collect();
+        for route in &mut self.routes {
+            if route.from_route.is_some() {
+                continue;
+            }
+            let n = route.shape.segments.len();
+            let under_collection = n >= 2
+                && collections
+                    .iter()
+                    .any(|c| c.len() == n - 1 && c[..] == route.shape.segments[..n - 1]);
+            if under_collection
+                && let Some(crate::record::routes::Seg::Literal(last)) = route.shape.segments.last()
+                && !crate::record::routes::is_version_like(last)
+            {
+                route.shape.segments[n - 1] = crate::record::routes::Seg::Param("id".to_owned());
+            }
+        }
         loop {
             let mut joined = None;
             'search: for i in 0..self.routes.len() {
@@ -203,7 +226,11 @@ impl Recording {
                     if self.routes[j].from_route.is_some() && self.routes[i].from_route.is_none() {
                         continue;
                     }
-                    if let Some(shape) = self.routes[i].shape.merged_with(&self.routes[j].shape) {
+                    let same = (self.routes[i].shape == self.routes[j].shape)
+                        .then(|| self.routes[i].shape.clone());
+                    if let Some(shape) =
+                        same.or_else(|| self.routes[i].shape.merged_with(&self.routes[j].shape))
+                    {
                         joined = Some((i, j, shape));
                         break 'search;
                     }
@@ -249,4 +276,50 @@ fn json_body(body: &[u8], content_type: Option<&str>) -> Option<Value> {
         return None;
     }
     serde_json::from_slice(body).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(path: &str, status: u16) -> Exchange {
+        Exchange {
+            method: "GET".into(),
+            path: path.into(),
+            status,
+            response_body: br#"{"ok": true}"#.to_vec(),
+            ..Exchange::default()
+        }
+    }
+
+    #[test]
+    fn a_literal_under_an_observed_collection_is_one_of_its_items() {
+        let mut rec = Recording::new(None);
+        rec.observe(&get("/v3/transfers", 200));
+        rec.observe(&get("/v3/transfers/nope", 404));
+        rec.observe(&get("/v3/transfers/__readyz", 404));
+        rec.observe(&get("/v3/other", 200));
+        rec.merge_routes();
+        let paths: Vec<String> = rec.routes.iter().map(|r| r.shape.path()).collect();
+        assert_eq!(paths, ["/v3/transfers", "/v3/transfers/{id}", "/v3/other"]);
+        assert_eq!(rec.routes[1].responses[&404].count, 2);
+    }
+
+    #[test]
+    fn routes_and_samples_are_bounded() {
+        let mut rec = Recording::new(None);
+        for i in 0..(MAX_ROUTES + 50) {
+            rec.observe(&get(&format!("/r{i}x/list"), 200));
+        }
+        assert_eq!(rec.routes(), MAX_ROUTES);
+        assert_eq!(rec.exchanges(), (MAX_ROUTES + 50) as u64);
+        for _ in 0..100 {
+            rec.observe(&get("/r0x/list", 200));
+        }
+        assert_eq!(
+            rec.routes[0].responses[&200].samples.len(),
+            SAMPLES_PER_STATUS
+        );
+        assert_eq!(rec.routes[0].responses[&200].count, 101);
+    }
 }

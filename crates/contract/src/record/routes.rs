@@ -304,6 +304,7 @@ mod tests {
 
     #[test]
     fn routes_of_an_existing_version_match_under_a_new_prefix() {
+        // (see also recording.rs: a literal under an observed collection is an item)
         let from = Shape::of_template("GET", "/v3/transfers/{id}");
         assert!(from.matches("GET", "/v3/transfers/x", Some("v3")));
         assert!(from.matches("get", "/v5/transfers/x", Some("v3")));
