@@ -17,6 +17,7 @@ const COMMANDS: &[&[&str]] = &[
     &["mock-bank"],
     &["contract", "check"],
     &["contract", "diff"],
+    &["mock-bank", "record"],
     &["completions"],
 ];
 

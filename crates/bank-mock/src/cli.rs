@@ -72,6 +72,9 @@ pub struct MockBankArgs {
     /// makes a real-time rehearsal settle at once.
     #[arg(long, default_value = "0 0 * * * *")]
     pub settlement_cron: String,
+    /// `record`: record a version from a real bank instead of serving the mock.
+    #[command(subcommand)]
+    pub command: Option<crate::record::MockBankCommand>,
 }
 
 impl MockBankArgs {

@@ -112,12 +112,14 @@ mod ids;
 mod journal;
 mod money;
 mod payment_view;
+mod record;
 mod server;
 mod template;
 
 pub use cli::{AutoDecideArg, MockBankArgs, serve_until, serve_until_ctrl_c, write_banner};
 pub use contract::{ApiVersion, Catalog, fixture};
 pub use error::Error;
+pub use record::{MockBankCommand, RecordArgs, RecordFailure, RecordFailureKind, record_until};
 pub use rehearse_contract::{Auth, FolderError, Origin, VersionFolder};
 pub use rehearse_status_sim::{AutoDecide, Decision, Payment, PaymentStatus, VirtualClock};
 pub use server::{

@@ -63,7 +63,9 @@ pub enum Command {
     /// Start the embedded local stack (bank mock + sample platform) and keep it running
     /// until Ctrl-C.
     Up(UpArgs),
-    /// Run the bank API mock as a standalone server until Ctrl-C.
+    /// Run the bank API mock as a standalone server until Ctrl-C (or, with `record`, record
+    /// a version folder from a real bank).
+    #[command(args_conflicts_with_subcommands = true)]
     MockBank(rehearse_bank_mock::MockBankArgs),
     /// The bank API's versions against the real bank sandbox (drift) and each other.
     Contract {

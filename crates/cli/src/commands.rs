@@ -46,7 +46,10 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
                     ref report_url,
                 },
         } => merge(out_dir, in_dirs, report_url.clone()),
-        Command::MockBank(args) => {
+        Command::MockBank(mut args) => {
+            if let Some(rehearse_bank_mock::MockBankCommand::Record(record)) = args.command.take() {
+                return crate::record::record(record).await;
+            }
             let mut out = std::io::stdout();
             match rehearse_bank_mock::serve_until_ctrl_c(args, &mut out).await {
                 Ok(()) => exit::PASSED,

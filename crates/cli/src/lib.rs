@@ -9,6 +9,7 @@ mod load;
 mod logs;
 mod panic;
 mod prompt;
+mod record;
 mod schedule;
 mod signals;
 mod stack;

@@ -34,6 +34,8 @@ mod folder;
 mod instance;
 mod manifest;
 mod schema;
+mod infer;
+mod record;
 mod version;
 
 pub use catalog::{Catalog, read_dir};
@@ -43,8 +45,12 @@ pub use drift::{Drift, DriftKind};
 pub use error::FolderError;
 pub use folder::{MAX_FILE_BYTES, MAX_FILES, Origin, VersionFolder, fixture};
 pub use instance::instance_drifts;
+pub use infer::{DIALECT, ENUM_MAX, MAX_DEPTH, MAX_ITEMS, MAX_KEYS, SchemaBuilder};
 pub use manifest::{
     AmountFormat, Auth, CANONICAL_STATUSES, Field, Idempotency, Manifest, Operation,
     PaymentRequest, REQUIRED_TEMPLATES, RouteSpec,
+};
+pub use record::{
+    BuildOptions, Built, Exchange, MAX_OBSERVED_BODY, MAX_ROUTES, REDACTED, RecordError, Recording,
 };
 pub use version::ApiVersion;
