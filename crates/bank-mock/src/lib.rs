@@ -114,6 +114,7 @@ mod money;
 mod payment_view;
 mod server;
 mod template;
+mod webhooks;
 
 pub use cli::{AutoDecideArg, MockBankArgs, serve_until, serve_until_ctrl_c, write_banner};
 pub use contract::{ApiVersion, Catalog, fixture};
@@ -124,3 +125,4 @@ pub use server::{
     BankMock, BankMockBuilder, ClockMode, Credentials, DEFAULT_API_KEY, DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET, DEFAULT_REVIEW_THRESHOLD, DEFAULT_SEED, RunningBank,
 };
+pub use webhooks::{SIGNATURE_SCHEME, sign};

@@ -217,6 +217,35 @@ impl VersionFolder {
                 compile_schema(shown, file, &schema)?;
             }
         }
+        if let Some(hooks) = &folder.manifest.webhooks {
+            if !hooks.registration.starts_with('/') {
+                return Err(FolderError::new(
+                    &manifest_file,
+                    format!("`{}` must start with `/`", hooks.registration),
+                )
+                .field("webhooks.registration"));
+            }
+            let header_ok = !hooks.signature_header.is_empty()
+                && hooks
+                    .signature_header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !header_ok {
+                return Err(FolderError::new(
+                    &manifest_file,
+                    format!(
+                        "`{}` is not an HTTP header name such as Bank-Signature",
+                        hooks.signature_header
+                    ),
+                )
+                .field("webhooks.signature_header"));
+            }
+            folder.json_at(shown, &hooks.event_template, "webhooks.event_template")?;
+            if let Some(file) = &hooks.event_schema {
+                let schema = folder.json_at(shown, file, "webhooks.event_schema")?;
+                compile_schema(shown, file, &schema)?;
+            }
+        }
         let request = &folder.manifest.payment_request;
         for (name, field) in [
             ("amount", &request.amount),

@@ -28,6 +28,6 @@ pub use error::FolderError;
 pub use folder::{MAX_FILE_BYTES, MAX_FILES, Origin, VersionFolder, fixture};
 pub use manifest::{
     AmountFormat, Auth, CANONICAL_STATUSES, Field, Idempotency, Manifest, Operation,
-    PaymentRequest, REQUIRED_TEMPLATES, RouteSpec,
+    PaymentRequest, REQUIRED_TEMPLATES, RouteSpec, Webhooks,
 };
 pub use version::ApiVersion;
