@@ -259,14 +259,14 @@ impl Webhooks {
     }
 
     /// Forget deliveries, held events and the journal (subscriptions stay: they are the
-    /// platforms' configuration, like the credentials).
+    /// platforms' configuration, like the credentials). Event ids keep counting: a receiver
+    /// remembers the ids it took, and a reused one would be ignored as a duplicate.
     pub(crate) fn reset(&self) {
         let mut state = lock(&self.state);
         state.queue.clear();
         state.held.clear();
         state.journal.clear();
         state.total = 0;
-        state.next_event = 0;
     }
 
     /// The simulator's observer: queue the event of the payment's last change for every
