@@ -90,6 +90,7 @@ pub(crate) fn handle(engine: &Arc<Engine>, req: &Request) -> Reply {
                 };
             match engine.sim.decide(id, body.decision, body.note) {
                 Ok(p) => {
+                    engine.webhooks.flush_blocking();
                     let review = p.review.as_ref();
                     Reply::json(
                         200,
@@ -124,7 +125,11 @@ pub(crate) fn handle(engine: &Arc<Engine>, req: &Request) -> Reply {
                 Err(reply) => return reply,
             };
             match humantime::parse_duration(&body.by) {
-                Ok(by) => Reply::json(200, &advance_json(engine, &engine.clock.advance(by))),
+                Ok(by) => {
+                    let advance = engine.clock.advance(by);
+                    engine.webhooks.flush_blocking();
+                    Reply::json(200, &advance_json(engine, &advance))
+                }
                 Err(e) => problem(
                     400,
                     format!(
@@ -139,8 +144,11 @@ pub(crate) fn handle(engine: &Arc<Engine>, req: &Request) -> Reply {
                 Ok(body) => body,
                 Err(reply) => return reply,
             };
-            Reply::json(200, &advance_json(engine, &engine.clock.set(body.to)))
+            let advance = engine.clock.set(body.to);
+            engine.webhooks.flush_blocking();
+            Reply::json(200, &advance_json(engine, &advance))
         }
+        ("GET", ["webhooks"]) => webhooks(engine, req),
         ("GET", ["faults"]) => Reply::json(200, &json!({ "faults": lock(&engine.faults).list() })),
         ("POST", ["faults"]) => {
             let spec: FaultSpec = match parse(
@@ -191,7 +199,7 @@ pub(crate) fn handle(engine: &Arc<Engine>, req: &Request) -> Reply {
         _ => problem(
             404,
             format!(
-                "no admin route `{method} {}`: see GET /__admin/reviews, /__admin/clock, /__admin/faults, /__admin/journal",
+                "no admin route `{method} {}`: see GET /__admin/reviews, /__admin/clock, /__admin/faults, /__admin/journal, /__admin/webhooks",
                 req.url.path()
             ),
         ),
@@ -210,6 +218,54 @@ fn info(engine: &Engine) -> Reply {
             "payments": engine.sim.len(),
             "requests_served": engine.served.load(Ordering::Relaxed),
             "mock_recycles": engine.recycles.load(Ordering::Relaxed),
+        }),
+    )
+}
+
+/// `GET /__admin/webhooks?payment_id=&event_id=&limit=`.
+fn webhooks(engine: &Engine, req: &Request) -> Reply {
+    let (mut payment_id, mut event_id, mut limit) = (None, None, 1_000usize);
+    for (key, value) in req.url.query_pairs() {
+        match key.as_ref() {
+            "payment_id" => payment_id = Some(value.into_owned()),
+            "event_id" => event_id = Some(value.into_owned()),
+            "limit" => match value.parse::<usize>() {
+                Ok(n) if n >= 1 => limit = n,
+                _ => {
+                    return problem(
+                        400,
+                        format!("`limit` must be a whole number from 1, got `{value}`"),
+                    );
+                }
+            },
+            other => {
+                return problem(
+                    400,
+                    format!(
+                        "unknown parameter `{other}`: filter webhook deliveries by payment_id, event_id, limit"
+                    ),
+                );
+            }
+        }
+    }
+    let subscriptions: Vec<Value> = engine
+        .webhooks
+        .subscriptions(None)
+        .iter()
+        .map(|s| s.to_json())
+        .collect();
+    let (total, pending, held, deliveries) =
+        engine
+            .webhooks
+            .journal(payment_id.as_deref(), event_id.as_deref(), limit);
+    Reply::json(
+        200,
+        &json!({
+            "subscriptions": subscriptions,
+            "total": total,
+            "pending": pending,
+            "held": held,
+            "deliveries": deliveries,
         }),
     )
 }

@@ -75,6 +75,15 @@ pub struct MockBankArgs {
     /// `record`: record a version from a real bank instead of serving the mock.
     #[command(subcommand)]
     pub command: Option<crate::record::MockBankCommand>,
+    /// Send the status-change webhooks of every version that has them to this URL (a
+    /// platform's receiver, e.g. http://127.0.0.1:8080/webhooks/bank), signed with the
+    /// secret in `--webhook-secret-env`. Platforms can also register through
+    /// `POST /{version}/webhooks`.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// The environment variable holding the webhook signing secret (never printed).
+    #[arg(long, value_name = "NAME", default_value = "REHEARSE_WEBHOOK_SECRET")]
+    pub webhook_secret_env: String,
 }
 
 impl MockBankArgs {
@@ -96,6 +105,18 @@ impl MockBankArgs {
         let mut builder = BankMock::builder().catalog(self.catalog()?);
         if !self.api.is_empty() {
             builder = builder.versions(self.api.iter().copied());
+        }
+        if let Some(url) = &self.webhook_url {
+            let secret = std::env::var(&self.webhook_secret_env)
+                .ok()
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| {
+                    Error::Config(format!(
+                        "--webhook-url needs the signing secret in the environment variable {} (see --webhook-secret-env)",
+                        self.webhook_secret_env
+                    ))
+                })?;
+            builder = builder.webhook(None, url, secret);
         }
         Ok(builder
             .host(self.host)
@@ -184,6 +205,13 @@ pub fn write_banner(
         },
         args.settlement_cron
     )?;
+    if let Some(url) = &args.webhook_url {
+        writeln!(
+            out,
+            "  webhooks: to {url}, signed with the secret in ${}",
+            args.webhook_secret_env
+        )?;
+    }
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()
 }

@@ -66,6 +66,19 @@ pub(crate) struct Contract {
     pub(crate) request: PaymentRequest,
     pub(crate) routes: Vec<Route>,
     templates: HashMap<String, Value>,
+    /// Status-change webhooks, when the version sends them.
+    pub(crate) webhooks: Option<WebhookContract>,
+}
+
+/// What a version says about its webhooks, ready to use.
+#[derive(Debug, Clone)]
+pub(crate) struct WebhookContract {
+    /// `/v2/webhooks`.
+    pub(crate) registration: String,
+    /// The event body template.
+    pub(crate) event: Value,
+    /// `Bank-Signature`, lowercase.
+    pub(crate) signature_header: String,
 }
 
 impl Contract {
@@ -86,6 +99,14 @@ impl Contract {
         for (name, file) in &manifest.templates {
             templates.insert(name.clone(), json(file)?);
         }
+        let webhooks = match &manifest.webhooks {
+            None => None,
+            Some(hooks) => Some(WebhookContract {
+                registration: hooks.registration.trim_end_matches('/').to_owned(),
+                event: json(&hooks.event_template)?,
+                signature_header: hooks.signature_header.to_ascii_lowercase(),
+            }),
+        };
         let mut routes = Vec::new();
         for spec in &manifest.routes {
             let request_validator = match &spec.request_schema {
@@ -135,6 +156,7 @@ impl Contract {
             request: manifest.payment_request.clone(),
             routes,
             templates,
+            webhooks,
         })
     }
 

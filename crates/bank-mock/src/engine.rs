@@ -128,6 +128,8 @@ pub(crate) struct Engine {
     pub(crate) recycles: AtomicU64,
     /// Payments as response bodies, per version, until they change.
     pub(crate) rendered: crate::payment_view::Rendered,
+    /// Status-change webhooks: subscriptions, deliveries, their journal.
+    pub(crate) webhooks: Arc<crate::webhooks::Webhooks>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -202,8 +204,10 @@ impl Engine {
         contracts: Vec<Contract>,
         sim: Simulator,
         clock: Arc<VirtualClock>,
+        webhooks: Arc<crate::webhooks::Webhooks>,
     ) -> Self {
         Self {
+            webhooks,
             state: Mutex::new(State::new(config.seed)),
             journal: Mutex::new(Journal::new(config.journal_capacity)),
             rendered: crate::payment_view::Rendered::new(config.max_payments),
@@ -237,6 +241,7 @@ impl Engine {
         self.set_faults_armed(&faults);
         drop(faults);
         lock(&self.journal).clear();
+        self.webhooks.reset();
         // Ids start again from the seed: a cached body would belong to a forgotten payment.
         self.rendered.clear();
         self.clock.set(self.config.start);
@@ -268,6 +273,21 @@ impl Engine {
                 .find(|c| c.version.to_string() == first);
         }
         located
+    }
+
+    /// Consume the webhook fault that applies to an event, if one does.
+    pub(crate) fn take_webhook_fault(
+        &self,
+        version: ApiVersion,
+        event: &Value,
+    ) -> Option<crate::faults::Fault> {
+        if !self.faults_armed.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut faults = lock(&self.faults);
+        let fault = faults.take_webhook(version, event);
+        self.set_faults_armed(&faults);
+        fault
     }
 
     /// A connection-reset fault applies to this request: consume it and journal the request.
@@ -398,6 +418,11 @@ impl Engine {
                 )}),
             );
         };
+        if let Some(reply) =
+            crate::webhooks::registration(self, contract, req, || self.authenticate(contract, req))
+        {
+            return reply;
+        }
         let Some((route, param)) = &located.route else {
             if !located.allowed.is_empty() {
                 let allowed = located.allowed.join(", ");

@@ -1,4 +1,5 @@
-//! Injected faults: latency, 5xx, 429 with Retry-After, connection reset, malformed body.
+//! Injected faults: latency, 5xx, 429 with Retry-After, connection reset, malformed body on
+//! the bank's API; duplicated, reordered, delayed, dropped and badly signed webhooks.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -35,6 +36,16 @@ pub(crate) enum FaultKind {
     Reset,
     /// Process the request, then send a truncated JSON body.
     Malformed,
+    /// Deliver a webhook event twice (same event id, same body).
+    WebhookDuplicate,
+    /// Hold an event and deliver it right after the next event of the same payment.
+    WebhookOutOfOrder,
+    /// Deliver an event `delay` of bank time late.
+    WebhookDelayed,
+    /// Never deliver an event.
+    WebhookDropped,
+    /// Sign one delivery with a wrong secret (a retry signs it right).
+    WebhookBadSignature,
 }
 
 impl FaultKind {
@@ -45,7 +56,24 @@ impl FaultKind {
             Self::RateLimit => "rate_limit",
             Self::Reset => "reset",
             Self::Malformed => "malformed",
+            Self::WebhookDuplicate => "webhook_duplicate",
+            Self::WebhookOutOfOrder => "webhook_out_of_order",
+            Self::WebhookDelayed => "webhook_delayed",
+            Self::WebhookDropped => "webhook_dropped",
+            Self::WebhookBadSignature => "webhook_bad_signature",
         }
+    }
+
+    /// Whether it applies to webhook deliveries (and never to requests).
+    pub(crate) fn is_webhook(self) -> bool {
+        matches!(
+            self,
+            Self::WebhookDuplicate
+                | Self::WebhookOutOfOrder
+                | Self::WebhookDelayed
+                | Self::WebhookDropped
+                | Self::WebhookBadSignature
+        )
     }
 }
 
@@ -139,6 +167,21 @@ impl Fault {
             .as_deref()
             .map(str::parse::<ApiVersion>)
             .transpose()?;
+        if spec.kind.is_webhook() {
+            for (given, name) in [
+                (spec.route.is_some(), "route"),
+                (spec.method.is_some(), "method"),
+                (spec.status.is_some(), "status"),
+                (spec.retry_after.is_some(), "retry_after"),
+            ] {
+                if given {
+                    return Err(format!(
+                        "a {} fault applies to webhook events, which have no `{name}`: scope it with `version` and `where` (`body.payment_id`, `body.reference`, `body.status`)",
+                        spec.kind.name()
+                    ));
+                }
+            }
+        }
         if spec.count == Some(0) {
             return Err("`count` must be at least 1 (leave it out for no limit)".to_owned());
         }
@@ -158,6 +201,10 @@ impl Fault {
             FaultKind::Latency => Some(
                 spec.delay
                     .ok_or("a latency fault needs `delay`, e.g. \"2s\"")?,
+            ),
+            FaultKind::WebhookDelayed => Some(
+                spec.delay
+                    .ok_or("a webhook_delayed fault needs `delay` (bank time), e.g. \"10m\"")?,
             ),
             _ => None,
         };
@@ -308,7 +355,7 @@ impl Faults {
         self.expire(now);
         self.armed
             .iter()
-            .find(|f| f.kind != FaultKind::Latency && f.applies(seen))
+            .find(|f| f.kind != FaultKind::Latency && !f.kind.is_webhook() && f.applies(seen))
             .is_some_and(|f| f.kind == FaultKind::Reset)
     }
 
@@ -321,7 +368,7 @@ impl Faults {
         self.expire(now);
         let mut effect = Effect::default();
         for fault in &mut self.armed {
-            if !fault.applies(seen) {
+            if fault.kind.is_webhook() || !fault.applies(seen) {
                 continue;
             }
             let used = if fault.kind == FaultKind::Latency {
@@ -341,6 +388,32 @@ impl Faults {
         }
         self.armed.retain(|f| f.remaining != Some(0));
         effect
+    }
+
+    /// Consume the first webhook fault that applies to an event of `version` (`event` is
+    /// what `where` sees: the canonical event, see `webhooks/dispatch.rs`).
+    pub(crate) fn take_webhook(&mut self, version: ApiVersion, event: &Value) -> Option<Fault> {
+        self.take_webhook_at(version, event, Instant::now())
+    }
+
+    fn take_webhook_at(
+        &mut self,
+        version: ApiVersion,
+        event: &Value,
+        now: Instant,
+    ) -> Option<Fault> {
+        self.expire(now);
+        let headers = serde_json::Map::new();
+        let fault = self.armed.iter_mut().find(|f| {
+            f.kind.is_webhook()
+                && f.version.is_none_or(|v| v == version)
+                && crate::filter::all_hold(&f.conditions, &headers, event)
+        })?;
+        fault.applied += 1;
+        fault.remaining = fault.remaining.map(|n| n.saturating_sub(1));
+        let taken = fault.clone();
+        self.armed.retain(|f| f.remaining != Some(0));
+        Some(taken)
     }
 }
 
@@ -415,11 +488,40 @@ mod tests {
     }
 
     #[test]
+    fn webhook_faults_never_touch_requests_and_requests_faults_never_touch_events() {
+        let mut faults = Faults::default();
+        faults
+            .add(spec(
+                json!({"kind": "webhook_dropped", "count": 1, "where": {"body.reference": "mine"}}),
+            ))
+            .expect("armed");
+        faults.add(spec(json!({"kind": "error"}))).expect("armed");
+        let seen = Seen::bare("POST", "/v2/payments", Some(ApiVersion::V2));
+        assert_eq!(
+            faults.take(&seen).action.map(|f| f.kind),
+            Some(FaultKind::Error)
+        );
+        let theirs = json!({"reference": "theirs"});
+        assert!(faults.take_webhook(ApiVersion::V2, &theirs).is_none());
+        let mine = json!({"reference": "mine"});
+        assert_eq!(
+            faults.take_webhook(ApiVersion::V2, &mine).map(|f| f.kind),
+            Some(FaultKind::WebhookDropped)
+        );
+        assert!(
+            faults.take_webhook(ApiVersion::V2, &mine).is_none(),
+            "count 1 is spent"
+        );
+    }
+
+    #[test]
     fn bad_ttls_and_conditions_are_refused_with_the_reason() {
         let problem = |value: Value| Faults::default().add(spec(value)).err().unwrap_or_default();
         insta::assert_snapshot!(problem(json!({"kind": "error", "ttl": "0s"})), @r#"`ttl` must be more than 0 and at most 7 days, got "0s""#);
         insta::assert_snapshot!(problem(json!({"kind": "error", "ttl": "8days"})), @r#"`ttl` must be more than 0 and at most 7 days, got "8days""#);
         insta::assert_snapshot!(problem(json!({"kind": "error", "where": {"reference": "x"}})), @"unknown key `reference` in `where`: use `header.NAME` (e.g. `header.x-rehearse-run`) or `body.FIELD` (e.g. `body.reference`, `body.amount.value`)");
         insta::assert_snapshot!(problem(json!({"kind": "error", "where": {"body.a": ["x"]}})), @"`where.body.a` must be a string, a number or a boolean, not a list or an object");
+        insta::assert_snapshot!(problem(json!({"kind": "webhook_delayed"})), @r#"a webhook_delayed fault needs `delay` (bank time), e.g. "10m""#);
+        insta::assert_snapshot!(problem(json!({"kind": "webhook_dropped", "route": "/v2/*"})), @"a webhook_dropped fault applies to webhook events, which have no `route`: scope it with `version` and `where` (`body.payment_id`, `body.reference`, `body.status`)");
     }
 }

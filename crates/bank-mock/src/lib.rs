@@ -89,8 +89,39 @@
 //!   requests by default; admin calls are not in it. A scenario finds its own entries on a
 //!   shared, long-lived bank by a value only it sent (its payment's reference), not by an
 //!   amount that every run sends.
-//! - `POST /__admin/reset` → 204: forgets payments, keys, tokens, faults and the journal, and
-//!   puts the clock back to its start.
+//! - Webhook faults, on the same `POST /__admin/faults` with the same `count`, `ttl`,
+//!   `version` and `where` (but no `route`, `method` or `status`; `where` sees the event:
+//!   `body.payment_id`, `body.reference`, `body.status`, `body.sequence`, `body.type`):
+//!   `webhook_duplicate` (delivered twice, same event id), `webhook_out_of_order` (held, and
+//!   delivered right after the payment's next event), `webhook_delayed` (`delay` of bank time
+//!   late; `delay` required), `webhook_dropped` (never delivered) and `webhook_bad_signature`
+//!   (the first attempt signed with a wrong secret).
+//! - `GET /__admin/webhooks?payment_id=&event_id=&limit=` → `{"subscriptions": [{"id",
+//!   "version", "url", "created_at", "origin": "api"|"config"}], "total", "pending", "held",
+//!   "deliveries": [{"seq", "event_id", "subscription", "url", "payment_id", "status",
+//!   "sequence", "attempt", "at" (bank time), "status_code" (null: no answer, or not sent),
+//!   "outcome": "delivered"|"failed"|"given_up"|"dropped", "error", "next_attempt_at",
+//!   "fault"}]}`: the newest `limit` (default 1,000) attempts, oldest first.
+//! - `POST /__admin/reset` → 204: forgets payments, keys, tokens, faults, the journal and
+//!   webhook deliveries (not webhook subscriptions), and puts the clock back to its start.
+//!
+//! # Webhooks
+//!
+//! A version whose manifest has a `webhooks` section (v2, v3) sends one event per status
+//! change of a payment to every subscription of that version. A platform subscribes with
+//! `POST {registration}` (`/v2/webhooks`) and `{"url", "secret"}`, authenticated like the
+//! version → 201 `{"id": "wh_1", "url", "created_at"}`; `GET {registration}` lists, `DELETE
+//! {registration}/{id}` removes; [`BankMockBuilder::webhook`], [`RunningBank::add_webhook`]
+//! and `rehearse mock-bank --webhook-url URL --webhook-secret-env NAME` subscribe from the
+//! outside. The body is the version's event template rendered with `id` (`evt_…`), `type`,
+//! `payment_id`, `status` (wire spelling), `sequence` (1, 2, … per payment), `occurred_at`
+//! (bank time), `reference` and `reason`; the signature header (`Bank-Signature`) is
+//! `t=UNIX,v1=HEX`, HEX the HMAC-SHA256 of `UNIX.BODY` keyed with the secret ([`sign`]).
+//! A non-2xx answer or no answer within 5 s is retried 10 s, 1 min, 5 min and 30 min later
+//! **in bank time**, then given up. Deliveries and retries are due on the bank clock: on a
+//! manual clock they go out when it reaches them, and the admin API's `clock/advance`,
+//! `clock/set` and review decisions answer only after the due ones were sent (at most
+//! 10 s); [`RunningBank::deliver_webhooks`] does the same in-process.
 //!
 //! # Long-lived use
 //!
@@ -115,6 +146,7 @@ mod payment_view;
 mod record;
 mod server;
 mod template;
+mod webhooks;
 
 pub use cli::{AutoDecideArg, MockBankArgs, serve_until, serve_until_ctrl_c, write_banner};
 pub use contract::{ApiVersion, Catalog, fixture};
@@ -126,3 +158,4 @@ pub use server::{
     BankMock, BankMockBuilder, ClockMode, Credentials, DEFAULT_API_KEY, DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET, DEFAULT_REVIEW_THRESHOLD, DEFAULT_SEED, RunningBank,
 };
+pub use webhooks::{SIGNATURE_SCHEME, sign};

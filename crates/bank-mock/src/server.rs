@@ -75,6 +75,7 @@ pub struct BankMockBuilder {
     journal_capacity: usize,
     max_payments: usize,
     token_ttl: Duration,
+    webhooks: Vec<(Option<ApiVersion>, String, String)>,
 }
 
 /// The bank mock. See the crate docs.
@@ -110,6 +111,7 @@ impl BankMock {
             journal_capacity: 5_000,
             max_payments: 10_000,
             token_ttl: Duration::from_secs(24 * 3600),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -213,6 +215,19 @@ impl BankMockBuilder {
         self
     }
 
+    /// Send the status-change webhooks of `version` (`None`: of every version served that
+    /// sends webhooks) to `url`, signed with `secret`, from the start: what a platform would
+    /// register through the version's registration route. Repeatable.
+    pub fn webhook(
+        mut self,
+        version: Option<ApiVersion>,
+        url: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        self.webhooks.push((version, url.into(), secret.into()));
+        self
+    }
+
     /// Bind, mount the engine and serve. Needs a tokio runtime.
     pub async fn start(self) -> Result<RunningBank, Error> {
         let versions = self
@@ -250,6 +265,30 @@ impl BankMockBuilder {
                 max_payments: self.max_payments,
             },
         )?;
+        let (webhooks, webhook_rx) =
+            crate::webhooks::Webhooks::new(Arc::clone(&clock), self.seed, &contracts);
+        let webhooks = Arc::new(webhooks);
+        for (version, url, secret) in &self.webhooks {
+            let targets: Vec<ApiVersion> = match version {
+                Some(v) => vec![*v],
+                None => contracts
+                    .iter()
+                    .filter(|c| c.webhooks.is_some())
+                    .map(|c| c.version)
+                    .collect(),
+            };
+            for v in targets {
+                webhooks
+                    .subscribe(v, url, secret, "config")
+                    .map_err(Error::Config)?;
+            }
+        }
+        let observer = Arc::downgrade(&webhooks);
+        sim.observe(move |payment| {
+            if let Some(hooks) = observer.upgrade() {
+                hooks.on_change(payment);
+            }
+        });
         let engine = Arc::new(Engine::new(
             EngineConfig {
                 api_key: self.credentials.api_key.clone(),
@@ -264,6 +303,7 @@ impl BankMockBuilder {
             contracts,
             sim,
             Arc::clone(&clock),
+            webhooks,
         ));
 
         let addr = SocketAddr::new(self.host, self.port);
@@ -291,13 +331,17 @@ impl BankMockBuilder {
         }
         drop(listener);
         let servers = Arc::new(servers);
-        let mut tasks = vec![tokio::spawn(recycler(
+        let mut tasks = vec![tokio::spawn(crate::webhooks::run(
+            Arc::clone(&engine),
+            webhook_rx,
+        ))];
+        tasks.push(tokio::spawn(recycler(
             Arc::clone(&servers),
             Arc::clone(&engine),
             self.recycle_after,
             tx,
             rx,
-        ))];
+        )));
         if self.clock_mode == ClockMode::Realtime {
             tasks.push(tokio::spawn(follow_wall_clock(Arc::clone(&clock))));
         }
@@ -395,6 +439,30 @@ impl RunningBank {
     /// A payment as the bank sees it.
     pub fn payment(&self, payment_id: &str) -> Option<Payment> {
         self.engine.sim.get(payment_id)
+    }
+    /// Send `version`'s status-change webhooks to `url` signed with `secret` (what
+    /// `POST {registration}` does); the subscription's id.
+    pub fn add_webhook(
+        &self,
+        version: ApiVersion,
+        url: &str,
+        secret: &str,
+    ) -> Result<String, Error> {
+        self.engine
+            .webhooks
+            .subscribe(version, url, secret, "config")
+            .map(|s| s.id)
+            .map_err(Error::Config)
+    }
+    /// Whether `version` sends webhooks (its manifest has a `webhooks` section).
+    pub fn sends_webhooks(&self, version: ApiVersion) -> bool {
+        self.engine.webhooks.contract(version).is_some()
+    }
+    /// Send every webhook delivery that is due on the bank clock now, and wait for them
+    /// (at most 10 s). In-process advances of [`clock`](Self::clock) queue deliveries that
+    /// are sent soon after; the admin API's advance waits for them itself.
+    pub async fn deliver_webhooks(&self) {
+        self.engine.webhooks.flush().await;
     }
     /// How many times a server's mocks were re-registered to free memory.
     pub fn recycles(&self) -> u64 {

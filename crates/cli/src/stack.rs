@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use rehearse_bank_mock::{BankMock, Catalog, Credentials, RunningBank};
+use rehearse_bank_mock::{ApiVersion, BankMock, Catalog, Credentials, RunningBank};
 use rehearse_sample_platform::{BankApiVersion, Config, RunningPlatform};
 use rehearse_scenario::{
     Action, ApprovalMode, ClockKind, Environment, Job, Scenario, Tpl, TplValue,
@@ -35,10 +35,10 @@ const POLL_CRON: &str = "0 */5 * * * *";
 /// lands in the middle of a run.
 const WALL_CLOCK_CRON: &str = "0 0 0 1 1 *";
 
-const VERSIONS: [(&str, BankApiVersion); 3] = [
-    ("v1", BankApiVersion::V1),
-    ("v2", BankApiVersion::V2),
-    ("v3", BankApiVersion::V3),
+const VERSIONS: [(&str, BankApiVersion, ApiVersion); 3] = [
+    ("v1", BankApiVersion::V1, ApiVersion::V1),
+    ("v2", BankApiVersion::V2, ApiVersion::V2),
+    ("v3", BankApiVersion::V3, ApiVersion::V3),
 ];
 
 /// The vars whose values are the running stack's URLs (`bank_api_version` is a constant).
@@ -101,7 +101,7 @@ impl Urls {
             bank: "http://127.0.0.1:0".to_owned(),
             platforms: VERSIONS
                 .iter()
-                .map(|(v, _)| ((*v).to_owned(), "http://127.0.0.1:0".to_owned()))
+                .map(|(v, _, _)| ((*v).to_owned(), "http://127.0.0.1:0".to_owned()))
                 .collect(),
         }
     }
@@ -312,8 +312,11 @@ impl Parts {
             .await
             .map_err(|e| format!("failed to start the bank mock: {e}"))?;
         let creds = bank.credentials().clone();
+        // The webhooks' signing secret: new for every run, shared by the bank and the
+        // platforms in-process, never printed.
+        let webhook_secret = format!("whsec_{}", uuid::Uuid::new_v4().simple());
         let mut platforms = Vec::new();
-        for ((name, version), port) in VERSIONS.into_iter().zip(&ports[1..]) {
+        for ((name, version, api), port) in VERSIONS.into_iter().zip(&ports[1..]) {
             let config = Config {
                 port: *port,
                 bank_base_url: Some(bank.base_url().to_owned()),
@@ -324,11 +327,20 @@ impl Parts {
                 // The platform's own scheduler runs on the wall clock: keep it registered
                 // (as in production) but let `advance_clock` fire it at simulated times.
                 poll_schedule: WALL_CLOCK_CRON.to_owned(),
+                bank_webhook_secret: Some(webhook_secret.clone()),
                 ..Config::default()
             };
             let p = rehearse_sample_platform::start(config)
                 .await
                 .map_err(|e| format!("failed to start the sample platform ({name}): {e}"))?;
+            // Its version's status changes go to its receiver beside its poller.
+            if bank.sends_webhooks(api) {
+                let receiver = format!("{}/webhooks/bank", p.base_url());
+                bank.add_webhook(api, &receiver, &webhook_secret)
+                    .map_err(|e| {
+                        format!("failed to send webhooks to the platform ({name}): {e}")
+                    })?;
+            }
             platforms.push(p);
         }
         Ok(Self { bank, platforms })
@@ -340,7 +352,7 @@ impl Parts {
             platforms: VERSIONS
                 .iter()
                 .zip(&self.platforms)
-                .map(|((name, _), p)| ((*name).to_owned(), p.base_url()))
+                .map(|((name, _, _), p)| ((*name).to_owned(), p.base_url()))
                 .collect(),
         }
     }

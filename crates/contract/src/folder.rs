@@ -82,7 +82,7 @@ impl VersionFolder {
     }
 
     /// Reads the folder `dir` (named `vN`): every `.json` file under it, within
-    /// [`MAX_FILES`] of [`MAX_FILE_BYTES`] each, then checks it as [`check`](Self::check) says.
+    /// [`MAX_FILES`] of [`MAX_FILE_BYTES`] each, then checks it as `check` says.
     pub fn read(dir: &Path) -> Result<Self, FolderError> {
         let name = dir
             .file_name()
@@ -237,6 +237,35 @@ impl VersionFolder {
                     .field(field));
                 }
                 let schema = folder.json_at(shown, file, &field)?;
+                compile_schema(shown, file, &schema)?;
+            }
+        }
+        if let Some(hooks) = &folder.manifest.webhooks {
+            if !hooks.registration.starts_with('/') {
+                return Err(FolderError::new(
+                    &manifest_file,
+                    format!("`{}` must start with `/`", hooks.registration),
+                )
+                .field("webhooks.registration"));
+            }
+            let header_ok = !hooks.signature_header.is_empty()
+                && hooks
+                    .signature_header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !header_ok {
+                return Err(FolderError::new(
+                    &manifest_file,
+                    format!(
+                        "`{}` is not an HTTP header name such as Bank-Signature",
+                        hooks.signature_header
+                    ),
+                )
+                .field("webhooks.signature_header"));
+            }
+            folder.json_at(shown, &hooks.event_template, "webhooks.event_template")?;
+            if let Some(file) = &hooks.event_schema {
+                let schema = folder.json_at(shown, file, "webhooks.event_schema")?;
                 compile_schema(shown, file, &schema)?;
             }
         }

@@ -48,7 +48,7 @@ pub use instance::instance_drifts;
 pub use infer::{DIALECT, ENUM_MAX, MAX_DEPTH, MAX_ITEMS, MAX_KEYS, SchemaBuilder};
 pub use manifest::{
     AmountFormat, Auth, CANONICAL_STATUSES, Field, Idempotency, Manifest, Operation,
-    PaymentRequest, REQUIRED_TEMPLATES, RouteSpec,
+    PaymentRequest, REQUIRED_TEMPLATES, RouteSpec, Webhooks,
 };
 pub use record::{
     BuildOptions, Built, Exchange, MAX_OBSERVED_BODY, MAX_ROUTES, REDACTED, RecordError, Recording,

@@ -126,6 +126,9 @@ pub struct Manifest {
     /// version's error body naming the header): `["X-Request-Id"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_headers: Vec<String>,
+    /// Status-change webhooks, when the version sends them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<Webhooks>,
 }
 
 impl Manifest {
@@ -148,6 +151,25 @@ impl Manifest {
         }
         out
     }
+}
+
+/// How a version sends status-change webhooks: where a platform registers, what an event
+/// looks like, and which header carries the signature.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhooks {
+    /// The registration route, `/v2/webhooks`: `POST` registers `{"url", "secret"}`, `GET`
+    /// lists, `DELETE {registration}/{id}` removes. Authenticated like the version's API.
+    pub registration: String,
+    /// The event body template (a file of the folder), rendered with `id`, `type`,
+    /// `payment_id`, `status` (the wire spelling), `sequence`, `occurred_at`, `reference`
+    /// and `reason`.
+    pub event_template: String,
+    /// JSON Schema of an event body (a file of the folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_schema: Option<String>,
+    /// The header with `t=UNIX_SECONDS,v1=HEX(HMAC-SHA256(secret, "t.body"))`.
+    pub signature_header: String,
 }
 
 /// The canonical statuses a manifest must spell.

@@ -124,6 +124,25 @@ fn a_broken_manifest_names_the_file_and_the_field() -> TestResult {
         "{text}"
     );
 
+    fs::write(
+        &manifest_path,
+        good.replace(
+            "\"registration\": \"/v4/webhooks\"",
+            "\"registration\": \"v4/webhooks\"",
+        ),
+    )?;
+    assert_eq!(
+        error_of(tmp.path()),
+        format!("{shown}: `webhooks.registration`: `v4/webhooks` must start with `/`")
+    );
+
+    fs::write(
+        &manifest_path,
+        good.replace("templates/event.json", "templates/missing-event.json"),
+    )?;
+    let text = error_of(tmp.path());
+    assert!(text.contains("`webhooks.event_template`"), "{text}");
+
     fs::write(&manifest_path, "{\n  \"version\": \"v4\",\n  oops\n}")?;
     let text = error_of(tmp.path());
     assert!(text.starts_with(&format!("{shown}:3:3: ")), "{text}");

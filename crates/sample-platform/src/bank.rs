@@ -254,6 +254,34 @@ impl BankClient {
         read_payment(response, "read the payment").await
     }
 
+    /// Registers this platform's receiver with the bank (`POST {base}/{version}/webhooks`):
+    /// the subscription's id.
+    pub(crate) async fn register_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+    ) -> Result<String, BankError> {
+        let base = self.base()?;
+        let endpoint = format!("{base}/{}/webhooks", self.version);
+        let body = serde_json::json!({"url": url, "secret": secret});
+        let response = self
+            .authorized(|http| http.post(&endpoint).json(&body))
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(classify(status, response, "register the webhook receiver").await);
+        }
+        let created: Value = response
+            .json()
+            .await
+            .map_err(|e| BankError::Unavailable(describe(&e)))?;
+        Ok(created
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     /// An authenticated call that changes nothing: a GET of an id that cannot exist. The bank
     /// checks credentials before looking the id up, so 404 means the credentials passed.
     pub(crate) async fn probe(&self) -> Result<(), BankError> {

@@ -96,6 +96,13 @@ pub struct Config {
     pub bind_address: IpAddr,
     /// Timeout of one call to the bank (`BANK_TIMEOUT`: `10s`, `500ms` or whole seconds).
     pub bank_timeout: Duration,
+    /// The secret the bank signs its webhooks with (`BANK_WEBHOOK_SECRET`); without it
+    /// `POST /webhooks/bank` refuses every event (401).
+    pub bank_webhook_secret: Option<String>,
+    /// This platform's own public URL of `POST /webhooks/bank`
+    /// (`BANK_WEBHOOK_URL`): when set with the secret, the platform registers it with the
+    /// bank at start (`POST /{version}/webhooks`).
+    pub bank_webhook_url: Option<String>,
 }
 
 impl Default for Config {
@@ -113,6 +120,8 @@ impl Default for Config {
             commit: option_env!("PLATFORM_COMMIT").map(str::to_owned),
             bind_address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             bank_timeout: DEFAULT_BANK_TIMEOUT,
+            bank_webhook_secret: None,
+            bank_webhook_url: None,
         }
     }
 }
@@ -143,6 +152,11 @@ impl fmt::Debug for Config {
             .field("commit", &self.commit)
             .field("bind_address", &self.bind_address)
             .field("bank_timeout", &self.bank_timeout)
+            .field(
+                "bank_webhook_secret",
+                &redacted(self.bank_webhook_secret.as_ref()),
+            )
+            .field("bank_webhook_url", &self.bank_webhook_url)
             .finish()
     }
 }
@@ -150,7 +164,8 @@ impl fmt::Debug for Config {
 impl Config {
     /// Reads the process environment: `BANK_BASE_URL`, `BANK_API_KEY`, `BANK_CLIENT_ID`,
     /// `BANK_CLIENT_SECRET`, `BANK_API_VERSION` (v1|v2|v3), `POLL_SCHEDULE`, `PORT`,
-    /// `DISABLE_POLLER`, `PLATFORM_VERSION`, `PLATFORM_COMMIT`, `BIND_ADDRESS`, `BANK_TIMEOUT`.
+    /// `DISABLE_POLLER`, `PLATFORM_VERSION`, `PLATFORM_COMMIT`, `BIND_ADDRESS`, `BANK_TIMEOUT`,
+    /// `BANK_WEBHOOK_SECRET`, `BANK_WEBHOOK_URL`.
     /// Empty values count as unset. A missing credential is not an error (the platform starts
     /// and `/readyz` reports it); a malformed value is.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -211,7 +226,13 @@ impl Config {
             None => None,
             Some(v) => Some(validate_base_url(&v)?),
         };
+        let bank_webhook_url = match get("BANK_WEBHOOK_URL") {
+            None => None,
+            Some(v) => Some(validate_webhook_url(&v)?),
+        };
         Ok(Self {
+            bank_webhook_secret: get("BANK_WEBHOOK_SECRET"),
+            bank_webhook_url,
             bank_base_url,
             bank_api_key: get("BANK_API_KEY"),
             bank_client_id: get("BANK_CLIENT_ID"),
@@ -259,6 +280,19 @@ impl Config {
                 missing
             }
         }
+    }
+}
+
+fn validate_webhook_url(url: &str) -> Result<String, ConfigError> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => {
+            Ok(url.to_owned())
+        }
+        _ => Err(ConfigError {
+            var: "BANK_WEBHOOK_URL",
+            value: url.to_owned(),
+            expected: "expected this platform's public URL of its receiver, e.g. https://payments.example.com/webhooks/bank".to_owned(),
+        }),
     }
 }
 

@@ -32,6 +32,7 @@ pub fn app(state: AppState) -> Router {
         .route("/version", get(version))
         .route("/payments", post(create_payment).get(list_payments))
         .route("/payments/{id}", get(get_payment).delete(delete_payment))
+        .route("/webhooks/bank", post(receive_webhook))
         .route("/internal/jobs", get(list_jobs))
         .route("/internal/jobs/{name}", get(get_job))
         .route("/internal/jobs/{name}/run", post(run_job))
@@ -82,6 +83,23 @@ async fn readyz(State(state): State<AppState>) -> Answer {
         StatusCode::SERVICE_UNAVAILABLE
     };
     answer(status, body)
+}
+
+async fn receive_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Answer {
+    if body.len() > crate::webhooks::MAX_BODY {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("an event is at most {} bytes", crate::webhooks::MAX_BODY),
+        );
+    }
+    let signature = headers
+        .get(crate::webhooks::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let reply = state.0.receive_webhook(signature, &body);
+    answer(
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK),
+        reply.body,
+    )
 }
 
 async fn version(State(state): State<AppState>) -> Answer {

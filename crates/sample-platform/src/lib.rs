@@ -44,6 +44,8 @@
 //! | `PLATFORM_VERSION`, `PLATFORM_COMMIT` | shown by `/version` | crate version, none |
 //! | `BIND_ADDRESS` | address to bind | 127.0.0.1 |
 //! | `BANK_TIMEOUT` | timeout of one bank call (`10s`, `500ms`) | 10s |
+//! | `BANK_WEBHOOK_SECRET` | the secret the bank signs its webhooks with | none (webhooks refused, 401) |
+//! | `BANK_WEBHOOK_URL` | this platform's public URL of `POST /webhooks/bank`: registered with the bank at start | none (not registered) |
 //!
 //! Malformed values (a bad cron, an unknown version) are an error at start-up.
 //!
@@ -68,6 +70,14 @@
 //!   …", "status_poller": "ok"|"disabled"|"not_registered"}, "details": {"<check>": "what is
 //!   wrong and what to set"}}`. The bank check is an authenticated GET of an id that cannot
 //!   exist (404 = credentials accepted; v3 first gets a token) and is cached for 2 s.
+//!   `/readyz` also carries `"webhooks": {"configured", "received", "applied", "duplicates",
+//!   "stale", "unknown_payment", "rejected_signatures", "malformed"}` (counters since start;
+//!   they never make it not ready).
+//! - `POST /webhooks/bank`: the bank's status-change events (see `webhooks.rs`). 401 for a
+//!   bad or missing `Bank-Signature` (counted, and logged as a warning), 400 for a body that
+//!   is no event, 202 for a payment the platform does not know, else 200 `{"outcome":
+//!   "applied"|"duplicate"|"stale", "payment"}`. A payment's JSON shows `"webhooks":
+//!   {"applied", "duplicates", "stale", "last_sequence"}`.
 //! - `GET /version` → `{"version", "commit", "bank_api_version"}`.
 //! - `GET /internal/jobs` → `{"jobs": [job]}`; `GET /internal/jobs/bank-status-poller` → `{"name",
 //!   "schedule", "registered", "running", "last_run", "last_run_finished", "last_outcome",
@@ -102,6 +112,7 @@ mod jobs;
 mod payment;
 mod server;
 mod state;
+mod webhooks;
 
 pub use config::{
     BankApiVersion, Config, ConfigError, DEFAULT_BANK_TIMEOUT, DEFAULT_POLL_SCHEDULE,

@@ -408,6 +408,18 @@ pub(crate) struct Payment {
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) updated_at: DateTime<Utc>,
     pub(crate) history: Vec<HistoryEntry>,
+    /// What the bank's webhooks did to it.
+    pub(crate) webhooks: WebhookTrail,
+}
+
+/// Per payment: the webhook events applied, ignored as duplicates and ignored as stale.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct WebhookTrail {
+    pub(crate) applied: u32,
+    pub(crate) duplicates: u32,
+    pub(crate) stale: u32,
+    /// The highest `sequence` applied.
+    pub(crate) last_sequence: Option<u64>,
 }
 
 impl Payment {
@@ -429,6 +441,7 @@ impl Payment {
             created_at: now,
             updated_at: now,
             history: Vec::new(),
+            webhooks: WebhookTrail::default(),
         }
     }
 
@@ -487,6 +500,10 @@ impl Payment {
         map.insert(
             "history".into(),
             serde_json::to_value(&self.history).unwrap_or(Value::Null),
+        );
+        map.insert(
+            "webhooks".into(),
+            serde_json::to_value(&self.webhooks).unwrap_or(Value::Null),
         );
         Value::Object(map)
     }

@@ -45,6 +45,7 @@ pub async fn start(config: Config) -> Result<RunningPlatform, Error> {
         state.0.poller.set_registered(true);
         Some(scheduled)
     };
+    state.0.register_webhook().await;
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(
         axum::serve(listener, app(state.clone()))

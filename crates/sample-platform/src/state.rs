@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::jobs::{JobRecord, POLLER_JOB, RunReport, Scheduled, Trigger};
 use crate::payment::{Payment, PaymentStatus, Store, lock};
+use crate::webhooks::{Counters, Event, SeenIds, rank, verify};
 
 /// How long a bank check answers `/readyz` from its cache.
 const READINESS_TTL: Duration = Duration::from_secs(2);
@@ -40,6 +41,9 @@ impl AppState {
             poller,
             readiness: Mutex::new(None),
             scheduled: Mutex::new(None),
+            webhook_counters: Counters::default(),
+            webhook_ids: SeenIds::default(),
+            webhook_registration: Mutex::new(None),
             config,
         })))
     }
@@ -66,6 +70,22 @@ pub(crate) struct Shared {
     pub(crate) poller: JobRecord,
     readiness: Mutex<Option<(Instant, BankCheck)>>,
     pub(crate) scheduled: Mutex<Option<Scheduled>>,
+    pub(crate) webhook_counters: Counters,
+    webhook_ids: SeenIds,
+    /// How the registration with the bank at start went (`BANK_WEBHOOK_URL`).
+    pub(crate) webhook_registration: Mutex<Option<Result<String, String>>>,
+}
+
+/// What `POST /webhooks/bank` answers: a status and a body.
+pub(crate) struct WebhookAnswer {
+    pub(crate) status: u16,
+    pub(crate) body: Value,
+}
+
+impl WebhookAnswer {
+    fn new(status: u16, body: Value) -> Self {
+        Self { status, body }
+    }
 }
 
 /// Why `POST /payments` could not take a payment in (nothing stored).
@@ -163,6 +183,129 @@ impl Shared {
             "payment created"
         );
         Ok(payment)
+    }
+
+    /// `POST /webhooks/bank`: verify, ignore duplicates and stale events, apply the rest the
+    /// way the poller does (see `webhooks.rs`).
+    pub(crate) fn receive_webhook(&self, signature: Option<&str>, body: &[u8]) -> WebhookAnswer {
+        let counters = &self.webhook_counters;
+        let Some(secret) = self.config.bank_webhook_secret.as_deref() else {
+            Counters::bump(&counters.rejected_signatures);
+            tracing::warn!(
+                "refused a bank webhook: BANK_WEBHOOK_SECRET is not set, so no signature can be checked"
+            );
+            return WebhookAnswer::new(
+                401,
+                json!({"error": "webhooks are not configured on this platform: set BANK_WEBHOOK_SECRET"}),
+            );
+        };
+        if !signature.is_some_and(|header| verify(secret, header, body)) {
+            Counters::bump(&counters.rejected_signatures);
+            let why = if signature.is_some() { "a bad" } else { "no" };
+            tracing::warn!("refused a bank webhook with {why} Bank-Signature header");
+            return WebhookAnswer::new(
+                401,
+                json!({"error": format!("refused: {why} signature (Bank-Signature: t=…,v1=HMAC-SHA256 of \"t.body\")")}),
+            );
+        }
+        Counters::bump(&counters.received);
+        let event = match Event::parse(body) {
+            Ok(event) => event,
+            Err(problem) => {
+                Counters::bump(&counters.malformed);
+                tracing::warn!("refused a bank webhook: {problem}");
+                return WebhookAnswer::new(400, json!({"error": problem}));
+            }
+        };
+        let Some(status) = PaymentStatus::from_bank(&event.status) else {
+            Counters::bump(&counters.malformed);
+            return WebhookAnswer::new(
+                400,
+                json!({"error": format!("status `{}` is not one the platform knows", event.status)}),
+            );
+        };
+        let fresh = self.webhook_ids.insert(&event.id);
+        let Some(payment) = self
+            .store
+            .select(|p| p.bank_reference.as_deref() == Some(event.bank_reference.as_str()))
+            .into_iter()
+            .next()
+        else {
+            // Not one of ours (another platform's, or not stored yet): nothing to do, and a
+            // redelivery should be looked at again.
+            self.webhook_ids.forget(&event.id);
+            Counters::bump(&counters.unknown_payment);
+            return WebhookAnswer::new(202, json!({"outcome": "unknown_payment"}));
+        };
+        let mut outcome = "applied";
+        let mut moved = None;
+        self.store.update(&payment.id, |stored| {
+            if !fresh {
+                stored.webhooks.duplicates += 1;
+                outcome = "duplicate";
+                return;
+            }
+            let older_sequence = stored
+                .webhooks
+                .last_sequence
+                .is_some_and(|last| event.sequence <= last);
+            let earlier = rank(status) < rank(stored.status)
+                || (stored.status.is_final() && status != stored.status);
+            if older_sequence || earlier {
+                stored.webhooks.stale += 1;
+                outcome = "stale";
+                return;
+            }
+            let before = stored.status;
+            let bank = BankPayment {
+                id: event.bank_reference.clone(),
+                status: event.status.clone(),
+                review_reason: None,
+                review_note: event.reason.clone(),
+            };
+            match apply_bank_payment(stored, &bank, Utc::now()) {
+                Ok(()) => {
+                    stored.webhooks.applied += 1;
+                    stored.webhooks.last_sequence = Some(event.sequence);
+                    if stored.status != before {
+                        moved = Some((before, stored.status));
+                    }
+                }
+                Err(_) => outcome = "unknown_status",
+            }
+        });
+        match outcome {
+            "duplicate" => Counters::bump(&counters.duplicates),
+            "stale" => Counters::bump(&counters.stale),
+            "applied" => Counters::bump(&counters.applied),
+            _ => {}
+        }
+        if let Some((from, to)) = moved {
+            tracing::info!(payment = %payment.id, bank_reference = %event.bank_reference, %from, %to, via = "webhook", event = %event.id, "payment status changed");
+        } else {
+            tracing::debug!(payment = %payment.id, event = %event.id, outcome, "bank webhook taken");
+        }
+        WebhookAnswer::new(200, json!({"outcome": outcome, "payment": payment.id}))
+    }
+
+    /// Registers `BANK_WEBHOOK_URL` with the bank, when it and the secret are set.
+    pub(crate) async fn register_webhook(&self) {
+        let (Some(url), Some(secret)) = (
+            self.config.bank_webhook_url.as_deref(),
+            self.config.bank_webhook_secret.as_deref(),
+        ) else {
+            return;
+        };
+        let result = self.bank.register_webhook(url, secret).await;
+        match &result {
+            Ok(id) => {
+                tracing::info!(%url, subscription = %id, "registered the webhook receiver with the bank")
+            }
+            Err(e) => {
+                tracing::warn!(%url, "could not register the webhook receiver with the bank: {e}")
+            }
+        }
+        *lock(&self.webhook_registration) = Some(result.map_err(|e| e.to_string()));
     }
 
     /// Runs the status poller now (see [`JobRecord::run`] for concurrent runs).
@@ -384,6 +527,7 @@ impl Shared {
                 "status_poller": poller,
             },
             "details": details,
+            "webhooks": self.webhook_counters.to_json(self.config.bank_webhook_secret.is_some()),
         });
         (ready, body)
     }

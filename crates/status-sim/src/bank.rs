@@ -212,12 +212,35 @@ struct Ledger {
     order: BTreeMap<u64, String>,
 }
 
-#[derive(Debug)]
+/// Told of every status change, with the payment as it is right after it (its last
+/// history entry is the change). Runs under the bank's lock: it must be quick and must not
+/// call back into the [`Simulator`] (queue the work instead).
+pub type Observer = Arc<dyn Fn(&Payment) + Send + Sync>;
+
 struct Inner {
     clock: Arc<VirtualClock>,
     config: SimConfig,
     ledger: Mutex<Ledger>,
     settlement_job: Mutex<Option<JobId>>,
+    observer: Mutex<Option<Observer>>,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner")
+            .field("clock", &self.clock)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    fn notify(&self, payment: &Payment) {
+        let observer = lock(&self.observer).clone();
+        if let Some(observer) = observer {
+            observer(payment);
+        }
+    }
 }
 
 /// The simulated bank back office on a [`VirtualClock`]. Cheap to clone (shared state).
@@ -240,6 +263,7 @@ impl Simulator {
             config,
             ledger: Mutex::new(Ledger::default()),
             settlement_job: Mutex::new(None),
+            observer: Mutex::new(None),
         });
         let weak: Weak<Inner> = Arc::downgrade(&inner);
         let job = clock.schedule_cron(
@@ -253,6 +277,12 @@ impl Simulator {
         )?;
         *lock(&inner.settlement_job) = Some(job);
         Ok(Self { inner })
+    }
+
+    /// Be told of every status change from now on (replaces an earlier observer): how the
+    /// bank mock sends its webhooks.
+    pub fn observe(&self, observer: impl Fn(&Payment) + Send + Sync + 'static) {
+        *lock(&self.inner.observer) = Some(Arc::new(observer));
     }
 
     /// The clock the bank runs on.
@@ -279,6 +309,7 @@ impl Simulator {
         let mut ledger = lock(&self.inner.ledger);
         ledger.next_seq += 1;
         let seq = ledger.next_seq;
+        let mut changes = Vec::with_capacity(2);
         let mut payment = Payment {
             id: new.id,
             seq,
@@ -292,6 +323,7 @@ impl Simulator {
             review: None,
             details: new.details,
         };
+        changes.push(payment.clone());
         if payment.amount_minor >= config.review_threshold_minor {
             let auto_at = match config.auto_decide {
                 AutoDecide::Never => None,
@@ -329,6 +361,7 @@ impl Simulator {
                             let mut ledger = lock(&inner.ledger);
                             if ledger.generation == generation {
                                 let _ = decide_locked(
+                                    &inner,
                                     &mut ledger,
                                     &id,
                                     decision,
@@ -343,6 +376,7 @@ impl Simulator {
         } else {
             payment.change(PaymentStatus::Accepted, now);
         }
+        changes.push(payment.clone());
         ledger.order.insert(seq, payment.id.clone());
         ledger.payments.insert(payment.id.clone(), payment.clone());
         while ledger.payments.len() > config.max_payments.max(1) {
@@ -350,6 +384,9 @@ impl Simulator {
                 break;
             };
             ledger.payments.remove(&oldest);
+        }
+        for change in &changes {
+            self.inner.notify(change);
         }
         payment
     }
@@ -402,7 +439,15 @@ impl Simulator {
     ) -> Result<Payment, Error> {
         let now = self.inner.clock.now();
         let mut ledger = lock(&self.inner.ledger);
-        decide_locked(&mut ledger, id, decision, note, DecidedBy::Reviewer, now)
+        decide_locked(
+            &self.inner,
+            &mut ledger,
+            id,
+            decision,
+            note,
+            DecidedBy::Reviewer,
+            now,
+        )
     }
 
     /// Forget every payment. Pending auto-decisions of forgotten payments never fire.
@@ -427,6 +472,7 @@ impl Simulator {
 }
 
 fn decide_locked(
+    inner: &Inner,
     ledger: &mut Ledger,
     id: &str,
     decision: Decision,
@@ -456,6 +502,7 @@ fn decide_locked(
         Decision::Reject => PaymentStatus::Rejected,
     };
     payment.change(status, now);
+    inner.notify(payment);
     Ok(payment.clone())
 }
 
@@ -469,6 +516,7 @@ fn settle(inner: &Inner, tick: DateTime<Utc>) {
             .is_some_and(|accepted_at| accepted_at < tick);
         if payment.status == PaymentStatus::Accepted && accepted_before {
             payment.change(PaymentStatus::Settled, tick);
+            inner.notify(payment);
         }
     }
 }
@@ -506,6 +554,39 @@ mod tests {
             .iter()
             .map(|c| (c.status.to_string(), c.at.format("%H:%M").to_string()))
             .collect()
+    }
+
+    #[test]
+    fn the_observer_sees_every_status_change_in_order_with_bank_time() {
+        let sim = sim(SimConfig::default());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = Arc::clone(&seen);
+        sim.observe(move |p| {
+            let last = p.history.last().map(|c| (c.status.to_string(), c.at));
+            lock(&s).push((p.id.clone(), p.history.len(), last));
+        });
+        pay(&sim, "big", 2_000_000);
+        let _ = sim.decide("big", Decision::Approve, None);
+        sim.clock().advance(Duration::from_secs(3600));
+        let seen: Vec<(String, usize, String)> = lock(&seen)
+            .iter()
+            .map(|(id, n, last)| {
+                (
+                    id.clone(),
+                    *n,
+                    last.as_ref().map(|(s, _)| s.clone()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("big".to_owned(), 1, "received".to_owned()),
+                ("big".to_owned(), 2, "pending_review".to_owned()),
+                ("big".to_owned(), 3, "accepted".to_owned()),
+                ("big".to_owned(), 4, "settled".to_owned()),
+            ]
+        );
     }
 
     #[test]

@@ -39,8 +39,8 @@ mod error;
 mod sync;
 
 pub use bank::{
-    AutoDecide, DecidedBy, Decision, NewPayment, Payment, PaymentStatus, Review, SimConfig,
-    Simulator, StatusChange,
+    AutoDecide, DecidedBy, Decision, NewPayment, Observer, Payment, PaymentStatus, Review,
+    SimConfig, Simulator, StatusChange,
 };
 pub use clock::{Advance, Clock, JobId, SystemClock, Tick, VirtualClock, parse_cron};
 pub use error::Error;

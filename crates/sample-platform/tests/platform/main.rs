@@ -7,3 +7,4 @@ mod payments;
 mod poller;
 mod readiness;
 mod versions;
+mod webhooks;
