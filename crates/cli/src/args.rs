@@ -65,6 +65,12 @@ pub enum Command {
     Up(UpArgs),
     /// Run the bank API mock as a standalone server until Ctrl-C.
     MockBank(rehearse_bank_mock::MockBankArgs),
+    /// Bank API version folders: make one from the bank's OpenAPI document.
+    Contract {
+        /// What to do.
+        #[command(subcommand)]
+        command: ContractCommand,
+    },
     /// Work with reports of earlier runs.
     Report {
         /// What to do.
@@ -88,14 +94,26 @@ pub struct UpArgs {
     #[arg(long, value_name = "FILE")]
     pub write_env: Option<PathBuf>,
     /// Fixed ports: the bank mock on N, the sample platform speaking bank API v1 on N+1,
-    /// v2 on N+2 (var `platform`), v3 on N+3. Default: free ports.
+    /// v2 on N+2 (var `platform`), v3 on N+3, v4 on N+4. Default: free ports.
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
     /// A folder of the team's own bank API versions (`v4/manifest.json`…), served beside
-    /// the built-in v1-v3 (a `v2/` there replaces the built-in v2). Repeatable. Default:
+    /// the built-in v1-v4 (a `v2/` there replaces the built-in v2). Repeatable. Default:
     /// `bank-api/` in the current folder, when there is one.
     #[arg(long, value_name = "DIR")]
     pub versions: Vec<PathBuf>,
+}
+
+/// `rehearse contract …`.
+#[derive(Debug, Subcommand)]
+pub enum ContractCommand {
+    /// Make a bank API version folder from the bank's OpenAPI 3.0 or 3.1 document (YAML or
+    /// JSON) and a mapping file for what OpenAPI cannot say (which operation creates a
+    /// payment, which field is the amount, which value is which status). What cannot be
+    /// mapped is listed on stderr and in the folder's IMPORT-NOTES.md; a required piece with
+    /// no mapping exits 3 listing each, and nothing is written.
+    #[command(after_help = exit::HELP)]
+    Import(crate::contract::ImportArgs),
 }
 
 /// `rehearse report …`.

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod commands;
+mod contract;
 pub mod exit;
 mod load;
 mod logs;

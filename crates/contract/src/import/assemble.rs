@@ -51,6 +51,8 @@ struct Build<'a> {
     files: BTreeMap<String, String>,
     notes: Notes,
     problems: Vec<String>,
+    /// The amount's format, once known (mapped or from its type).
+    amount_format: Option<AmountFormat>,
 }
 
 pub(crate) fn assemble(request: &ImportRequest<'_>) -> Result<Imported, ImportError> {
@@ -66,6 +68,7 @@ pub(crate) fn assemble(request: &ImportRequest<'_>) -> Result<Imported, ImportEr
         files: BTreeMap::new(),
         notes: Notes::default(),
         problems: Vec::new(),
+        amount_format: None,
     };
     let manifest = b.manifest();
     b.notes.schema.extend(doc.rewrites.iter().cloned());
@@ -263,24 +266,23 @@ impl<'a> Build<'a> {
         let payment_source = op_of(Operation::GetPayment)
             .and_then(|op| self.response_schema(op, &[200]))
             .or_else(|| self.response_schema(create, &[201, 200]));
-        let derived = payment_request
-            .as_ref()
-            .map(|r| {
-                vec![
-                    (
-                        r.amount.pointer.clone(),
-                        match r.amount.format {
-                            Some(AmountFormat::MinorUnits) => "amount_minor",
-                            _ => "amount_decimal",
-                        },
-                    ),
-                    (r.currency.pointer.clone(), "currency"),
-                    (r.creditor.pointer.clone(), "creditor"),
-                    (r.debtor.pointer.clone(), "debtor"),
-                    (r.reference.pointer.clone(), "reference"),
-                ]
-            })
-            .unwrap_or_default();
+        // Every mapped request field, even when others are missing, so that one missing
+        // field is one problem.
+        let fields = &mapping.payment_request;
+        let amount_var = match self.amount_format {
+            Some(AmountFormat::MinorUnits) => "amount_minor",
+            _ => "amount_decimal",
+        };
+        let derived: Vec<(String, &'static str)> = [
+            (&fields.amount, amount_var),
+            (&fields.currency, "currency"),
+            (&fields.creditor, "creditor"),
+            (&fields.debtor, "debtor"),
+            (&fields.reference, "reference"),
+        ]
+        .into_iter()
+        .filter_map(|(f, var)| f.as_ref().map(|f| (f.pointer().to_owned(), var)))
+        .collect();
         let mut placed = BTreeMap::new();
         match payment_source {
             Some(schema) => {
@@ -608,6 +610,7 @@ impl<'a> Build<'a> {
             Some(Field { pointer, format })
         };
         let amount = get("amount", &fields.amount);
+        self.amount_format = amount.as_ref().and_then(|a| a.format);
         let currency = get("currency", &fields.currency);
         let creditor = get("creditor", &fields.creditor);
         let debtor = get("debtor", &fields.debtor);
@@ -636,11 +639,10 @@ impl<'a> Build<'a> {
         self.notes.left_out.extend(g.left_out);
         let ok = g.problems.is_empty();
         self.problems.extend(g.problems);
-        if !ok {
-            return None;
+        if ok {
+            self.write_json(kind.file(), &g.template);
+            templates.insert(kind.name().to_owned(), kind.file().to_owned());
         }
-        self.write_json(kind.file(), &g.template);
-        templates.insert(kind.name().to_owned(), kind.file().to_owned());
         Some(g.placed)
     }
 
