@@ -97,7 +97,7 @@ pub struct UpArgs {
     /// v2 on N+2 (var `platform`), v3 on N+3, v4 on N+4. Default: free ports.
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
-    /// A folder of the team's own bank API versions (`v4/manifest.json`…), served beside
+    /// A folder of the team's own bank API versions (`v5/manifest.json`…), served beside
     /// the built-in v1-v4 (a `v2/` there replaces the built-in v2). Repeatable. Default:
     /// `bank-api/` in the current folder, when there is one.
     #[arg(long, value_name = "DIR")]
