@@ -268,3 +268,78 @@ fn a_document_that_is_not_openapi_is_invalid_input() {
         "{stderr}"
     );
 }
+
+/// The built-in v4 (made by import) answers with bodies its own imported schemas accept.
+#[tokio::test]
+async fn the_built_in_v4_answers_what_its_schemas_describe() {
+    let (_bank, base) = bank_with(&["--api", "v4"]);
+    let client = reqwest::Client::new();
+    let token: Value = client
+        .post(format!("{base}/v4/oauth/token"))
+        .basic_auth("rehearse-client", Some("rehearse-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let v4 = repo().join("fixtures/bank-api/v4");
+    assert_valid(&v4, "schemas/token.json", &token);
+    let bearer = token["access_token"].as_str().unwrap().to_owned();
+    let example = std::fs::read_to_string(v4.join("examples/create-payment.json")).unwrap();
+    let created = client
+        .post(format!("{base}/v4/payments"))
+        .bearer_auth(&bearer)
+        .header("Idempotency-Key", "k-v4")
+        .header("content-type", "application/json")
+        .body(example)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    assert_eq!(
+        created["status"], "PDNG",
+        "25000.00 waits for review: {created:#}"
+    );
+    assert_eq!(created["instructed_amount"]["amount"], "25000.00");
+    assert_valid(&v4, "schemas/payment.json", &created);
+    let id = created["payment_id"].as_str().unwrap();
+    let got: Value = client
+        .get(format!("{base}/v4/payments/{id}"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_valid(&v4, "schemas/payment.json", &got);
+    let page: Value = client
+        .get(format!("{base}/v4/payments?limit=5"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_valid(&v4, "schemas/payment-page.json", &page);
+    let problem = client
+        .post(format!("{base}/v4/payments"))
+        .bearer_auth(&bearer)
+        .header("Idempotency-Key", "k-v4-bad")
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(problem.status(), 422);
+    assert_eq!(
+        problem.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = problem.json().await.unwrap();
+    assert_valid(&v4, "schemas/problem.json", &problem);
+}

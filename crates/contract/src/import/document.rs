@@ -6,6 +6,8 @@ use serde_json::Value;
 
 /// How many `$ref`s a chain may follow before it is taken for a cycle.
 const MAX_REF_HOPS: usize = 32;
+/// How deep a document may nest (serde's typed reading recurses once per level).
+const MAX_NESTING: usize = 128;
 
 /// A parsed document.
 #[derive(Debug)]
@@ -31,6 +33,11 @@ impl Document {
         } else {
             serde_saphyr::from_str(text).map_err(|e| format!("not YAML: {e}"))?
         };
+        if nesting(&raw) > MAX_NESTING {
+            return Err(format!(
+                "nests deeper than {MAX_NESTING} levels: is it an OpenAPI document?"
+            ));
+        }
         let openapi = match raw.get("openapi") {
             Some(Value::String(v)) => v.clone(),
             Some(other) => other.to_string(),
@@ -100,6 +107,21 @@ impl Document {
         self.at(pointer)
             .ok_or_else(|| format!("`$ref: {reference}` names nothing in the document"))
     }
+}
+
+/// How deep `value` nests, found without recursion.
+fn nesting(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 1usize)];
+    while let Some((v, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        match v {
+            Value::Object(map) => stack.extend(map.values().map(|c| (c, depth + 1))),
+            Value::Array(items) => stack.extend(items.iter().map(|c| (c, depth + 1))),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// The escaped JSON pointer token of `key` (`/` → `~1`, `~` → `~0`).
@@ -190,6 +212,20 @@ mod tests {
         assert_eq!(
             Document::parse("openapi: 4.0.0\n").unwrap_err(),
             "`openapi: 4.0.0`: only OpenAPI 3.0 and 3.1 documents are read"
+        );
+    }
+
+    #[test]
+    fn a_document_nested_too_deep_is_refused_without_recursing() {
+        let deep = format!(
+            "openapi: 3.1.0\nx: {}1{}\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let e = Document::parse(&deep).unwrap_err();
+        assert!(
+            e.contains("nests deeper than 128 levels") || e.starts_with("not YAML"),
+            "{e}"
         );
     }
 

@@ -6,6 +6,7 @@
 
 mod assemble;
 mod document;
+mod infer;
 mod mapping;
 mod notes;
 mod schema;
