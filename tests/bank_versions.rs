@@ -12,7 +12,7 @@ use rehearse_contract::ApiVersion;
 #[tokio::test]
 async fn mock_bank_serves_a_version_folder_beside_the_built_in_ones() {
     let tmp = tempfile::tempdir().unwrap();
-    let v4 = version_copy(ApiVersion::V2, 4, tmp.path(), |m| m);
+    let v5 = version_copy(ApiVersion::V2, 5, tmp.path(), |m| m);
     let dir = tmp.path().to_str().unwrap();
     let (_bank, base) = bank_with(&["--versions", dir]);
     let client = reqwest::Client::new();
@@ -26,11 +26,11 @@ async fn mock_bank_serves_a_version_folder_beside_the_built_in_ones() {
         .unwrap();
     assert_eq!(
         admin["versions"],
-        serde_json::json!(["v1", "v2", "v3", "v4"])
+        serde_json::json!(["v1", "v2", "v3", "v4", "v5"])
     );
-    let body = fs::read_to_string(v4.join("examples/create-payment-small.json")).unwrap();
+    let body = fs::read_to_string(v5.join("examples/create-payment-small.json")).unwrap();
     let created = client
-        .post(format!("{base}/v4/payments"))
+        .post(format!("{base}/v5/payments"))
         .bearer_auth("test-api-key")
         .header("Idempotency-Key", "k-1")
         .header("Content-Type", "application/json")
@@ -42,8 +42,8 @@ async fn mock_bank_serves_a_version_folder_beside_the_built_in_ones() {
     let created: serde_json::Value = created.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
     assert!(id.starts_with("pay_"), "{created}");
-    // Read back on v4, and on the built-in v2 beside it (one bank, one set of payments).
-    for version in ["v4", "v2"] {
+    // Read back on v5, and on the built-in v2 beside it (one bank, one set of payments).
+    for version in ["v5", "v2"] {
         let got = client
             .get(format!("{base}/{version}/payments/{id}"))
             .bearer_auth("test-api-key")
@@ -58,9 +58,9 @@ async fn mock_bank_serves_a_version_folder_beside_the_built_in_ones() {
 fn the_banner_says_where_each_version_comes_from() {
     use std::io::{BufRead, BufReader};
     let tmp = tempfile::tempdir().unwrap();
-    let v4 = version_copy(ApiVersion::V2, 4, tmp.path(), |m| m);
+    let v5 = version_copy(ApiVersion::V2, 5, tmp.path(), |m| m);
     let mut cmd = Command::new(BIN);
-    cmd.args(["mock-bank", "--port", "0", "--api", "v2,v4", "--versions"])
+    cmd.args(["mock-bank", "--port", "0", "--api", "v2,v5", "--versions"])
         .arg(tmp.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null());
@@ -73,7 +73,7 @@ fn the_banner_says_where_each_version_comes_from() {
         .unwrap();
     assert!(line.contains("v2 at http://127.0.0.1:"), "{line}");
     assert!(
-        line.ends_with(&format!("/v4 (from {})", v4.display())),
+        line.ends_with(&format!("/v5 (from {})", v5.display())),
         "{line}"
     );
     assert!(!line.contains("v3"), "{line}");
@@ -82,7 +82,7 @@ fn the_banner_says_where_each_version_comes_from() {
 #[test]
 fn a_malformed_folder_is_invalid_input_naming_file_and_field() {
     let tmp = tempfile::tempdir().unwrap();
-    let v4 = version_copy(ApiVersion::V2, 4, tmp.path(), |m| {
+    let v5 = version_copy(ApiVersion::V2, 5, tmp.path(), |m| {
         m.replace("\"get_payment\"", "\"fetch_payment\"")
     });
     let out = Command::new(BIN)
@@ -92,7 +92,7 @@ fn a_malformed_folder_is_invalid_input_naming_file_and_field() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
-    let manifest = v4.join("manifest.json");
+    let manifest = v5.join("manifest.json");
     assert!(
         stderr.contains(&format!(
             "error: bank API versions: {}: `routes[1].operation`: unknown variant `fetch_payment`",
@@ -108,33 +108,33 @@ fn a_malformed_folder_is_invalid_input_naming_file_and_field() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(
-        stderr.contains("no bank API v7: available versions are v1, v2, v3"),
+        stderr.contains("no bank API v7: available versions are v1, v2, v3, v4"),
         "{stderr}"
     );
 }
 
-/// The suite keeps its bank's v4 in `bank-api/`; the built-in `local` serves it.
+/// The suite keeps its bank's v5 in `bank-api/`; the built-in `local` serves it.
 #[test]
 fn the_local_stack_serves_the_suites_bank_api_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     fs::create_dir_all(root.join("scenarios")).unwrap();
-    version_copy(ApiVersion::V2, 4, &root.join("bank-api"), |m| m);
+    version_copy(ApiVersion::V2, 5, &root.join("bank-api"), |m| m);
     fs::write(
         root.join("scenarios/v4.yaml"),
-        r#"name: a payment on the team's v4
+        r#"name: a payment on the team's v5
 steps:
   - name: create
     request:
       method: POST
-      url: "{{ bank }}/v4/payments"
+      url: "{{ bank }}/v5/payments"
       headers: { Authorization: "Bearer test-api-key", Idempotency-Key: "{{ uuid() }}" }
       json:
         amount: "12.00"
         currency: EUR
         creditor: { name: A, iban: DE89370400440532013000 }
         debtor: { name: B, iban: GB33BUKB20201555555555 }
-        reference: INV-V4
+        reference: INV-V5
     expect: { status: 201, json: { "$.status": accepted } }
 "#,
     )
@@ -153,7 +153,7 @@ steps:
     );
 
     // A broken folder there is invalid input before anything runs.
-    let manifest = root.join("bank-api/v4/manifest.json");
+    let manifest = root.join("bank-api/v5/manifest.json");
     let text = fs::read_to_string(&manifest).unwrap();
     fs::write(
         &manifest,
@@ -172,5 +172,5 @@ steps:
     );
     assert_eq!(out.status.code(), Some(3), "{all}");
     assert!(all.contains("unknown field `idempotence`"), "{all}");
-    assert!(all.contains("bank-api/v4/manifest.json"), "{all}");
+    assert!(all.contains("bank-api/v5/manifest.json"), "{all}");
 }

@@ -1,4 +1,4 @@
-//! The built-in `local` environment starts its embedded stack (bank mock and three sample
+//! The built-in `local` environment starts its embedded stack (bank mock and four sample
 //! platforms) only when a selected scenario uses it: a suite of absolute URLs runs without
 //! it (issue #10: the start was most of a short run's time). What a user sees: the run
 //! passes, and `-vvv` says whether the stack was started and why.

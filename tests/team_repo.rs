@@ -278,29 +278,29 @@ fn list_needs_no_environment() {
     );
 }
 
-/// A port N with N..N+3 free just now.
-fn four_free_ports() -> u16 {
+/// A port N with N..N+4 free just now.
+fn five_free_ports() -> u16 {
     for _ in 0..50 {
         let first = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let n = first.local_addr().unwrap().port();
         if n > 65_000 {
             continue;
         }
-        let rest: Vec<_> = (1..4)
+        let rest: Vec<_> = (1..5)
             .filter_map(|i| std::net::TcpListener::bind(("127.0.0.1", n + i)).ok())
             .collect();
-        if rest.len() == 3 {
+        if rest.len() == 4 {
             return n;
         }
     }
-    panic!("no four consecutive free ports");
+    panic!("no five consecutive free ports");
 }
 
 #[test]
 fn up_write_env_serves_a_run_from_another_process_on_fixed_ports() {
     let dir = tempfile::tempdir().unwrap();
     let env_file = dir.path().join("up.yaml");
-    let n = four_free_ports();
+    let n = five_free_ports();
     let mut up = Command::new(BIN);
     up.args([
         "up",
@@ -326,6 +326,7 @@ fn up_write_env_serves_a_run_from_another_process_on_fixed_ports() {
         format!("  platform_v1: \"http://127.0.0.1:{}\"", n + 1),
         format!("  platform: \"http://127.0.0.1:{}\"", n + 2),
         format!("  platform_v3: \"http://127.0.0.1:{}\"", n + 3),
+        format!("  platform_v4: \"http://127.0.0.1:{}\"", n + 4),
         "clock: virtual".to_owned(),
     ] {
         assert!(written.contains(&line), "no {line:?} in\n{written}");

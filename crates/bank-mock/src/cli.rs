@@ -38,8 +38,8 @@ pub struct MockBankArgs {
     /// `--versions`).
     #[arg(long = "api", value_delimiter = ',')]
     pub api: Vec<ApiVersion>,
-    /// A folder of the team's own API versions (`v4/manifest.json`, …), or one version
-    /// folder, served beside the built-in v1-v3; a folder `v2/` replaces the built-in v2.
+    /// A folder of the team's own API versions (`v5/manifest.json`, …), or one version
+    /// folder, served beside the built-in v1-v4; a folder `v2/` replaces the built-in v2.
     /// Repeatable. A malformed folder is invalid input (exit 3) naming the file and field.
     #[arg(long = "versions", value_name = "DIR", env = "REHEARSE_BANK_VERSIONS")]
     pub versions: Vec<std::path::PathBuf>,

@@ -193,7 +193,12 @@ mod tests {
         let catalog = Catalog::builtin();
         assert_eq!(
             catalog.versions(),
-            vec![ApiVersion::V1, ApiVersion::V2, ApiVersion::V3]
+            vec![
+                ApiVersion::V1,
+                ApiVersion::V2,
+                ApiVersion::V3,
+                ApiVersion::new(4).unwrap_or(ApiVersion::V1)
+            ]
         );
         for v in catalog.versions() {
             let _ = load(v);
@@ -202,7 +207,7 @@ mod tests {
             catalog
                 .require(ApiVersion::new(9).unwrap_or(ApiVersion::V1))
                 .err(),
-            Some("no bank API v9: available versions are v1, v2, v3".to_owned())
+            Some("no bank API v9: available versions are v1, v2, v3, v4".to_owned())
         );
     }
 

@@ -1,5 +1,5 @@
 //! The evolving bank API, mocked: one stateful engine on [wiremock] serving the bank's API
-//! versions (`v1`, `v2`, `v3`, described as data in `fixtures/bank-api/vN/`), its manual
+//! versions (`v1`–`v4`, described as data in `fixtures/bank-api/vN/`), its manual
 //! review queue and settlement batches on simulated time ([`rehearse_status_sim`]), and a
 //! back-office admin API to drive it all from a scenario.
 //!
@@ -23,18 +23,18 @@
 //!
 //! # The versions
 //!
-//! | | v1 | v2 | v3 |
-//! |---|---|---|---|
-//! | create | `POST /v1/payments` | `POST /v2/payments` | `POST /v3/transfers` |
-//! | status | `GET /v1/payments/{id}` | `GET /v2/payments/{id}` | `GET /v3/transfers/{id}`, list `GET /v3/transfers?limit=&cursor=` |
-//! | amount | `amount_cents` (integer) | `amount` (decimal string) + `currency` | `amount: {value, currency}` |
-//! | statuses | `RECEIVED` `PENDING_REVIEW` `ACCEPTED` `REJECTED` `SETTLED` | the same, lowercase | `submitted` `in_review` `approved` `declined` `completed` |
-//! | auth | `Authorization: Bearer <API key>` | the same | `Bearer <token>` from `POST /oauth/token` (client credentials, form or Basic) |
-//! | extras | | `Idempotency-Key` required; `review` object; `status_history` | `Idempotency-Key` required; `remittance_information`; errors are `application/problem+json` |
+//! | | v1 | v2 | v3 | v4 |
+//! |---|---|---|---|---|
+//! | create | `POST /v1/payments` | `POST /v2/payments` | `POST /v3/transfers` | `POST /v4/payments` |
+//! | status | `GET /v1/payments/{id}` | `GET /v2/payments/{id}` | `GET /v3/transfers/{id}`, list `GET /v3/transfers?limit=&cursor=` | `GET /v4/payments/{paymentId}`, list `GET /v4/payments?limit=&cursor=` |
+//! | amount | `amount_cents` (integer) | `amount` (decimal string) + `currency` | `amount: {value, currency}` | `instructed_amount: {amount, currency}` |
+//! | statuses | `RECEIVED` `PENDING_REVIEW` `ACCEPTED` `REJECTED` `SETTLED` | the same, lowercase | `submitted` `in_review` `approved` `declined` `completed` | ISO 20022: `RCVD` `PDNG` `ACSP` `RJCT` `ACSC` |
+//! | auth | `Authorization: Bearer <API key>` | the same | `Bearer <token>` from `POST /oauth/token` (client credentials, form or Basic) | the same, from `POST /v4/oauth/token` |
+//! | extras | | `Idempotency-Key` required; `review` object; `status_history` | `Idempotency-Key` required; `remittance_information`; errors are `application/problem+json` | like v3; the id is `payment_id` (`pmt_…`); made from `fixtures/openapi/bank-v4.yaml` by `rehearse contract import` |
 //!
 //! Every version: missing or wrong credentials → 401 with the version's error body; a body
-//! that breaks the version's schema → 422 listing the fields; an unknown id → 404. On v2 and
-//! v3 a replayed `Idempotency-Key` with the same body returns the first response (header
+//! that breaks the version's schema → 422 listing the fields; an unknown id → 404. From v2
+//! on a replayed `Idempotency-Key` with the same body returns the first response (header
 //! `idempotent-replayed: true`); with another body, 409. Payments at or above the review
 //! threshold wait for review; accepted payments settle at the next batch (hourly by default).
 //!

@@ -67,7 +67,8 @@ pub enum Command {
     /// a version folder from a real bank).
     #[command(args_conflicts_with_subcommands = true)]
     MockBank(rehearse_bank_mock::MockBankArgs),
-    /// The bank API's versions against the real bank sandbox (drift) and each other.
+    /// The bank API's versions: drift against the real bank sandbox (`check`), changes
+    /// between two versions (`diff`), a version folder from an OpenAPI document (`import`).
     Contract {
         /// What to do.
         #[command(subcommand)]
@@ -96,11 +97,11 @@ pub struct UpArgs {
     #[arg(long, value_name = "FILE")]
     pub write_env: Option<PathBuf>,
     /// Fixed ports: the bank mock on N, the sample platform speaking bank API v1 on N+1,
-    /// v2 on N+2 (var `platform`), v3 on N+3. Default: free ports.
+    /// v2 on N+2 (var `platform`), v3 on N+3, v4 on N+4. Default: free ports.
     #[arg(long, value_name = "N")]
     pub port: Option<u16>,
-    /// A folder of the team's own bank API versions (`v4/manifest.json`…), served beside
-    /// the built-in v1-v3 (a `v2/` there replaces the built-in v2). Repeatable. Default:
+    /// A folder of the team's own bank API versions (`v5/manifest.json`…), served beside
+    /// the built-in v1-v4 (a `v2/` there replaces the built-in v2). Repeatable. Default:
     /// `bank-api/` in the current folder, when there is one.
     #[arg(long, value_name = "DIR")]
     pub versions: Vec<PathBuf>,
@@ -117,6 +118,13 @@ pub enum ContractCommand {
     /// Compare two API versions as a Markdown changelog (breaking changes first, then
     /// additive, per route, with JSON pointers); exits 0.
     Diff(crate::contract::diff::DiffArgs),
+    /// Make a bank API version folder from the bank's OpenAPI 3.0 or 3.1 document (YAML or
+    /// JSON) and a mapping file for what OpenAPI cannot say (which operation creates a
+    /// payment, which field is the amount, which value is which status). What cannot be
+    /// mapped is listed on stderr and in the folder's IMPORT-NOTES.md; a required piece with
+    /// no mapping exits 3 listing each, and nothing is written.
+    #[command(after_help = exit::HELP)]
+    Import(crate::contract::ImportArgs),
 }
 
 /// `rehearse report …`.

@@ -267,10 +267,10 @@ fn merge(
 
 async fn up(args: &UpArgs) -> u8 {
     if let Some(n) = args.port
-        && n.checked_add(3).is_none()
+        && n.checked_add(4).is_none()
     {
         eprintln!(
-            "error: --port {n} leaves no room for the three platforms on N+1..N+3; give a port below 65533"
+            "error: --port {n} leaves no room for the four platforms on N+1..N+4; give a port below 65532"
         );
         return exit::INVALID_INPUT;
     }

@@ -35,18 +35,20 @@ const POLL_CRON: &str = "0 */5 * * * *";
 /// lands in the middle of a run.
 const WALL_CLOCK_CRON: &str = "0 0 0 1 1 *";
 
-const VERSIONS: [(&str, BankApiVersion, ApiVersion); 3] = [
+const VERSIONS: [(&str, BankApiVersion, ApiVersion); 4] = [
     ("v1", BankApiVersion::V1, ApiVersion::V1),
     ("v2", BankApiVersion::V2, ApiVersion::V2),
     ("v3", BankApiVersion::V3, ApiVersion::V3),
+    ("v4", BankApiVersion::V4, ApiVersion::V4),
 ];
 
 /// The vars whose values are the running stack's URLs (`bank_api_version` is a constant).
-const URL_VARS: [&str; 6] = [
+const URL_VARS: [&str; 7] = [
     "platform",
     "platform_v1",
     "platform_v2",
     "platform_v3",
+    "platform_v4",
     "bank",
     "bank_admin",
 ];
@@ -55,7 +57,7 @@ const URL_VARS: [&str; 6] = [
 /// scenario reads one of its URL vars (not set by `--var`), approves through the bank
 /// mock's back office, advances the bank's clock, or polls (a poll on the virtual clock
 /// moves bank time between attempts). A suite that only talks to absolute URLs pays
-/// neither the start (about 30 ms) nor the stop of a bank and three platforms.
+/// neither the start (about 30 ms) nor the stop of a bank and four platforms.
 pub(crate) fn needed_by(
     scenarios: &[Scenario],
     approvals: ApprovalMode,
@@ -91,7 +93,7 @@ pub(crate) fn needed_by(
 #[derive(Debug, Clone)]
 pub(crate) struct Urls {
     pub(crate) bank: String,
-    /// Platform base URL per bank API version, v1..v3.
+    /// Platform base URL per bank API version, v1..v4.
     pub(crate) platforms: Vec<(String, String)>,
 }
 
@@ -137,10 +139,10 @@ fn set_urls(env: &mut Environment, urls: &Urls) {
             "bank_admin".to_owned(),
             s(&format!("{}/__admin", urls.bank)),
         ),
-        // `platform` speaks v2; `platform_v1`…`_v3` one version each.
+        // `platform` speaks v2; `platform_v1`…`_v4` one version each.
         (
             "bank_api_version".to_owned(),
-            s("v2 (v1 and v3 through platform_v1, platform_v3)"),
+            s("v2 (v1, v3 and v4 through platform_v1, platform_v3, platform_v4)"),
         ),
     ];
     for (v, u) in &urls.platforms {
@@ -183,17 +185,17 @@ impl LocalStack {
     }
 
     /// Like [`start`](Self::start); with `Some(n)`, the bank listens on `n` and the
-    /// platforms for bank API v1, v2, v3 on `n+1`, `n+2`, `n+3`.
+    /// platforms for bank API v1, v2, v3, v4 on `n+1`, `n+2`, `n+3`, `n+4`.
     pub(crate) async fn start_on(port: Option<u16>, catalog: Catalog) -> Result<Self, String> {
         let ports = match port {
-            None => [0; 4],
+            None => [0; 5],
             Some(n) => {
                 let at = |i: u16| {
                     n.checked_add(i).ok_or_else(|| {
-                        format!("--port {n} leaves no room for the three platforms (n+1..n+3 must be ports below 65536)")
+                        format!("--port {n} leaves no room for the four platforms (n+1..n+4 must be ports below 65536)")
                     })
                 };
-                [n, at(1)?, at(2)?, at(3)?]
+                [n, at(1)?, at(2)?, at(3)?, at(4)?]
             }
         };
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
@@ -304,7 +306,7 @@ impl LocalStack {
 }
 
 impl Parts {
-    async fn start(ports: [u16; 4], catalog: Catalog) -> Result<Self, String> {
+    async fn start(ports: [u16; 5], catalog: Catalog) -> Result<Self, String> {
         let bank = BankMock::builder()
             .catalog(catalog)
             .port(ports[0])

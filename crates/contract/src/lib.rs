@@ -3,9 +3,10 @@
 //! response templates and examples. The bank mock serves them; the contract tools compare
 //! them with the bank that really exists.
 //!
-//! Versions come from two places: built in (`fixtures/bank-api/v1`–`v3`, compiled into the
-//! binary) and a team's own folders read at run time ([`Catalog::with_dir`]), which replace
-//! a built-in version of the same name. A folder is checked whole before it is used: a
+//! Versions come from two places: built in (`fixtures/bank-api/v1`–`v4`, compiled into the
+//! binary; v4 was made from `fixtures/openapi/bank-v4.yaml` by [`import`]) and a team's own
+//! folders read at run time ([`Catalog::with_dir`]), which replace a built-in version of the
+//! same name. A folder is checked whole before it is used: a
 //! broken one is a [`FolderError`] naming the file, the field and the fix.
 //!
 //! The contract tools classify drift ([`Drift`]): a bank's answer against its version's
@@ -16,7 +17,7 @@
 //! use rehearse_contract::{ApiVersion, Catalog};
 //!
 //! let catalog = Catalog::builtin();
-//! assert_eq!(catalog.names(), ["v1", "v2", "v3"]);
+//! assert_eq!(catalog.names(), ["v1", "v2", "v3", "v4"]);
 //! let v3 = catalog.get(ApiVersion::V3).expect("built in");
 //! assert_eq!(v3.manifest.id_prefix, "trf_");
 //!
@@ -32,6 +33,7 @@ mod drift;
 mod error;
 mod folder;
 mod instance;
+pub mod import;
 mod manifest;
 mod schema;
 mod infer;

@@ -15,6 +15,8 @@ impl ApiVersion {
     pub const V2: Self = Self(2);
     /// Transfers, OAuth client-credentials tokens, renamed statuses, cursor pagination.
     pub const V3: Self = Self(3);
+    /// ISO 20022 status codes, `instructed_amount`, webhooks (made from an OpenAPI document).
+    pub const V4: Self = Self(4);
 
     /// The version numbered `n` (`None` for 0).
     pub fn new(n: u16) -> Option<Self> {

@@ -1,6 +1,8 @@
 //! The bank, over HTTP: one client that speaks the configured API version (v1 cents and API
 //! key; v2 decimals, API key and `Idempotency-Key`; v3 amount objects, OAuth tokens and
-//! `Idempotency-Key`) and turns its answers into version-independent outcomes.
+//! `Idempotency-Key`; v4 `instructed_amount` objects, `payment_id`, ISO 20022 status codes,
+//! OAuth tokens from `/v4/oauth/token`) and turns its answers into version-independent
+//! outcomes.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -63,7 +65,8 @@ impl BankPayment {
                 .map(str::to_owned)
         };
         Some(Self {
-            id: text("/id")?,
+            // v4 calls it `payment_id`.
+            id: text("/id").or_else(|| text("/payment_id"))?,
             status: text("/status")?,
             review_reason: text("/review/reason"),
             review_note: text("/review/note")
@@ -193,6 +196,15 @@ impl BankClient {
             BankApiVersion::V1 => format!("{base}/v1/payments"),
             BankApiVersion::V2 => format!("{base}/v2/payments"),
             BankApiVersion::V3 => format!("{base}/v3/transfers"),
+            BankApiVersion::V4 => format!("{base}/v4/payments"),
+        }
+    }
+
+    /// The OAuth token endpoint (v3, v4).
+    fn token_url(&self, base: &str) -> String {
+        match self.version {
+            BankApiVersion::V4 => format!("{base}/v4/oauth/token"),
+            _ => format!("{base}/oauth/token"),
         }
     }
 
@@ -222,10 +234,16 @@ impl BankClient {
                 "debtor": debtor,
                 "remittance_information": payment.reference(),
             }),
+            BankApiVersion::V4 => json!({
+                "instructed_amount": {"amount": request.amount, "currency": request.currency},
+                "creditor": creditor,
+                "debtor": debtor,
+                "remittance_information": payment.reference(),
+            }),
         }
     }
 
-    /// Submits a payment (again): the same body and, on v2/v3, the same `Idempotency-Key`
+    /// Submits a payment (again): the same body and, from v2 on, the same `Idempotency-Key`
     /// every time, so a retry after an ambiguous failure cannot pay twice.
     pub(crate) async fn create(&self, payment: &Payment) -> Result<BankPayment, BankError> {
         let base = self.base()?;
@@ -311,7 +329,7 @@ impl BankClient {
             .map_err(|e| BankError::Unavailable(describe(&e)))
     }
 
-    /// Sends with the version's credentials; on v3 a 401 with a cached token (expired, or
+    /// Sends with the version's credentials; on v3 and v4 a 401 with a cached token (expired, or
     /// revoked by the bank) fetches a new token and tries once more.
     async fn authorized(
         &self,
@@ -338,7 +356,7 @@ impl BankClient {
                 }
                 Ok(response)
             }
-            BankApiVersion::V3 => {
+            BankApiVersion::V3 | BankApiVersion::V4 => {
                 let (token, cached) = self.token(false).await?;
                 let response = send(token).await?;
                 if response.status() != StatusCode::UNAUTHORIZED {
@@ -364,8 +382,8 @@ impl BankClient {
         }
     }
 
-    /// A v3 access token: the cached one (`true`) unless `renew`, else a new one from
-    /// `POST {base}/oauth/token` (client credentials, HTTP Basic).
+    /// An access token (v3, v4): the cached one (`true`) unless `renew`, else a new one from
+    /// the token endpoint (client credentials, HTTP Basic).
     async fn token(&self, renew: bool) -> Result<(String, bool), BankError> {
         let mut cache = self.token.lock().await;
         if !renew
@@ -378,7 +396,7 @@ impl BankClient {
         let base = self.base()?;
         let response = self
             .http
-            .post(format!("{base}/oauth/token"))
+            .post(self.token_url(base))
             .basic_auth(
                 self.client_id.as_deref().unwrap_or_default(),
                 self.client_secret.as_deref(),
@@ -570,6 +588,9 @@ mod tests {
         let v3 = BankPayment::from_json(&v3).unwrap();
         assert_eq!(v3.review_reason.as_deref(), Some("big"));
         assert_eq!(v3.review_note.as_deref(), Some("no"));
+        let v4 = json!({"payment_id": "pmt_1", "status": "PDNG", "review": {"reason": "big"}});
+        let v4 = BankPayment::from_json(&v4).unwrap();
+        assert_eq!((v4.id.as_str(), v4.status.as_str()), ("pmt_1", "PDNG"));
         assert_eq!(BankPayment::from_json(&json!({"id": "x"})), None);
     }
 }

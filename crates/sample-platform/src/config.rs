@@ -23,16 +23,26 @@ pub enum BankApiVersion {
     V2,
     /// `POST /v3/transfers`, amount objects, OAuth client-credentials tokens.
     V3,
+    /// `POST /v4/payments`, ISO 20022 status codes, `instructed_amount` objects, OAuth
+    /// client-credentials tokens from `/v4/oauth/token`.
+    V4,
 }
 
 impl BankApiVersion {
-    /// `"v1"`, `"v2"` or `"v3"`.
+    /// `"v1"` … `"v4"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::V1 => "v1",
             Self::V2 => "v2",
             Self::V3 => "v3",
+            Self::V4 => "v4",
         }
+    }
+
+    /// Whether the version authenticates with OAuth client credentials (v3, v4) rather
+    /// than an API key.
+    pub fn uses_oauth(self) -> bool {
+        matches!(self, Self::V3 | Self::V4)
     }
 }
 
@@ -50,7 +60,8 @@ impl FromStr for BankApiVersion {
             "v1" | "1" => Ok(Self::V1),
             "v2" | "2" => Ok(Self::V2),
             "v3" | "3" => Ok(Self::V3),
-            _ => Err("expected v1, v2 or v3".to_owned()),
+            "v4" | "4" => Ok(Self::V4),
+            _ => Err("expected v1, v2, v3 or v4".to_owned()),
         }
     }
 }
@@ -76,9 +87,9 @@ pub struct Config {
     pub bank_base_url: Option<String>,
     /// API key for bank API v1 and v2 (`BANK_API_KEY`).
     pub bank_api_key: Option<String>,
-    /// OAuth client id for bank API v3 (`BANK_CLIENT_ID`).
+    /// OAuth client id for bank API v3 and v4 (`BANK_CLIENT_ID`).
     pub bank_client_id: Option<String>,
-    /// OAuth client secret for bank API v3 (`BANK_CLIENT_SECRET`).
+    /// OAuth client secret for bank API v3 and v4 (`BANK_CLIENT_SECRET`).
     pub bank_client_secret: Option<String>,
     /// The bank API version to speak (`BANK_API_VERSION`, default v2).
     pub bank_api_version: BankApiVersion,
@@ -163,7 +174,7 @@ impl fmt::Debug for Config {
 
 impl Config {
     /// Reads the process environment: `BANK_BASE_URL`, `BANK_API_KEY`, `BANK_CLIENT_ID`,
-    /// `BANK_CLIENT_SECRET`, `BANK_API_VERSION` (v1|v2|v3), `POLL_SCHEDULE`, `PORT`,
+    /// `BANK_CLIENT_SECRET`, `BANK_API_VERSION` (v1|v2|v3|v4), `POLL_SCHEDULE`, `PORT`,
     /// `DISABLE_POLLER`, `PLATFORM_VERSION`, `PLATFORM_COMMIT`, `BIND_ADDRESS`, `BANK_TIMEOUT`,
     /// `BANK_WEBHOOK_SECRET`, `BANK_WEBHOOK_URL`.
     /// Empty values count as unset. A missing credential is not an error (the platform starts
@@ -269,7 +280,7 @@ impl Config {
                     Vec::new()
                 }
             }
-            BankApiVersion::V3 => {
+            BankApiVersion::V3 | BankApiVersion::V4 => {
                 let mut missing = Vec::new();
                 if unset(&self.bank_client_id) {
                     missing.push("BANK_CLIENT_ID");
@@ -410,6 +421,18 @@ mod tests {
     }
 
     #[test]
+    fn v4_is_read_and_needs_oauth_client_credentials() {
+        let config = from(&[("BANK_API_VERSION", "v4"), ("BANK_API_KEY", "k")]).unwrap();
+        assert_eq!(config.bank_api_version, BankApiVersion::V4);
+        assert_eq!(config.bank_api_version.to_string(), "v4");
+        assert!(config.bank_api_version.uses_oauth());
+        assert_eq!(
+            config.missing_credentials(),
+            ["BANK_CLIENT_ID", "BANK_CLIENT_SECRET"]
+        );
+    }
+
+    #[test]
     fn empty_values_count_as_unset() {
         let config = from(&[("BANK_API_KEY", "  "), ("BANK_API_VERSION", "v3")]).unwrap();
         assert_eq!(config.bank_api_key, None);
@@ -423,8 +446,8 @@ mod tests {
     fn invalid_values_are_named_with_what_was_expected() {
         let error = |vars: &[(&str, &str)]| from(vars).unwrap_err().to_string();
         assert_eq!(
-            error(&[("BANK_API_VERSION", "v4")]),
-            "read BANK_API_VERSION=`v4`: expected v1, v2 or v3"
+            error(&[("BANK_API_VERSION", "v5")]),
+            "read BANK_API_VERSION=`v5`: expected v1, v2, v3 or v4"
         );
         assert_eq!(
             error(&[("POLL_SCHEDULE", "*/5 * * * *")]),

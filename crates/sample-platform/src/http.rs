@@ -192,9 +192,10 @@ async fn create_payment(
                 }),
                 Refusal::Unauthorized(message) => json!({
                     "error": format!("the bank refused the platform's credentials: {message}"),
-                    "hint": match state.0.config.bank_api_version {
-                        crate::BankApiVersion::V3 => "check BANK_CLIENT_ID and BANK_CLIENT_SECRET",
-                        _ => "check BANK_API_KEY",
+                    "hint": if state.0.config.bank_api_version.uses_oauth() {
+                        "check BANK_CLIENT_ID and BANK_CLIENT_SECRET"
+                    } else {
+                        "check BANK_API_KEY"
                     },
                 }),
             };

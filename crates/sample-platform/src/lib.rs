@@ -1,5 +1,5 @@
 //! A small reference FinTech platform: the system under test of `rehearse`. It takes payments
-//! over HTTP, submits them to the bank's API (v1, v2 or v3, over HTTP with reqwest, like any
+//! over HTTP, submits them to the bank's API (v1, v2, v3 or v4, over HTTP with reqwest, like any
 //! real platform: it imports no `rehearse` crate), keeps them in memory, and learns their final
 //! status with a cron job, the **status poller**, that asks the bank about every payment still
 //! open. Written the way a real service is, including the ways it can be misconfigured: a

@@ -61,14 +61,16 @@ impl PaymentStatus {
     }
 
     /// The normalised status of a raw bank status of any version (v1 `SETTLED`, v2 `settled`,
-    /// v3 `completed`).
+    /// v3 `completed`, v4's ISO 20022 `ACSC`).
     pub(crate) fn from_bank(raw: &str) -> Option<Self> {
         Some(match raw.to_ascii_lowercase().as_str() {
-            "received" | "submitted" => Self::Pending,
-            "pending_review" | "in_review" => Self::PendingReview,
-            "accepted" | "approved" => Self::Accepted,
-            "settled" | "completed" => Self::Settled,
-            "rejected" | "declined" => Self::Rejected,
+            // ISO 20022 (v4): received, pending, accepted settlement in process, accepted
+            // settlement completed, rejected.
+            "received" | "submitted" | "rcvd" => Self::Pending,
+            "pending_review" | "in_review" | "pdng" => Self::PendingReview,
+            "accepted" | "approved" | "acsp" => Self::Accepted,
+            "settled" | "completed" | "acsc" => Self::Settled,
+            "rejected" | "declined" | "rjct" => Self::Rejected,
             _ => return None,
         })
     }
@@ -753,6 +755,11 @@ mod tests {
             ("approved", PaymentStatus::Accepted),
             ("declined", PaymentStatus::Rejected),
             ("completed", PaymentStatus::Settled),
+            ("RCVD", PaymentStatus::Pending),
+            ("PDNG", PaymentStatus::PendingReview),
+            ("ACSP", PaymentStatus::Accepted),
+            ("RJCT", PaymentStatus::Rejected),
+            ("ACSC", PaymentStatus::Settled),
         ];
         for (raw, status) in cases {
             assert_eq!(PaymentStatus::from_bank(raw), Some(status), "{raw}");

@@ -491,9 +491,10 @@ impl Shared {
                     "set {} (bank API {} authenticates with {})",
                     missing.join(" and "),
                     self.bank.version(),
-                    match self.bank.version() {
-                        crate::BankApiVersion::V3 => "OAuth client credentials",
-                        _ => "an API key",
+                    if self.bank.version().uses_oauth() {
+                        "OAuth client credentials"
+                    } else {
+                        "an API key"
                     }
                 ),
             );

@@ -92,7 +92,7 @@ async fn the_binary_refuses_a_malformed_variable_with_exit_code_2() -> TestResul
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
-            "failed to read the configuration: read BANK_API_VERSION=`v9`: expected v1, v2 or v3"
+            "failed to read the configuration: read BANK_API_VERSION=`v9`: expected v1, v2, v3 or v4"
         ),
         "{stderr}"
     );

@@ -57,6 +57,7 @@ pub fn bank_version(version: BankApiVersion) -> ApiVersion {
         BankApiVersion::V1 => ApiVersion::V1,
         BankApiVersion::V2 => ApiVersion::V2,
         BankApiVersion::V3 => ApiVersion::V3,
+        BankApiVersion::V4 => ApiVersion::new(4).unwrap_or(ApiVersion::V3),
     }
 }
 

@@ -101,6 +101,54 @@ async fn v3_amount_objects_oauth_token_cached_and_renamed_statuses() -> TestResu
 }
 
 #[tokio::test]
+async fn v4_instructed_amounts_iso_statuses_and_its_own_token_endpoint() -> TestResult {
+    let (stack, sent) = small_payment_settles(BankApiVersion::V4, "/v4/payments").await?;
+
+    assert_eq!(
+        sent[0]["body"]["instructed_amount"],
+        json!({"amount": "120.00", "currency": "EUR"})
+    );
+    assert_eq!(sent[0]["body"]["remittance_information"], "INV-2025-0001");
+    assert!(
+        sent[0]["headers"]["idempotency-key"].is_string(),
+        "{sent:#?}"
+    );
+    let (_, list) = stack.get("/payments").await?;
+    assert_eq!(list["payments"][0]["bank_status"], "ACSC");
+    assert!(
+        list["payments"][0]["bank_reference"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("pmt_"),
+        "{list:#}"
+    );
+    // readyz, create and poll all used one token, from v4's own endpoint.
+    assert_eq!(stack.journal("POST", "/v4/oauth/token").await?.len(), 1);
+    assert_eq!(stack.journal("POST", "/oauth/token").await?.len(), 0);
+    stack.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn v4_a_large_payment_waits_in_review_as_pdng_then_settles() -> TestResult {
+    let stack = Stack::with(BankApiVersion::V4, |_| {}).await?;
+    let created = stack.create("25000.00").await?;
+    assert_eq!(created["status"], "pending_review", "{created:#}");
+    stack
+        .decide(&created["bank_reference"], "approve", "documents checked")
+        .await?;
+    stack.advance_past_settlement().await?;
+
+    stack.run_poller().await?;
+
+    let settled = stack.payment(&created["id"]).await?;
+    assert_eq!(settled["status"], "settled", "{settled:#}");
+    assert_eq!(settled["bank_status"], "ACSC", "{settled:#}");
+    stack.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
 async fn v3_a_token_the_bank_no_longer_accepts_is_renewed() -> TestResult {
     let stack = Stack::with(BankApiVersion::V3, |_| {}).await?;
     let created = stack.create("25000.00").await?;
