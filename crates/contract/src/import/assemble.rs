@@ -246,6 +246,7 @@ impl<'a> Build<'a> {
                 }
             }
             routes.push(RouteSpec {
+                required_headers: Vec::new(),
                 method: op.method.clone(),
                 path: op.path.clone(),
                 operation: *operation,
@@ -395,6 +396,8 @@ impl<'a> Build<'a> {
             payment_request: payment_request?,
             templates,
             routes,
+            required_headers: Vec::new(),
+            webhooks: None,
         })
     }
 

@@ -257,6 +257,7 @@ impl Recording {
                 None => {
                     routes.push(RouteOut {
                         spec: RouteSpec {
+                            required_headers: Vec::new(),
                             method: route.shape.method.clone(),
                             path: route.shape.path(),
                             operation: *op,
@@ -455,6 +456,12 @@ impl Recording {
             payment_request,
             templates: template_files,
             routes: routes.into_iter().map(|r| r.spec).collect(),
+            // What a recording cannot observe is kept from `--from`: the headers the bank
+            // requires and its webhooks (their files come with the rest of that folder).
+            required_headers: from_manifest
+                .map(|m| m.required_headers.clone())
+                .unwrap_or_default(),
+            webhooks: from_manifest.and_then(|m| m.webhooks.clone()),
         };
         if let Some(m) = from_manifest {
             diff_manifest(m, &manifest, &mut changes);
