@@ -82,7 +82,8 @@ impl VersionFolder {
     }
 
     /// Reads the folder `dir` (named `vN`): every `.json` file under it, within
-    /// [`MAX_FILES`] of [`MAX_FILE_BYTES`] each, then checks it as `check` says.
+    /// [`MAX_FILES`] of [`MAX_FILE_BYTES`] each, then checks it whole (the manifest, its
+    /// statuses and templates, every file it names).
     pub fn read(dir: &Path) -> Result<Self, FolderError> {
         let name = dir
             .file_name()
