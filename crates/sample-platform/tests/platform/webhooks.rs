@@ -160,3 +160,47 @@ async fn a_duplicate_event_is_applied_once_and_a_stale_one_is_ignored() -> TestR
     stack.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_delayed_approval_event_reaches_the_platform_when_bank_time_catches_up() -> TestResult {
+    let stack = stack(true).await?;
+    let (status, body) = stack
+        .admin(
+            "POST",
+            "/faults",
+            Some(json!({"kind": "webhook_delayed", "delay": "10m", "where": {"body.status": "accepted"}})),
+        )
+        .await?;
+    assert_eq!(status, 201, "{body}");
+    let created = stack.create("20000.00").await?;
+    stack
+        .decide(&created["bank_reference"], "approve", "ok")
+        .await?;
+    assert_eq!(
+        stack.payment(&created["id"]).await?["status"],
+        "pending_review"
+    );
+
+    let (status, _) = stack
+        .admin("POST", "/clock/advance", Some(json!({"by": "10m"})))
+        .await?;
+    assert_eq!(status, 200);
+    let payment = stack.payment(&created["id"]).await?;
+    assert_eq!(payment["status"], "accepted", "{payment:#}");
+    assert_eq!(payment["webhooks"]["last_sequence"], 3);
+    let reference = created["bank_reference"]
+        .as_str()
+        .ok_or("no bank reference")?;
+    let (_, journal) = stack
+        .admin("GET", &format!("/webhooks?payment_id={reference}"), None)
+        .await?;
+    let accepted: Vec<&Value> = journal["deliveries"]
+        .as_array()
+        .map(|d| d.iter().filter(|a| a["status"] == "accepted").collect())
+        .unwrap_or_default();
+    assert_eq!(accepted.len(), 1, "{journal:#}");
+    assert_eq!(accepted[0]["fault"], "webhook_delayed");
+    assert_eq!(accepted[0]["at"], "2025-01-06T09:10:00Z");
+    stack.shutdown().await;
+    Ok(())
+}
