@@ -167,7 +167,7 @@ async fn not_json_and_unknown_ids_and_routes_are_told_apart() -> TestResult {
     assert_eq!(status, 404);
     assert_eq!(
         body["message"],
-        "no bank API route `GET /v9/payments`: this mock serves /v1, /v2, /v3"
+        "no bank API route `GET /v9/payments`: this mock serves /v1, /v2, /v3, /v4"
     );
     Ok(())
 }
