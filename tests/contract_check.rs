@@ -386,6 +386,13 @@ fn contract_diff_v2_v3_is_a_changelog() {
     insta::assert_snapshot!(diff("v2", "v3"));
 }
 
+/// v4 was made from an OpenAPI document (`rehearse contract import`); this is its impact on
+/// a client of v3, as a reviewer reads it.
+#[test]
+fn contract_diff_v3_v4_is_a_changelog() {
+    insta::assert_snapshot!(diff("v3", "v4"));
+}
+
 #[test]
 fn contract_diff_of_an_unknown_version_is_invalid_input() {
     let out = Command::new(BIN)
@@ -395,7 +402,7 @@ fn contract_diff_of_an_unknown_version_is_invalid_input() {
     assert_eq!(out.status.code(), Some(3));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("no bank API v9: available versions are v1, v2, v3"),
+            .contains("no bank API v9: available versions are v1, v2, v3, v4"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
