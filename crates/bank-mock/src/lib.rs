@@ -92,6 +92,12 @@
 //! - `POST /__admin/reset` → 204: forgets payments, keys, tokens, faults and the journal, and
 //!   puts the clock back to its start.
 //!
+//! # Recording a version (`rehearse mock-bank record`)
+//!
+//! [`record_until`] runs a recording proxy in front of a real bank: it forwards every
+//! request unchanged and, when saved (`POST /__record/save`) or stopped, writes the version
+//! folder the traffic makes (`rehearse_contract::Recording`), which `--versions` serves.
+//!
 //! # Long-lived use
 //!
 //! wiremock 0.6.5 keeps a clone of every request a mounted mock matches (even with request
