@@ -123,6 +123,12 @@
 //! `clock/set` and review decisions answer only after the due ones were sent (at most
 //! 10 s); [`RunningBank::deliver_webhooks`] does the same in-process.
 //!
+//! # Recording a version (`rehearse mock-bank record`)
+//!
+//! [`record_until`] runs a recording proxy in front of a real bank: it forwards every
+//! request unchanged and, when saved (`POST /__record/save`) or stopped, writes the version
+//! folder the traffic makes (`rehearse_contract::Recording`), which `--versions` serves.
+//!
 //! # Long-lived use
 //!
 //! wiremock 0.6.5 keeps a clone of every request a mounted mock matches (even with request
