@@ -4,13 +4,16 @@
 pub mod args;
 mod commands;
 pub mod exit;
+pub mod history;
 mod load;
 mod logs;
 mod panic;
 mod prompt;
+mod retry;
 mod schedule;
 mod signals;
 mod stack;
+pub mod store;
 
 use std::process::ExitCode;
 

@@ -197,6 +197,7 @@ pub fn passed_small_payment() -> ScenarioResult {
             31,
         )],
         cleanup: vec![],
+        retries: 0,
     }
 }
 
@@ -250,6 +251,7 @@ pub fn skipped_statement() -> ScenarioResult {
         duration: Duration::ZERO,
         steps: vec![],
         cleanup: vec![],
+        retries: 0,
     }
 }
 
