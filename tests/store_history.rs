@@ -199,8 +199,12 @@ async fn five_runs(store: &[String]) -> tempfile::TempDir {
                 );
                 assert!(!balance.contains("class=\"trend"), "{balance}");
                 // New failures come first in the Markdown summary, before failures by owner.
-                let new = md.find("### New failures").expect(&md);
-                let by_owner = md.find("### Failures by owner").expect(&md);
+                let new = md
+                    .find("### New failures")
+                    .unwrap_or_else(|| panic!("{md}"));
+                let by_owner = md
+                    .find("### Failures by owner")
+                    .unwrap_or_else(|| panic!("{md}"));
                 assert!(new < by_owner, "{md}");
                 assert!(md[new..by_owner].contains("**pay a supplier**"), "{md}");
                 assert!(md.contains("_new failure_"), "{md}");
@@ -253,7 +257,8 @@ async fn five_runs(store: &[String]) -> tempfile::TempDir {
         .collect();
     args.extend(store.iter().cloned());
     let out = rehearse(d, args).await;
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect(&text(&out));
+    let json: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
     let list = json["scenarios"].as_array().unwrap();
     assert_eq!(list.len(), 1, "{json}");
     assert_eq!(list[0]["strip"], "✓✓✗✗✓");

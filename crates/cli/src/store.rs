@@ -63,7 +63,7 @@ pub(crate) fn print_error(e: &StoreError, during_run: bool) {
 #[derive(Debug)]
 pub(crate) enum RunStore {
     Off,
-    Open(Store),
+    Open(Box<Store>),
     Broken,
 }
 
@@ -75,7 +75,7 @@ impl RunStore {
         }
         let url = url_of(args, root)?;
         Ok(match Store::open(&url).await {
-            Ok(s) => Self::Open(s),
+            Ok(s) => Self::Open(Box::new(s)),
             Err(e) => {
                 print_error(&e, true);
                 Self::Broken

@@ -169,6 +169,7 @@ pub fn failed_payment() -> ScenarioResult {
             )],
             2,
         )],
+        retries: 0,
     }
 }
 
@@ -237,6 +238,7 @@ pub fn errored_refund() -> ScenarioResult {
             captures: vec![],
         }],
         cleanup: vec![],
+        retries: 0,
     }
 }
 
@@ -331,6 +333,7 @@ pub fn flaky_statement() -> ScenarioResult {
             )
         }],
         cleanup: vec![],
+        retries: 0,
     }
 }
 
