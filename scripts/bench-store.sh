@@ -3,6 +3,7 @@
 # docs/BENCHMARKS.md, "The store".
 #
 # Usage: scripts/bench-store.sh [STEPS=1000] [SCENARIOS=1000] [RUNS=10]
+#   env BIN=path/to/rehearse, TARGET_BIN=path/to/bench_target (default: release builds)
 #
 # Against the tiny local axum target of the runner's benchmark
 # (crates/runner/examples/bench_target.rs), with hyperfine, each pair side by side:
@@ -16,11 +17,18 @@ STEPS=${1:-1000}
 SCENARIOS=${2:-1000}
 RUNS=${3:-10}
 command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install -y hyperfine)" >&2; exit 4; }
-cargo build --release -q -p rehearse
-cargo build --release -q -p rehearse-runner --example bench_target
-BIN=$(realpath target/release/rehearse)
+# BIN / TARGET_BIN: other builds (e.g. debug ones) instead of building release.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release -q -p rehearse
+  BIN=target/release/rehearse
+fi
+if [ -z "${TARGET_BIN:-}" ]; then
+  cargo build --release -q -p rehearse-runner --example bench_target
+  TARGET_BIN=target/release/examples/bench_target
+fi
+BIN=$(realpath "$BIN")
 WORK=$(mktemp -d)
-target/release/examples/bench_target >"$WORK/target.out" &
+"$TARGET_BIN" >"$WORK/target.out" &
 TARGET_PID=$!
 trap 'kill $TARGET_PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 for _ in $(seq 100); do [ -s "$WORK/target.out" ] && break; sleep 0.05; done
