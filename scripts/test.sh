@@ -24,6 +24,8 @@ needs=(
   "script|bsdutils|tests/prompt.rs gives rehearse a pseudo-terminal with util-linux \`script\`"
   "kill|procps|tests/cli.rs, tests/schedule.rs and the sample platform's tests send signals"
   "python3|python3 python3-pip|tests/httpbin.rs runs httpbin, a Python package from PyPI"
+  # Not on PATH: Debian keeps the server's programs under /usr/lib/postgresql/VERSION/bin.
+  "/usr/lib/postgresql/*/bin/initdb|postgresql|the store's tests start their own PostgreSQL server (crates/store/tests, tests/store_history.rs)"
 )
 # What the tests need from PyPI, installed with pip (--user) once python3 is there.
 httpbin=httpbin==0.10.4  # psf/httpbin: works with Flask 3.1 and Werkzeug 3.1
@@ -47,7 +49,12 @@ fi
 missing=()
 for need in "${needs[@]}"; do
   IFS='|' read -r cmd package why <<<"$need"
-  if ! type -P "$cmd" >/dev/null; then  # a file, not a bash builtin (kill)
+  if [[ $cmd == */* ]]; then
+    found=$(compgen -G "$cmd" || true)
+  else
+    found=$(type -P "$cmd" || true)  # a file, not a bash builtin (kill)
+  fi
+  if [[ -z $found ]]; then
     echo "missing: \`$cmd\` (Debian package $package): $why" >&2
     read -ra packages <<<"$package"
     missing+=("${packages[@]}")

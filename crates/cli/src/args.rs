@@ -74,6 +74,9 @@ pub enum Command {
         #[command(subcommand)]
         command: ContractCommand,
     },
+    /// Per scenario, its recent results from the store: a strip (`✓✓✗✓`), pass and flaky
+    /// rates, p50/p95 durations, and for one failing now, since when and what changed.
+    History(crate::history::HistoryArgs),
     /// Work with reports of earlier runs.
     Report {
         /// What to do.
@@ -247,7 +250,8 @@ pub struct PreflightArgs {
     /// The version `version` checks expect when they name none.
     #[arg(long)]
     pub expect_version: Option<String>,
-    /// Write a report: junit=PATH, json=PATH, html=PATH or markdown=PATH (repeatable).
+    /// Write a report: junit=PATH, json=PATH, html=PATH, markdown=PATH or ctrf=PATH
+    /// (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH")]
     pub reports: Vec<String>,
     /// Allow running against an environment marked `protected: true`.
@@ -280,9 +284,17 @@ pub struct RunArgs {
     /// Start no new scenario after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
-    /// Write a report: junit=PATH, json=PATH, html=PATH or markdown=PATH (repeatable).
+    /// Write a report: junit=PATH, json=PATH, html=PATH, markdown=PATH or ctrf=PATH
+    /// (repeatable).
     #[arg(long = "report", value_name = "KIND=PATH")]
     pub reports: Vec<String>,
+    /// Rerun a failed scenario up to N times (cleanup runs each time); one that then
+    /// passes is flaky: reported and counted, not a failure.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retry_failed: u32,
+    /// Where the run is recorded.
+    #[command(flatten)]
+    pub store: crate::store::StoreArgs,
     /// Allow running against an environment marked `protected: true`.
     #[arg(long)]
     pub allow_protected: bool,

@@ -38,6 +38,7 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
         }
         Command::Up(ref args) => up(args).await,
         Command::Contract { ref command } => crate::contract::dispatch(&cli, command).await,
+        Command::History(ref args) => crate::history::history(args).await,
         Command::Report {
             command:
                 ReportCommand::Merge {
@@ -219,6 +220,8 @@ pub(crate) fn reports(specs: &[String], report_url: Option<&String>) -> Result<R
             specs,
             options: ReportOptions {
                 report_url: report_url.cloned(),
+                trends: None,
+                shard: None,
             },
         }),
         Err(e) => {
@@ -243,7 +246,11 @@ fn merge(
     in_dirs: &[std::path::PathBuf],
     report_url: Option<String>,
 ) -> u8 {
-    let options = ReportOptions { report_url };
+    let options = ReportOptions {
+        report_url,
+        trends: None,
+        shard: None,
+    };
     match rehearse_report::merge_dirs_with(out_dir, in_dirs, &options) {
         Ok(result) => {
             let counts = result.counts();
@@ -681,7 +688,13 @@ fn interrupted_in_preflight(
 
 async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
-    let specs = match reports(&args.reports, args.report_url.as_ref()) {
+    let mut specs = match reports(&args.reports, args.report_url.as_ref()) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    specs.options.shard = args.select.shard.map(|s| s.to_string());
+    let root = load::suite_root(&args.select);
+    let mut store = match crate::store::RunStore::open(&args.store, &root).await {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -750,6 +763,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             vec!["pre-flight checks failed; no business step ran".to_owned()],
         );
         result.preflight = checks;
+        let meta = crate::store::meta(&result, &root, exit::NOT_READY);
+        specs.options.trends = store.record(&result, &meta).await;
         write_reports(&result, &specs);
         if let Some(stack) = stack {
             stack.shutdown().await;
@@ -804,9 +819,25 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             }
         }
     });
+    let retry = crate::retry::RetryOptions {
+        times: args.retry_failed,
+        run_id: run_id.clone(),
+        jobs: options.jobs,
+        secrets: options.secrets.clone(),
+        quit: options.quit.clone(),
+        console: console_options,
+    };
     let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;
     let _ = done_tx.send(());
     let _ = console.await;
+    let (plan, outcome) = match outcome {
+        Ok(r) if retry.times > 0 && !r.passed() => {
+            let (plan, r) =
+                crate::retry::retry_failed(plan, Arc::unwrap_or_clone(r), &retry, &cancel).await;
+            (plan, Ok(Arc::new(r)))
+        }
+        other => (plan, other),
+    };
     ctrl_c.abort();
     if let Some(stack) = stack {
         stack.shutdown().await;
@@ -828,6 +859,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let mut result = result;
     result.preflight = checks;
+    let meta = crate::store::meta(&result, &root, exit::of_run(&result, true));
+    specs.options.trends = store.record(&result, &meta).await;
     let written = write_reports(&result, &specs);
-    exit::of_run(&result, written)
+    store.exit_code(exit::of_run(&result, written))
 }

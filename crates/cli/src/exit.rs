@@ -7,7 +7,8 @@ pub const PASSED: u8 = 0;
 /// A scenario failed (an expectation did not hold, or a step could not be carried out).
 pub const FAILED: u8 = 1;
 /// The environment is not ready: a pre-flight check failed, a required secret is missing,
-/// or an approval needs an operator and none is there. No business step ran.
+/// or an approval needs an operator and none is there. No business step ran. Also the
+/// store that could not be opened or written (the run did run, its reports were written).
 pub const NOT_READY: u8 = 2;
 /// Invalid input: a scenario or environment file, or the flags.
 pub const INVALID_INPUT: u8 = 3;
@@ -20,10 +21,11 @@ pub const INTERRUPTED: u8 = 130;
 /// The table shown in `--help` and the README.
 pub const HELP: &str = "\
 Exit codes:
-  0    every scenario passed
+  0    every scenario passed (flaky ones too)
   1    a scenario failed
   2    environment not ready (pre-flight check failed, secret missing, or an
-       approval needs an operator; no business step ran)
+       approval needs an operator; no business step ran), or the store could
+       not be opened or written (the run ran, reports written)
   3    invalid input (scenario, environment or flags)
   4    internal error
   130  interrupted by Ctrl-C, SIGTERM or SIGHUP (reports written; cleanup ran
@@ -100,6 +102,7 @@ mod tests {
                 duration: Duration::ZERO,
                 steps: vec![step],
                 cleanup: Vec::new(),
+                retries: 0,
             }],
             interrupted: false,
             preflight: Vec::new(),

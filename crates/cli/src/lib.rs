@@ -5,14 +5,17 @@ pub mod args;
 mod commands;
 mod contract;
 pub mod exit;
+pub mod history;
 mod load;
 mod logs;
 mod panic;
 mod prompt;
 mod record;
+mod retry;
 mod schedule;
 mod signals;
 mod stack;
+pub mod store;
 
 use std::process::ExitCode;
 

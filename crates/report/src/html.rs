@@ -16,6 +16,7 @@ use rehearse_runner::{Attempt, CheckResult, RunResult, ScenarioResult, Status, S
 use crate::render;
 use crate::spec::write_file;
 use crate::style::Painter;
+use crate::trend::Trends;
 use crate::verdict::{self, Verdict};
 
 const CSS: &str = include_str!("assets/report.css");
@@ -23,14 +24,28 @@ const JS: &str = include_str!("assets/report.js");
 
 /// The HTML report of a run, one self-contained page.
 pub fn to_html_string(result: &RunResult) -> String {
-    let mut page = Page::default();
+    to_html_string_with(result, None)
+}
+
+/// [`to_html_string`] with the scenarios' history: each scenario shows its strip of recent
+/// results and its label (new failure, still failing since …, fixed).
+pub fn to_html_string_with(result: &RunResult, trends: Option<&Trends>) -> String {
+    let mut page = Page {
+        trends: trends.cloned().unwrap_or_default(),
+        ..Page::default()
+    };
     page.document(result);
     page.out
 }
 
 /// Writes the HTML report of a run to `path`, creating its parent directories.
 pub fn write_html(result: &RunResult, path: &Path) -> io::Result<()> {
-    write_file(path, to_html_string(result).as_bytes())
+    write_html_with(result, path, None)
+}
+
+/// [`write_html`] with the scenarios' history.
+pub fn write_html_with(result: &RunResult, path: &Path, trends: Option<&Trends>) -> io::Result<()> {
+    write_file(path, to_html_string_with(result, trends).as_bytes())
 }
 
 /// Escapes text for HTML content and quoted attribute values.
@@ -140,6 +155,7 @@ impl Timeline {
 #[derive(Debug, Default)]
 struct Page {
     out: String,
+    trends: Trends,
 }
 
 impl Page {
@@ -400,7 +416,7 @@ impl Page {
         if flaky.is_empty() {
             return;
         }
-        self.push("<section class=\"flaky\" id=\"flaky\">\n<h2>Flaky: passed only after a network-level retry</h2>\n<ul>\n");
+        self.push("<section class=\"flaky\" id=\"flaky\">\n<h2>Flaky: passed only after a retry</h2>\n<ul>\n");
         for (i, s, steps) in flaky {
             let _ = write!(self.out, "<li><a href=\"#{}\">", scenario_anchor(i));
             self.text(&s.name);
@@ -489,7 +505,18 @@ impl Page {
         self.text(&s.name);
         self.push("</span> <span class=\"dur\">");
         self.text(&render::duration(s.duration));
-        self.push("</span></summary>\n<p class=\"meta\"><span class=\"path\">");
+        self.push("</span>");
+        if let Some(t) = self.trends.of(&s.path).cloned() {
+            self.push(" <span class=\"strip\" title=\"recent runs, newest last\">");
+            self.text(&t.strip);
+            self.push("</span>");
+            if let Some(label) = &t.label {
+                let _ = write!(self.out, " <span class=\"trend t-{}\">", label.class());
+                self.text(&label.text());
+                self.push("</span>");
+            }
+        }
+        self.push("</summary>\n<p class=\"meta\"><span class=\"path\">");
         self.text(&s.path);
         self.push("</span>");
         if let Some(o) = &s.owner {

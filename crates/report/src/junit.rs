@@ -121,12 +121,22 @@ fn case(s: &ScenarioResult) -> TestCase {
     let status = match s.status {
         Status::Passed => TestCaseStatus::success(),
         Status::Flaky => {
-            // Passed only after a network-level retry: JUnit's flaky run.
-            let mut rerun = quick_junit::TestRerun::new(quick_junit::NonSuccessKind::Error);
-            rerun.set_message("flaky: passed only after a network-level retry");
-            TestCaseStatus::Success {
-                flaky_runs: vec![rerun],
-            }
+            // Passed only after a retry (network-level, or --retry-failed): JUnit's flaky
+            // runs, one per failed run.
+            let runs = s.retries.max(1);
+            let flaky_runs = (0..runs)
+                .map(|_| {
+                    let mut rerun =
+                        quick_junit::TestRerun::new(quick_junit::NonSuccessKind::Failure);
+                    rerun.set_message(if s.retries > 0 {
+                        "flaky: failed, then passed when --retry-failed ran it again"
+                    } else {
+                        "flaky: passed only after a network-level retry"
+                    });
+                    rerun
+                })
+                .collect();
+            TestCaseStatus::Success { flaky_runs }
         }
         Status::Failed | Status::Error => failed(s),
         Status::Skipped | Status::Interrupted => {

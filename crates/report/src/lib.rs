@@ -11,10 +11,12 @@
 //!   open on click; filters by tag and status.
 //! - [`write_markdown`]: a short summary for `$GITHUB_STEP_SUMMARY` and chat, linking
 //!   to the HTML report when [`ReportOptions::report_url`] is set.
+//! - [`write_ctrf`]: the Common Test Report Format (<https://ctrf.io>) for tools that read
+//!   it; a scenario is a test, its file the suite.
 //! - [`merge`] / [`merge_dirs`]: the JSON results of shards joined into one run.
 //!
 //! The CLI picks files with repeatable `--report KIND=PATH` (`junit`, `json`, `html`,
-//! `markdown`), read into [`ReportSpec`]s. Reporters print only what the events carry;
+//! `markdown`, `ctrf`), read into [`ReportSpec`]s. Reporters print only what the events carry;
 //! the runner masks secrets before it sends them.
 //!
 //! ```
@@ -52,6 +54,7 @@
 //! ```
 
 mod console;
+mod ctrf;
 mod html;
 mod json;
 mod junit;
@@ -62,13 +65,17 @@ mod render;
 mod reporter;
 mod spec;
 mod style;
+mod trend;
 mod verdict;
 
 pub use console::ConsoleReporter;
-pub use html::{to_html_string, write_html};
+pub use ctrf::{CTRF_SPEC_VERSION, to_ctrf_string, write_ctrf};
+pub use html::{to_html_string, to_html_string_with, write_html, write_html_with};
 pub use json::{to_json_string, write_json};
 pub use junit::{to_junit_string, write_junit};
-pub use markdown::{to_markdown_string, write_markdown};
+pub use markdown::{
+    to_markdown_string, to_markdown_string_with, write_markdown, write_markdown_with,
+};
 pub use merge::{MERGED_FILES, merge, merge_dirs, merge_dirs_with, read_json};
 pub use options::{ColorChoice, ConsoleOptions, Verbosity};
 pub use reporter::Reporter;
@@ -76,6 +83,7 @@ pub use spec::{
     ReportOptions, ReportSpec, ReportSpecError, WriteReportError, parse_report_specs,
     write_reports, write_reports_with,
 };
+pub use trend::{ScenarioTrend, TrendLabel, Trends};
 
 #[doc(no_inline)]
 pub use rehearse_runner::{RunEvent, RunResult};

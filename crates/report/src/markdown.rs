@@ -14,6 +14,7 @@ use rehearse_runner::RunResult;
 use crate::html::scenario_anchor;
 use crate::render;
 use crate::spec::write_file;
+use crate::trend::{TrendLabel, Trends};
 use crate::verdict::{self, Verdict};
 
 /// Most failures listed before "and N more".
@@ -24,6 +25,16 @@ const MAX_EVIDENCE: usize = 200;
 /// The Markdown summary of a run; with `report_url`, it links to the HTML report (and
 /// each failure to its scenario there).
 pub fn to_markdown_string(result: &RunResult, report_url: Option<&str>) -> String {
+    to_markdown_string_with(result, report_url, None)
+}
+
+/// [`to_markdown_string`] with the scenarios' history: new failures are listed first,
+/// each failure and fix labelled.
+pub fn to_markdown_string_with(
+    result: &RunResult,
+    report_url: Option<&str>,
+    trends: Option<&Trends>,
+) -> String {
     let url = report_url.map(link_target).filter(|u| !u.is_empty());
     let verdict = Verdict::of(result);
     let mut out = String::new();
@@ -92,6 +103,10 @@ pub fn to_markdown_string(result: &RunResult, report_url: Option<&str>) -> Strin
         }
     }
 
+    if let Some(trends) = trends {
+        trend_lists(&mut out, result, trends, url.as_deref());
+    }
+
     let groups = verdict::failures_by_owner(result);
     if !groups.is_empty() {
         out.push_str("### Failures by owner\n\n");
@@ -111,6 +126,12 @@ pub fn to_markdown_string(result: &RunResult, report_url: Option<&str>) -> Strin
                     None => name,
                 };
                 let _ = write!(out, "- **{name}** ({}): ", code(&f.scenario.path));
+                if let Some(label) = trends
+                    .and_then(|t| t.of(&f.scenario.path))
+                    .and_then(|t| t.label.as_ref())
+                {
+                    let _ = write!(out, "_{}_ · ", escape(&label.text()));
+                }
                 out.push_str(&failure_text(&f.summary()));
                 if let Some(loc) = f.location() {
                     let _ = write!(out, " at {}", code(loc));
@@ -131,13 +152,19 @@ pub fn to_markdown_string(result: &RunResult, report_url: Option<&str>) -> Strin
 
     let flaky = verdict::flaky(result);
     if !flaky.is_empty() {
-        out.push_str("### Flaky: passed only after a network-level retry\n\n");
+        out.push_str("### Flaky: passed only after a retry\n\n");
         for (_, s, steps) in flaky {
             let _ = write!(out, "- **{}**", escape(&s.name));
             if let Some(o) = &s.owner {
                 let _ = write!(out, " (owner {})", escape(o));
             }
-            if !steps.is_empty() {
+            if s.retries > 0 {
+                let _ = write!(
+                    out,
+                    ": failed, then passed on retry {} of `--retry-failed`",
+                    s.retries
+                );
+            } else if !steps.is_empty() {
                 let names: Vec<String> = steps.iter().map(|st| code(&st.name)).collect();
                 let _ = write!(out, ": step {}", names.join(", "));
             }
@@ -153,7 +180,64 @@ pub fn to_markdown_string(result: &RunResult, report_url: Option<&str>) -> Strin
 
 /// Writes the Markdown summary to `path`, creating its parent directories.
 pub fn write_markdown(result: &RunResult, path: &Path, report_url: Option<&str>) -> io::Result<()> {
-    write_file(path, to_markdown_string(result, report_url).as_bytes())
+    write_markdown_with(result, path, report_url, None)
+}
+
+/// [`write_markdown`] with the scenarios' history.
+pub fn write_markdown_with(
+    result: &RunResult,
+    path: &Path,
+    report_url: Option<&str>,
+    trends: Option<&Trends>,
+) -> io::Result<()> {
+    write_file(
+        path,
+        to_markdown_string_with(result, report_url, trends).as_bytes(),
+    )
+}
+
+/// New failures first (what broke tonight), then those fixed.
+fn trend_lists(out: &mut String, result: &RunResult, trends: &Trends, url: Option<&str>) {
+    let with = |want: fn(&TrendLabel) -> bool| -> Vec<(usize, &rehearse_runner::ScenarioResult)> {
+        result
+            .scenarios
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                trends
+                    .of(&s.path)
+                    .and_then(|t| t.label.as_ref())
+                    .is_some_and(want)
+            })
+            .collect()
+    };
+    for (title, list) in [
+        ("New failures", with(|l| *l == TrendLabel::NewFailure)),
+        ("Fixed", with(|l| *l == TrendLabel::Fixed)),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {title}\n");
+        for (i, s) in list.into_iter().take(MAX_FAILURES) {
+            let name = escape(&s.name);
+            let name = match url {
+                Some(u) => format!("[{name}]({u}#{})", scenario_anchor(i)),
+                None => name,
+            };
+            let strip = trends.of(&s.path).map(|t| t.strip.as_str()).unwrap_or("");
+            let _ = write!(out, "- **{name}** ({}) {}", code(&s.path), code(strip));
+            if let Some((step, f)) = s.first_failure() {
+                let _ = write!(
+                    out,
+                    ": {}",
+                    failure_text(&format!("step `{}` failed: {f}", step.name))
+                );
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
 }
 
 fn owner_line(owner: Option<&str>) -> String {

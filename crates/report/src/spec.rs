@@ -8,7 +8,7 @@ use std::str::FromStr;
 use rehearse_runner::RunResult;
 
 /// A report file to write, from `--report KIND=PATH` (`junit`, `json`, `html`,
-/// `markdown`).
+/// `markdown`, `ctrf`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportSpec {
     /// JUnit XML.
@@ -19,6 +19,8 @@ pub enum ReportSpec {
     Html(PathBuf),
     /// A short Markdown summary (for `$GITHUB_STEP_SUMMARY`, chat).
     Markdown(PathBuf),
+    /// Common Test Report Format JSON (<https://ctrf.io>).
+    Ctrf(PathBuf),
 }
 
 /// What every report of a run may use besides the result itself.
@@ -27,6 +29,11 @@ pub struct ReportOptions {
     /// Where the HTML report will be published (`--report-url`): the Markdown summary
     /// links to it.
     pub report_url: Option<String>,
+    /// The scenarios' history from the store (strips, new failure / fixed labels), when
+    /// there is a store.
+    pub trends: Option<crate::Trends>,
+    /// `--shard K/N` of the run, when it was one slice (CTRF's `shardId`).
+    pub shard: Option<String>,
 }
 
 impl ReportOptions {
@@ -44,7 +51,7 @@ impl ReportOptions {
 }
 
 /// The kinds a `--report` spec accepts, for messages.
-const KINDS: &str = "junit=PATH, json=PATH, html=PATH or markdown=PATH";
+const KINDS: &str = "junit=PATH, json=PATH, html=PATH, markdown=PATH or ctrf=PATH";
 
 /// Why a `--report` spec could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +94,7 @@ impl FromStr for ReportSpec {
             "json" => Self::Json,
             "html" => Self::Html,
             "markdown" | "md" => Self::Markdown,
+            "ctrf" => Self::Ctrf,
             other => {
                 return Err(ReportSpecError::UnknownKind {
                     kind: other.to_owned(),
@@ -114,13 +122,14 @@ impl ReportSpec {
             Self::Json(_) => "json",
             Self::Html(_) => "html",
             Self::Markdown(_) => "markdown",
+            Self::Ctrf(_) => "ctrf",
         }
     }
 
     /// Where it goes.
     pub fn path(&self) -> &Path {
         match self {
-            Self::Junit(p) | Self::Json(p) | Self::Html(p) | Self::Markdown(p) => p,
+            Self::Junit(p) | Self::Json(p) | Self::Html(p) | Self::Markdown(p) | Self::Ctrf(p) => p,
         }
     }
 
@@ -138,10 +147,14 @@ impl ReportSpec {
         match self {
             Self::Junit(path) => crate::write_junit(result, path),
             Self::Json(path) => crate::write_json(result, path),
-            Self::Html(path) => crate::write_html(result, path),
-            Self::Markdown(path) => {
-                crate::write_markdown(result, path, options.report_url.as_deref())
-            }
+            Self::Html(path) => crate::html::write_html_with(result, path, options.trends.as_ref()),
+            Self::Markdown(path) => crate::markdown::write_markdown_with(
+                result,
+                path,
+                options.report_url.as_deref(),
+                options.trends.as_ref(),
+            ),
+            Self::Ctrf(path) => crate::write_ctrf(result, path, options.shard.as_deref()),
         }
         .map_err(|source| WriteReportError {
             spec: self.clone(),
@@ -217,15 +230,15 @@ mod tests {
     #[test]
     fn unknown_kind_says_what_to_use() {
         let err = "xml=out.xml".parse::<ReportSpec>().unwrap_err();
-        insta::assert_snapshot!(err, @"unknown report kind `xml`; use junit=PATH, json=PATH, html=PATH or markdown=PATH");
+        insta::assert_snapshot!(err, @"unknown report kind `xml`; use junit=PATH, json=PATH, html=PATH, markdown=PATH or ctrf=PATH");
     }
 
     #[test]
     fn missing_path_is_an_error() {
         let err = parse_report_specs(["json=r.json", "junit"]).unwrap_err();
-        insta::assert_snapshot!(err, @"report `junit` has no path; use junit=PATH, json=PATH, html=PATH or markdown=PATH");
+        insta::assert_snapshot!(err, @"report `junit` has no path; use junit=PATH, json=PATH, html=PATH, markdown=PATH or ctrf=PATH");
         let err = "json=".parse::<ReportSpec>().unwrap_err();
-        insta::assert_snapshot!(err, @"report `json=` has no path; use junit=PATH, json=PATH, html=PATH or markdown=PATH");
+        insta::assert_snapshot!(err, @"report `json=` has no path; use junit=PATH, json=PATH, html=PATH, markdown=PATH or ctrf=PATH");
     }
 
     #[test]

@@ -169,7 +169,8 @@ pub(crate) fn owner_order(a: Option<&str>, b: Option<&str>) -> std::cmp::Orderin
     }
 }
 
-/// The scenarios that passed only after a network-level retry, with their flaky steps.
+/// The scenarios that passed only after a retry (network-level, or `--retry-failed`),
+/// with their flaky steps.
 pub(crate) fn flaky(result: &RunResult) -> Vec<(usize, &ScenarioResult, Vec<&StepResult>)> {
     result
         .scenarios

@@ -155,6 +155,7 @@ impl ScenarioRun<'_> {
             duration: started.elapsed(),
             steps,
             cleanup,
+            retries: 0,
         };
         let _ = self.events.send(RunEvent::ScenarioFinished {
             scenario: self.index,

@@ -206,6 +206,18 @@ pub struct ScenarioResult {
     pub steps: Vec<StepResult>,
     /// The cleanup steps.
     pub cleanup: Vec<StepResult>,
+    /// How many times `--retry-failed` reran it after it failed (0: it ran once). The
+    /// steps are those of its last run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl ScenarioResult {

@@ -389,5 +389,6 @@ fn not_run(s: &Scenario, status: Status) -> ScenarioResult {
         duration: std::time::Duration::ZERO,
         steps: s.steps.iter().map(crate::exec::skipped).collect(),
         cleanup: Vec::new(),
+        retries: 0,
     }
 }

@@ -169,6 +169,7 @@ pub fn failed_payment() -> ScenarioResult {
             )],
             2,
         )],
+        retries: 0,
     }
 }
 
@@ -197,6 +198,7 @@ pub fn passed_small_payment() -> ScenarioResult {
             31,
         )],
         cleanup: vec![],
+        retries: 0,
     }
 }
 
@@ -236,6 +238,7 @@ pub fn errored_refund() -> ScenarioResult {
             captures: vec![],
         }],
         cleanup: vec![],
+        retries: 0,
     }
 }
 
@@ -250,6 +253,7 @@ pub fn skipped_statement() -> ScenarioResult {
         duration: Duration::ZERO,
         steps: vec![],
         cleanup: vec![],
+        retries: 0,
     }
 }
 
@@ -329,6 +333,7 @@ pub fn flaky_statement() -> ScenarioResult {
             )
         }],
         cleanup: vec![],
+        retries: 0,
     }
 }
 

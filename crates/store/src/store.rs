@@ -1,0 +1,304 @@
+//! The [`Store`]: opened (and migrated) once per command, then written once per run.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::SecondsFormat;
+use rehearse_runner::{RunResult, Status, StepResult};
+
+use crate::backend::{Backend, Batch, DbError, Val};
+use crate::error::StoreError;
+use crate::url::StoreUrl;
+
+/// The schema this binary writes and reads; `schema_version` holds a database's own.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The migrations, in order: (version, SQL). Embedded in the binary.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_runs.sql"))];
+
+const SCHEMA_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at TEXT NOT NULL)";
+
+/// How long a write to the store may take before the run gives up on it (its reports are
+/// written anyway).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a run's record needs besides its result.
+#[derive(Debug, Clone, Default)]
+pub struct RunMeta {
+    /// `git rev-parse HEAD` of the suite, when it is a repository.
+    pub git_commit: Option<String>,
+    /// The exit code the run ended with.
+    pub exit_code: u8,
+    /// A hash of each scenario file's text, by the scenario's path.
+    pub file_hashes: BTreeMap<String, String>,
+    /// How many times each scenario was rerun by `--retry-failed`, by path.
+    pub retries: BTreeMap<String, u32>,
+}
+
+/// The store of runs: SQLite or PostgreSQL, one schema.
+#[derive(Debug)]
+pub struct Store {
+    backend: Backend,
+    url: StoreUrl,
+}
+
+impl Store {
+    /// Opens the store, creating it (and a SQLite file's folder) when missing, and brings
+    /// its schema to [`SCHEMA_VERSION`]. A store newer than this binary is an error.
+    pub async fn open(url: &StoreUrl) -> Result<Self, StoreError> {
+        let shown = url.to_string();
+        let backend = match url {
+            StoreUrl::Sqlite(path) => Backend::open_sqlite(path).await,
+            StoreUrl::Postgres(u) => Backend::open_postgres(u).await,
+        }
+        .map_err(|e| open_error(&shown, e))?;
+        let store = Self {
+            backend,
+            url: url.clone(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Where it is.
+    pub fn url(&self) -> &StoreUrl {
+        &self.url
+    }
+
+    /// The schema version the database holds.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let rows = self
+            .backend
+            .query("SELECT MAX(version) FROM schema_version", Vec::new())
+            .await
+            .map_err(|e| self.query_error(e))?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(Val::as_int)
+            .unwrap_or(0))
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let shown = self.url.to_string();
+        self.backend
+            .script(SCHEMA_TABLE)
+            .await
+            .map_err(|e| open_error(&shown, e))?;
+        let found = self.schema_version().await?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                url: shown,
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > found) {
+            tracing::debug!("store {shown}: applying migration {version}");
+            self.backend
+                .migrate(*version, sql)
+                .await
+                .map_err(|e| open_error(&shown, e))?;
+        }
+        Ok(())
+    }
+
+    fn query_error(&self, e: DbError) -> StoreError {
+        StoreError::Query {
+            url: self.url.to_string(),
+            reason: e.text,
+        }
+    }
+
+    /// Records a run, its scenarios, steps, attempts and pre-flight checks, in one
+    /// transaction. Everything comes from the result, which the runner masked.
+    pub async fn record(&self, result: &RunResult, meta: &RunMeta) -> Result<(), StoreError> {
+        let batches = rows_of(result, meta);
+        match tokio::time::timeout(WRITE_TIMEOUT, self.backend.write(batches)).await {
+            Ok(r) => r.map_err(|e| self.query_error(e)),
+            Err(_) => Err(StoreError::Query {
+                url: self.url.to_string(),
+                reason: format!("no answer within {}s", WRITE_TIMEOUT.as_secs()),
+            }),
+        }
+    }
+
+    pub(crate) async fn rows(
+        &self,
+        sql: &'static str,
+        params: Vec<Val>,
+    ) -> Result<Vec<Vec<Val>>, StoreError> {
+        self.backend
+            .query(sql, params)
+            .await
+            .map_err(|e| self.query_error(e))
+    }
+}
+
+fn open_error(shown: &str, e: DbError) -> StoreError {
+    if e.unreachable {
+        StoreError::Unreachable {
+            url: shown.to_owned(),
+            reason: e.text,
+        }
+    } else {
+        StoreError::Open {
+            url: shown.to_owned(),
+            reason: e.text,
+        }
+    }
+}
+
+/// A time as stored: RFC 3339 in UTC with microseconds (sorts as text).
+pub(crate) fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn ms(d: Duration) -> Val {
+    Val::int(d.as_millis())
+}
+
+fn opt_ms(d: Option<Duration>) -> Val {
+    Val::Int(d.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
+}
+
+/// The version a `version` pre-flight check saw (`deployed version is 1.6.0, …`).
+pub fn deployed_version(result: &RunResult) -> Option<String> {
+    result
+        .preflight
+        .iter()
+        .filter(|c| c.kind == "version")
+        .find_map(|c| c.evidence.strip_prefix("deployed version is "))
+        .map(|rest| {
+            rest.split([',', ' '])
+                .next()
+                .unwrap_or(rest)
+                .trim()
+                .to_owned()
+        })
+        .filter(|v| !v.is_empty())
+}
+
+/// What the run's verdict is called in the store.
+fn verdict(result: &RunResult) -> String {
+    if result.interrupted {
+        "interrupted".to_owned()
+    } else if let Some(a) = &result.aborted {
+        a.reason.clone()
+    } else if result.passed() {
+        "passed".to_owned()
+    } else {
+        "failed".to_owned()
+    }
+}
+
+const INSERT_RUN: &str = "INSERT INTO runs (id, environment, rehearse_version, deployed_version, bank_api_version, git_commit, started_at, ended_at, verdict, exit_code, interrupted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const INSERT_SCENARIO: &str = "INSERT INTO scenarios (run_id, idx, path, name, file_hash, owner, status, duration_ms, flaky, retries, failure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const INSERT_STEP: &str = "INSERT INTO steps (run_id, scenario_idx, idx, phase, name, location, status, offset_ms, duration_ms, failure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+const INSERT_ATTEMPT: &str = "INSERT INTO attempts (run_id, scenario_idx, step_idx, number, method, url, status_code, offset_ms, duration_ms, error, request_excerpt, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const INSERT_CHECK: &str = "INSERT INTO checks (run_id, idx, name, kind, owner, status, evidence, duration_ms, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
+    let id = &result.run_id;
+    let ended = result
+        .started_at
+        .checked_add_signed(chrono::TimeDelta::from_std(result.duration).unwrap_or_default())
+        .unwrap_or(result.started_at);
+    let run = vec![
+        Val::text(id),
+        Val::text(&result.environment),
+        Val::text(&result.rehearse_version),
+        Val::Text(deployed_version(result)),
+        Val::opt(result.bank_api_version.as_deref()),
+        Val::opt(meta.git_commit.as_deref()),
+        Val::text(time_text(result.started_at)),
+        Val::text(time_text(ended)),
+        Val::text(verdict(result)),
+        Val::int(meta.exit_code),
+        Val::int(i64::from(result.interrupted)),
+    ];
+    let mut scenarios = Vec::with_capacity(result.scenarios.len());
+    let mut steps = Vec::new();
+    let mut attempts = Vec::new();
+    for (si, s) in result.scenarios.iter().enumerate() {
+        let retries = meta.retries.get(&s.path).copied().unwrap_or(0);
+        scenarios.push(vec![
+            Val::text(id),
+            Val::int(si),
+            Val::text(&s.path),
+            Val::text(&s.name),
+            Val::opt(meta.file_hashes.get(&s.path).map(String::as_str)),
+            Val::opt(s.owner.as_deref()),
+            Val::text(s.status.as_str()),
+            ms(s.duration),
+            Val::int(i64::from(s.status == Status::Flaky)),
+            Val::int(retries),
+            Val::Text(s.first_failure().map(|(st, f)| format!("{}: {f}", st.name))),
+        ]);
+        let all = s
+            .steps
+            .iter()
+            .map(|st| ("steps", st))
+            .chain(s.cleanup.iter().map(|st| ("cleanup", st)));
+        for (ti, (phase, st)) in all.enumerate() {
+            steps.push(step_row(id, si, ti, phase, st));
+            for a in &st.attempts {
+                attempts.push(vec![
+                    Val::text(id),
+                    Val::int(si),
+                    Val::int(ti),
+                    Val::int(a.number),
+                    Val::text(&a.request.method),
+                    Val::text(&a.request.url),
+                    Val::Int(a.response.as_ref().map(|r| i64::from(r.status))),
+                    opt_ms(a.offset),
+                    ms(a.duration),
+                    Val::opt(a.error.as_deref()),
+                    Val::opt(a.request.body.as_deref()),
+                    Val::opt(a.response.as_ref().map(|r| r.body.as_str())),
+                ]);
+            }
+        }
+    }
+    let checks = result
+        .preflight
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            vec![
+                Val::text(id),
+                Val::int(i),
+                Val::text(&c.name),
+                Val::text(&c.kind),
+                Val::opt(c.owner.as_deref()),
+                Val::text(c.status.as_str()),
+                Val::text(&c.evidence),
+                ms(c.duration),
+                Val::opt(c.location.as_deref()),
+            ]
+        })
+        .collect();
+    vec![
+        (INSERT_RUN, vec![run]),
+        (INSERT_SCENARIO, scenarios),
+        (INSERT_STEP, steps),
+        (INSERT_ATTEMPT, attempts),
+        (INSERT_CHECK, checks),
+    ]
+}
+
+fn step_row(id: &str, si: usize, ti: usize, phase: &str, st: &StepResult) -> Vec<Val> {
+    vec![
+        Val::text(id),
+        Val::int(si),
+        Val::int(ti),
+        Val::text(phase),
+        Val::text(&st.name),
+        Val::text(&st.location),
+        Val::text(st.status.as_str()),
+        opt_ms(st.offset),
+        ms(st.duration),
+        Val::Text(st.failure.as_ref().map(ToString::to_string)),
+    ]
+}

@@ -1,0 +1,172 @@
+//! The store against real databases: a SQLite file and a PostgreSQL server the test starts.
+
+#[path = "../../../tests/common/postgres.rs"]
+mod postgres;
+
+use std::time::Duration;
+
+use rehearse_runner::{CheckResult, RunResult, ScenarioResult, Status};
+use rehearse_store::{Outcome, RunMeta, Store, StoreError, StoreUrl, Trend};
+
+fn run(n: u32, status: Status, version: &str) -> RunResult {
+    RunResult {
+        run_id: format!("run-{n}"),
+        environment: "staging".to_owned(),
+        started_at: chrono::Utc::now() + chrono::TimeDelta::seconds(i64::from(n)),
+        duration: Duration::from_millis(100),
+        scenarios: vec![ScenarioResult {
+            path: "scenarios/pay.yaml".to_owned(),
+            name: "pay".to_owned(),
+            tags: Vec::new(),
+            owner: None,
+            status,
+            duration: Duration::from_millis(u64::from(n) * 10),
+            steps: Vec::new(),
+            cleanup: Vec::new(),
+            retries: 0,
+        }],
+        interrupted: false,
+        preflight: vec![CheckResult {
+            name: "platform version".to_owned(),
+            kind: "version".to_owned(),
+            owner: None,
+            hint: None,
+            status: Status::Passed,
+            evidence: format!(
+                "deployed version is {version} (no version expected: pass --expect-version)"
+            ),
+            duration: Duration::ZERO,
+            location: None,
+            required_by: Vec::new(),
+        }],
+        rehearse_version: "0.1.0".to_owned(),
+        bank_api_version: Some("v2".to_owned()),
+        aborted: None,
+    }
+}
+
+async fn five_runs(store: &Store) {
+    let plan = [
+        (Status::Passed, "1.5.0"),
+        (Status::Passed, "1.5.0"),
+        (Status::Failed, "1.6.0"),
+        (Status::Failed, "1.6.0"),
+        (Status::Passed, "1.6.1"),
+    ];
+    for (i, (status, version)) in plan.into_iter().enumerate() {
+        let n = u32::try_from(i).unwrap() + 1;
+        let meta = RunMeta::default();
+        store.record(&run(n, status, version), &meta).await.unwrap();
+        let h = store.history("staging", 50).await.unwrap();
+        let s = &h.scenarios[0];
+        let trend = s.trend(&h);
+        match n {
+            3 => {
+                assert_eq!(trend, Some(Trend::NewFailure));
+                let b = s.breakage(&h).unwrap();
+                assert_eq!(b.failing_since.id, "run-3");
+                assert_eq!(b.last_green.unwrap().id, "run-2");
+                let changes: Vec<String> = b.changes.iter().map(ToString::to_string).collect();
+                assert_eq!(changes, ["deployed version 1.5.0 → 1.6.0"]);
+            }
+            4 => assert!(matches!(trend, Some(Trend::StillFailing(r)) if r.id == "run-3")),
+            5 => assert_eq!(trend, Some(Trend::Fixed)),
+            _ => assert_eq!(trend, None),
+        }
+    }
+    let h = store.history("staging", 50).await.unwrap();
+    let s = &h.scenarios[0];
+    assert_eq!(s.strip(10), "✓✓✗✗✓");
+    assert_eq!(s.strip(3), "✗✗✓");
+    assert_eq!(s.pass_rate(10), Some(0.6));
+    assert_eq!(s.percentile_ms(10, 50), Some(30));
+    assert_eq!(s.percentile_ms(10, 95), Some(50));
+    assert_eq!(s.entries[2].outcome, Outcome::Fail);
+    assert!(
+        store
+            .history("production", 50)
+            .await
+            .unwrap()
+            .runs
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn history_of_five_runs_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url: StoreUrl = dir
+        .path()
+        .join("sub/r.db")
+        .display()
+        .to_string()
+        .parse()
+        .unwrap();
+    let store = Store::open(&url).await.unwrap();
+    five_runs(&store).await;
+}
+
+#[tokio::test]
+async fn history_of_five_runs_on_postgres() {
+    let pg = postgres::Postgres::start();
+    let url: StoreUrl = pg.url().parse().unwrap();
+    let store = Store::open(&url).await.unwrap();
+    five_runs(&store).await;
+    // Opened again (a second CI runner): the schema is there, nothing is applied twice.
+    let again = Store::open(&url).await.unwrap();
+    assert_eq!(
+        again.schema_version().await.unwrap(),
+        rehearse_store::SCHEMA_VERSION
+    );
+    assert_eq!(again.history("staging", 50).await.unwrap().runs.len(), 5);
+}
+
+#[tokio::test]
+async fn a_stopped_server_is_unreachable_and_its_password_never_shown() {
+    let mut pg = postgres::Postgres::start();
+    let url: StoreUrl = pg.url().parse().unwrap();
+    pg.stop();
+    let e = Store::open(&url).await.unwrap_err();
+    assert!(matches!(e, StoreError::Unreachable { .. }), "{e:?}");
+    let text = format!("{e} {e:?}");
+    assert!(text.contains("rehearse:***@127.0.0.1"), "{text}");
+    assert!(!text.contains("pg-canary-pw"), "{text}");
+}
+
+#[tokio::test]
+async fn opening_a_current_store_is_a_no_op_and_a_newer_one_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let url: StoreUrl = path.display().to_string().parse().unwrap();
+    let store = Store::open(&url).await.unwrap();
+    store
+        .record(&run(1, Status::Passed, "1.0.0"), &RunMeta::default())
+        .await
+        .unwrap();
+    drop(store);
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.history("staging", 5).await.unwrap().runs.len(), 1);
+    drop(store);
+    let conn = bump_to_99(&path);
+    let e = Store::open(&url).await.unwrap_err();
+    assert!(
+        matches!(e, StoreError::TooNew { found, .. } if found == conn),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string().contains("newer than this rehearse knows (1)"),
+        "{e}"
+    );
+    assert!(e.hint().contains("upgrade rehearse"));
+}
+
+/// Marks the database as written by a future rehearse (schema version 99).
+fn bump_to_99(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute(
+        "INSERT INTO schema_version (version, applied_at) VALUES (99, 'future')",
+        [],
+    )
+    .unwrap();
+    99
+}
