@@ -458,6 +458,7 @@ impl RouteOutcome {
             duration: steps.iter().map(|s| s.duration).sum(),
             steps,
             cleanup: Vec::new(),
+            retries: 0,
         }
     }
 }
