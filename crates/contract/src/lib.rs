@@ -32,12 +32,12 @@ mod diff;
 mod drift;
 mod error;
 mod folder;
-mod instance;
 pub mod import;
-mod manifest;
-mod schema;
 mod infer;
+mod instance;
+mod manifest;
 mod record;
+mod schema;
 mod version;
 
 pub use catalog::{Catalog, read_dir};
@@ -46,8 +46,8 @@ pub use diff::{Direction, diff_folders, schema_drifts};
 pub use drift::{Drift, DriftKind};
 pub use error::FolderError;
 pub use folder::{MAX_FILE_BYTES, MAX_FILES, Origin, VersionFolder, fixture};
-pub use instance::instance_drifts;
 pub use infer::{DIALECT, ENUM_MAX, MAX_DEPTH, MAX_ITEMS, MAX_KEYS, SchemaBuilder};
+pub use instance::instance_drifts;
 pub use manifest::{
     AmountFormat, Auth, CANONICAL_STATUSES, Field, Idempotency, Manifest, Operation,
     PaymentRequest, REQUIRED_TEMPLATES, RouteSpec, Webhooks,
