@@ -457,3 +457,38 @@ async fn a_scenario_that_fails_once_then_passes_on_retry_is_flaky() {
         text(&out)
     );
 }
+
+/// Runs that start together on a suite whose store does not exist yet (parallel CI jobs in
+/// one checkout) all record: none fails to open the SQLite file while another creates it
+/// ("database is locked" made one of six such runs exit 2 on a fresh clone).
+#[test]
+fn runs_starting_together_on_a_fresh_sqlite_store_all_open_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
+    std::fs::write(
+        dir.path().join("scenarios/a.yaml"),
+        "name: a\nsteps:\n  - request: { url: 'http://127.0.0.1:9/x' }\n",
+    )
+    .unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_rehearse"))
+                .args(["run", "--color", "never"])
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        // 1: the scenario fails (nothing listens on port 9); 2 would be the store.
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            !text(&out).contains("failed to open the store"),
+            "{}",
+            text(&out)
+        );
+    }
+}

@@ -23,6 +23,14 @@ const SCHEMA_TABLE: &str =
 /// written anyway).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long opening a SQLite store that another run is creating at that moment is retried.
+pub const LOCKED_RETRY_FOR: Duration = Duration::from_secs(15);
+
+/// SQLite's SQLITE_BUSY / SQLITE_LOCKED, as rusqlite words them.
+fn is_locked(reason: &str) -> bool {
+    reason.contains("database is locked") || reason.contains("database table is locked")
+}
+
 /// What a run's record needs besides its result.
 #[derive(Debug, Clone, Default)]
 pub struct RunMeta {
@@ -46,7 +54,26 @@ pub struct Store {
 impl Store {
     /// Opens the store, creating it (and a SQLite file's folder) when missing, and brings
     /// its schema to [`SCHEMA_VERSION`]. A store newer than this binary is an error.
+    ///
+    /// Runs that start together on one SQLite file (shards on one machine, parallel CI
+    /// jobs in one checkout) race to create and migrate it: SQLite then answers "database
+    /// is locked" at once for some of those steps, whatever its busy timeout. The whole
+    /// open is retried for up to [`LOCKED_RETRY_FOR`] before it is an error.
     pub async fn open(url: &StoreUrl) -> Result<Self, StoreError> {
+        let deadline = std::time::Instant::now() + LOCKED_RETRY_FOR;
+        loop {
+            match Self::open_once(url).await {
+                Err(StoreError::Open { reason, .. })
+                    if is_locked(&reason) && std::time::Instant::now() < deadline =>
+                {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_once(url: &StoreUrl) -> Result<Self, StoreError> {
         let shown = url.to_string();
         let backend = match url {
             StoreUrl::Sqlite(path) => Backend::open_sqlite(path).await,
