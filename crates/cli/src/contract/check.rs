@@ -592,6 +592,23 @@ impl Checker<'_> {
     }
 
     /// Sends, classifies, and sends once more with the headers a 400 said are required.
+    /// A `GET` of `path` with the route's headers, expecting 200: the list and the read.
+    async fn probe_get(
+        &self,
+        sender: &Sender<'_>,
+        route: &RouteSpec,
+        path: &str,
+        name: String,
+    ) -> ProbeOutcome {
+        let out = Outgoing {
+            method: reqwest::Method::GET,
+            url: format!("{}{path}", self.url),
+            headers: self.headers(route),
+            body: None,
+        };
+        self.probe(sender, route, name, out, 200).await
+    }
+
     async fn probe(
         &self,
         sender: &Sender<'_>,
@@ -701,19 +718,12 @@ impl Checker<'_> {
     }
 
     async fn list(&mut self, sender: &Sender<'_>, route: &RouteSpec) -> RouteOutcome {
-        let out = Outgoing {
-            method: reqwest::Method::GET,
-            url: format!("{}{}", self.url, route.path),
-            headers: self.headers(route),
-            body: None,
-        };
         let probe = self
-            .probe(
+            .probe_get(
                 sender,
                 route,
+                &route.path,
                 format!("{} {}", route.method, route.path),
-                out,
-                200,
             )
             .await;
         if let Some((_, ex)) = probe.attempts.last()
@@ -796,19 +806,12 @@ impl Checker<'_> {
             );
         };
         let path = replace_param(&route.path, &id);
-        let out = Outgoing {
-            method: reqwest::Method::GET,
-            url: format!("{}{path}", self.url),
-            headers: self.headers(route),
-            body: None,
-        };
         let probe = self
-            .probe(
+            .probe_get(
                 sender,
                 route,
+                &path,
                 format!("{} {} ({from})", route.method, route.path),
-                out,
-                200,
             )
             .await;
         RouteOutcome {
