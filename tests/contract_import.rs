@@ -306,25 +306,9 @@ async fn the_built_in_v4_answers_what_its_schemas_describe() {
     assert_eq!(created["instructed_amount"]["amount"], "25000.00");
     assert_valid(&v4, "schemas/payment.json", &created);
     let id = created["payment_id"].as_str().unwrap();
-    let got: Value = client
-        .get(format!("{base}/v4/payments/{id}"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = get_json(&client, format!("{base}/v4/payments/{id}"), &bearer).await;
     assert_valid(&v4, "schemas/payment.json", &got);
-    let page: Value = client
-        .get(format!("{base}/v4/payments?limit=5"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page: Value = get_json(&client, format!("{base}/v4/payments?limit=5"), &bearer).await;
     assert_valid(&v4, "schemas/payment-page.json", &page);
     let problem = client
         .post(format!("{base}/v4/payments"))
@@ -342,4 +326,17 @@ async fn the_built_in_v4_answers_what_its_schemas_describe() {
     );
     let problem: Value = problem.json().await.unwrap();
     assert_valid(&v4, "schemas/problem.json", &problem);
+}
+
+/// `GET url` with the bearer token, as JSON.
+async fn get_json(client: &reqwest::Client, url: String, bearer: &str) -> Value {
+    client
+        .get(url)
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
