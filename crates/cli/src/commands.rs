@@ -539,7 +539,9 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
     if loaded.embedded && needed.is_none() {
         tracing::debug!("embedded stack not started: no selected scenario uses it");
     }
-    let catalog = if loaded.embedded {
+    // Only when the stack starts: reading the built-in versions compiles their schemas,
+    // work a run against absolute URLs (the 1-step benchmark) must not pay for.
+    let catalog = if needed.is_some() {
         let root = load::suite_root(input.select);
         let dir = load::in_root(&root, crate::stack::SUITE_VERSIONS);
         let dirs = dir.is_dir().then_some(dir.as_path());
