@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -25,8 +25,24 @@ fn python() -> String {
     std::env::var("REHEARSE_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
-/// Starts httpbin on a free loopback port and waits until it answers `/get`.
+/// Starts httpbin on a free loopback port and waits until it answers `/get` itself.
+///
+/// An open port is not enough: the port is picked by binding port 0 and letting it go, so
+/// another test's server can take it first. httpbin then fails to bind and exits, while a
+/// bare connect succeeds against the other server and the scenario later meets "connection
+/// refused". So readiness is an HTTP answer with httpbin's own `/get` body while the
+/// child is still alive, and a child that exits on a taken port is started again on another.
 fn httpbin() -> (Proc, String) {
+    for _ in 0..5 {
+        if let Some(started) = try_start_httpbin() {
+            return started;
+        }
+    }
+    panic!("failed to start httpbin: five free ports were each taken before it could bind");
+}
+
+/// One attempt of [`httpbin`]: `None` when the port was taken under it.
+fn try_start_httpbin() -> Option<(Proc, String)> {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -52,6 +68,9 @@ fn httpbin() -> (Proc, String) {
         if let Some(status) = proc.0.try_wait().unwrap() {
             let mut err = String::new();
             let _ = proc.0.stderr.take().unwrap().read_to_string(&mut err);
+            if err.contains("Address already in use") {
+                return None;
+            }
             panic!(
                 "failed to start httpbin: `{} -m httpbin.core` exited with {status}; run \
                  scripts/test.sh, which installs it, or `python3 -m pip install --user \
@@ -59,19 +78,39 @@ fn httpbin() -> (Proc, String) {
                 python()
             );
         }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if answers_as_httpbin(port) && proc.0.try_wait().unwrap().is_none() {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "failed to start httpbin: nothing listens on 127.0.0.1:{port} after 30s"
+            "failed to start httpbin: 127.0.0.1:{port} gave no httpbin answer to `GET /get` \
+             after 30s"
         );
         std::thread::sleep(Duration::from_millis(100));
     }
     // Drain stderr (one line per request) so httpbin never blocks on a full pipe.
     let mut stderr = proc.0.stderr.take().unwrap();
     std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
-    (proc, format!("http://127.0.0.1:{port}"))
+    Some((proc, format!("http://127.0.0.1:{port}")))
+}
+
+/// Whether `GET /get` on `port` answers 200 with httpbin's echo of the request URL.
+fn answers_as_httpbin(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /get HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    let status_ok = answer
+        .lines()
+        .next()
+        .is_some_and(|line| line.starts_with("HTTP/1.") && line.contains(" 200"));
+    status_ok && answer.contains(&format!("\"url\": \"http://127.0.0.1:{port}/get\""))
 }
 
 fn suite() -> PathBuf {
