@@ -155,6 +155,8 @@ pub enum SchemaKind {
     Scenario,
     /// Environment files.
     Environment,
+    /// The owners file (`owners.yaml` at the suite root).
+    Owners,
 }
 
 /// Which scenarios, where.

@@ -32,6 +32,7 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
             let text = match kind {
                 SchemaKind::Scenario => rehearse_scenario::scenario_schema(),
                 SchemaKind::Environment => rehearse_scenario::environment_schema(),
+                SchemaKind::Owners => rehearse_scenario::owners_schema(),
             };
             println!("{text}");
             exit::PASSED

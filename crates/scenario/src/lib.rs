@@ -48,14 +48,15 @@ pub use bounds::{
     MAX_TEMPLATE_LINE, MAX_TEMPLATE_NESTING, MAX_TEMPLATE_TERMS, parse_json_path,
 };
 pub use compile::{
-    Compiler, Heading, discover, load_environment, parse_cron, read_heading, read_source,
+    Compiler, Heading, OWNERS_FILE, discover, load_environment, load_owners, parse_cron,
+    read_heading, read_source, unknown_owner,
 };
 pub use duration::{Dur, MAX_DURATION};
 pub use error::{Problem, Problems, render_problem};
 pub use files::{FileError, MAX_FILE_BYTES, fixture_len, fixture_path, read_capped};
 pub use filters::FILTERS;
 pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerpt, json_eq};
-pub use model::{EnvironmentFile, FragmentFile, ScenarioFile};
+pub use model::{EnvironmentFile, FragmentFile, OwnersFile, ScenarioFile};
 pub use node::did_you_mean;
 pub use plan::{
     Action, Approval, ApprovalMode, Auth, Bank, BankAuth, Body, BodyCheck, BodyCheckKind, Capture,
@@ -63,7 +64,7 @@ pub use plan::{
     Expect, FixtureFile, HeaderCheck, Job, JsonCheck, Part, PartContent, PathKey, Poll, Request,
     Scenario, SchemaCheck, StatusMatch, StatusOp, StatusPattern, Step, Tls,
 };
-pub use schema::{environment_schema, scenario_schema};
+pub use schema::{environment_schema, owners_schema, scenario_schema};
 pub use span::{SourceFile, Span, Spanned};
 pub use template::{FUNCTIONS, RenderError, Resolve, Templates, Tpl, TplValue, Vars};
 pub use value::{SpannedMap, Value, ValueKind};

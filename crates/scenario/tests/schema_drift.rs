@@ -34,6 +34,11 @@ fn environment_schema_is_committed() {
 }
 
 #[test]
+fn owners_schema_is_committed() {
+    check("owners.schema.json", rehearse_scenario::owners_schema());
+}
+
+#[test]
 fn shipped_scenarios_validate_against_the_schema() {
     // The schema must accept what the loader accepts: every shipped scenario file.
     let schema: serde_json::Value =

@@ -8,6 +8,7 @@
 mod check;
 mod environment;
 mod expect;
+mod owners;
 mod request;
 mod scenario;
 mod shapes;
@@ -16,6 +17,7 @@ mod step;
 pub use check::*;
 pub use environment::*;
 pub use expect::*;
+pub use owners::*;
 pub use request::*;
 pub use scenario::*;
 pub(crate) use shapes::*;
