@@ -49,6 +49,12 @@ pub(crate) struct Loaded {
     pub(crate) world: Arc<LateWorld>,
     /// True for the built-in `local` environment: the embedded stack must be started.
     pub(crate) embedded: bool,
+    /// The suite's owners (`owners.yaml` at its root), when the file exists.
+    #[expect(
+        dead_code,
+        reason = "read by the owner lines of reports and by notifications (#13), landing next"
+    )]
+    pub(crate) owners: Option<rehearse_owners::Owners>,
 }
 
 /// Folders that mark the root of a suite.
@@ -364,6 +370,18 @@ pub(crate) fn load(args: &SelectArgs, options: LoadOptions) -> Result<Loaded, Pr
             ),
         );
     }
+    let owners = match load_suite_owners(&root) {
+        Ok(owners) => owners,
+        Err(p) => {
+            problems.0.extend(p.0);
+            None
+        }
+    };
+    if let Some(owners) = &owners {
+        problems
+            .0
+            .extend(unknown_owners(owners, &environment, &scenarios));
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -373,7 +391,47 @@ pub(crate) fn load(args: &SelectArgs, options: LoadOptions) -> Result<Loaded, Pr
         templates,
         world,
         embedded,
+        owners,
     })
+}
+
+/// The suite's owners file (`owners.yaml` at its root): `None` when there is none.
+pub(crate) fn load_suite_owners(root: &Path) -> Result<Option<rehearse_owners::Owners>, Problems> {
+    let path = in_root(root, rehearse_scenario::OWNERS_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    rehearse_scenario::load_owners(&path).map(Some)
+}
+
+/// Every `owner:` of the environment (its checks, `bank.owner`) and of the scenarios (and
+/// their `requires:`) that the owners file does not name, as problems with "did you mean".
+fn unknown_owners(
+    owners: &rehearse_owners::Owners,
+    environment: &Environment,
+    scenarios: &[Scenario],
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut check = |name: &Option<String>, span: Option<&rehearse_scenario::Span>| {
+        if let Some(name) = name
+            && owners.get(name).is_none()
+        {
+            out.push(rehearse_scenario::unknown_owner(name, span, owners.names()));
+        }
+    };
+    for c in &environment.checks {
+        check(&c.owner, Some(&c.span));
+    }
+    if let Some(bank) = &environment.bank {
+        check(&bank.owner, bank.span.as_ref());
+    }
+    for s in scenarios {
+        check(&s.owner, Some(&s.span));
+        for c in &s.requires {
+            check(&c.owner, Some(&c.span));
+        }
+    }
+    out
 }
 
 /// `--var` wins over a scenario's own var of the same name.

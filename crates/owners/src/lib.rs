@@ -46,7 +46,7 @@ impl Owners {
     }
 
     /// Every owner's name, sorted.
-    pub fn names(&self) -> impl Iterator<Item = &str> {
+    pub fn names(&self) -> impl Iterator<Item = &str> + Clone {
         self.by_name.keys().map(String::as_str)
     }
 
