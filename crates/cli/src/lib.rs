@@ -2,6 +2,7 @@
 //! maps the outcome to a documented exit code (see [`exit`]).
 
 pub mod args;
+mod clock;
 mod commands;
 mod contract;
 pub mod exit;
