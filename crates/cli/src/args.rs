@@ -140,8 +140,23 @@ pub enum ReportCommand {
         /// Where to write the merged reports.
         out_dir: PathBuf,
         /// Folders (or files) holding each shard's JSON report.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "run", conflicts_with = "run")]
         in_dirs: Vec<PathBuf>,
+        /// Read the run from the store instead: every shard that ran with
+        /// `--run-id ID --shard K/N` recorded into it. A shard not recorded is named and
+        /// the merge exits 1.
+        #[arg(long, value_name = "ID")]
+        run: Option<String>,
+        /// The store to read with --run: a SQLite file or a postgres:// URL (default:
+        /// .rehearse/rehearse.db in the current folder).
+        #[arg(
+            long,
+            value_name = "URL",
+            env = "REHEARSE_STORE",
+            hide_env_values = true,
+            requires = "run"
+        )]
+        store: Option<String>,
         /// Where the HTML report will be published (linked from the Markdown summary).
         #[arg(long)]
         report_url: Option<String>,
@@ -190,15 +205,34 @@ pub struct SelectArgs {
     /// Only scenarios whose name contains this (repeatable).
     #[arg(long)]
     pub name: Vec<String>,
-    /// Run one slice of the selection: K/N (deterministic by path).
+    /// Run one slice of the selection: K/N (deterministic by path), or auto/N to take K
+    /// from `JOB_COMPLETION_INDEX` (a Kubernetes Indexed Job's 0-based index, plus one).
     #[arg(long, value_parser = parse_shard)]
-    pub shard: Option<rehearse_runner::Shard>,
+    pub shard: Option<ShardArg>,
     /// Folder of fixture files (default: fixtures/ in the suite's root).
     #[arg(long, value_name = "DIR")]
     pub fixtures: Option<PathBuf>,
 }
 
 impl SelectArgs {
+    /// The slice to run, once [`SelectArgs::resolve_shard`] read an `auto/N` index.
+    pub fn shard(&self) -> Option<rehearse_runner::Shard> {
+        match self.shard {
+            Some(ShardArg::Fixed(s)) => Some(s),
+            Some(ShardArg::Auto { .. }) | None => None,
+        }
+    }
+
+    /// Reads the index of `--shard auto/N` from `JOB_COMPLETION_INDEX`: when the command
+    /// starts, not when the line is parsed (so a CI file's command line checks out
+    /// anywhere).
+    pub fn resolve_shard(&mut self) -> Result<(), String> {
+        if let Some(ShardArg::Auto { total }) = self.shard {
+            self.shard = Some(ShardArg::Fixed(auto_shard(total)?));
+        }
+        Ok(())
+    }
+
     /// The environment asked for: `--env`, `REHEARSE_ENV`, or the built-in `local`.
     pub fn env_name(&self) -> &str {
         self.env.as_deref().unwrap_or(crate::stack::LOCAL)
@@ -223,8 +257,60 @@ pub(crate) fn parse_var(s: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), value.to_owned()))
 }
 
-fn parse_shard(s: &str) -> Result<rehearse_runner::Shard, String> {
-    s.parse()
+/// `--shard`: `K/N`, or `auto/N` whose K is read from `JOB_COMPLETION_INDEX` when the
+/// command starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardArg {
+    /// `K/N`.
+    Fixed(rehearse_runner::Shard),
+    /// `auto/N`.
+    Auto {
+        /// N.
+        total: usize,
+    },
+}
+
+fn parse_shard(s: &str) -> Result<ShardArg, String> {
+    let Some(total) = s.strip_prefix("auto/") else {
+        return s.parse().map(ShardArg::Fixed);
+    };
+    let shard: rehearse_runner::Shard = format!("1/{total}")
+        .parse()
+        .map_err(|_| format!("invalid shard `{s}`; write auto/N with N >= 1, e.g. auto/8"))?;
+    Ok(ShardArg::Auto { total: shard.total })
+}
+
+fn auto_shard(total: usize) -> Result<rehearse_runner::Shard, String> {
+    let index = std::env::var(JOB_INDEX_VAR).map_err(|_| {
+        format!(
+            "--shard auto/{total} takes its index from {JOB_INDEX_VAR}, which is not set; run it in a Kubernetes Indexed Job (completionMode: Indexed) or give --shard K/{total}"
+        )
+    })?;
+    let k: usize = index.trim().parse().map_err(|_| {
+        format!("{JOB_INDEX_VAR}=`{index}` is not a 0-based shard index; it must be 0, 1, 2, …")
+    })?;
+    format!("{}/{total}", k.saturating_add(1))
+        .parse()
+        .map_err(|e| format!("{e} (from {JOB_INDEX_VAR}={index}, 0-based)"))
+}
+
+/// The 0-based index a Kubernetes Indexed Job gives each pod.
+pub(crate) const JOB_INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
+
+/// A run id given with `--run-id`: what `new_run_id` makes, or any short id a CI system
+/// hands every shard (letters, digits, `.`, `_`, `-`; at most 100).
+fn parse_run_id(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 100
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "invalid run id `{s}`; use letters, digits, `.`, `_` and `-` (at most 100), e.g. nightly-2026-12-02"
+        ))
+    }
 }
 
 /// How `approve` steps are carried out (`--approvals`).
@@ -300,4 +386,8 @@ pub struct RunArgs {
     /// Allow running against an environment marked `protected: true`.
     #[arg(long)]
     pub allow_protected: bool,
+    /// The run's id, shared by every shard of one run (with --shard): each records into
+    /// the same run of the store, and `rehearse report merge --run ID` reads it back.
+    #[arg(long, value_name = "ID", env = "REHEARSE_RUN_ID", value_parser = parse_run_id, requires = "shard")]
+    pub run_id: Option<String>,
 }

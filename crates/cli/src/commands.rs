@@ -21,7 +21,17 @@ use crate::load::{self, LoadOptions, Loaded};
 use crate::prompt;
 use crate::stack::LocalStack;
 
-pub(crate) async fn dispatch(cli: Cli) -> u8 {
+pub(crate) async fn dispatch(mut cli: Cli) -> u8 {
+    let select = match &mut cli.command {
+        Command::Run(a) => Some(&mut a.select),
+        Command::Preflight(a) => Some(&mut a.select),
+        Command::Validate(a) | Command::List(a) => Some(a),
+        _ => None,
+    };
+    if let Some(Err(e)) = select.map(SelectArgs::resolve_shard) {
+        eprintln!("error: {e}");
+        return exit::INVALID_INPUT;
+    }
     let color = cli.color;
     match cli.command {
         Command::Run(ref args) => run(&cli, args).await,
@@ -46,8 +56,15 @@ pub(crate) async fn dispatch(cli: Cli) -> u8 {
                     ref out_dir,
                     ref in_dirs,
                     ref report_url,
+                    ref run,
+                    ref store,
                 },
-        } => merge(out_dir, in_dirs, report_url.clone()),
+        } => match run {
+            Some(run) => {
+                crate::store::merge_run(out_dir, run, store.as_deref(), report_url.clone()).await
+            }
+            None => merge(out_dir, in_dirs, report_url.clone()),
+        },
         Command::MockBank(mut args) => {
             if let Some(rehearse_bank_mock::MockBankCommand::Record(record)) = args.command.take() {
                 return crate::record::record(record).await;
@@ -104,7 +121,7 @@ fn select(args: &SelectArgs, loaded: Loaded) -> Loaded {
     let selection = Selection {
         tags: args.tag.clone(),
         names: args.name.clone(),
-        shard: args.shard,
+        shard: args.shard(),
     };
     let (scenarios, left_out) = selection.apply_for(loaded.scenarios);
     for s in &left_out {
@@ -152,7 +169,7 @@ fn list(args: &SelectArgs, color: Color) -> u8 {
             let selection = Selection {
                 tags: args.tag.clone(),
                 names: args.name.clone(),
-                shard: args.shard,
+                shard: args.shard(),
             };
             selection.apply_for(scenarios).0
         }),
@@ -690,12 +707,15 @@ fn interrupted_in_preflight(
 }
 
 async fn run(cli: &Cli, args: &RunArgs) -> u8 {
-    let run_id = rehearse_runner::new_run_id();
+    let run_id = args
+        .run_id
+        .clone()
+        .unwrap_or_else(rehearse_runner::new_run_id);
     let mut specs = match reports(&args.reports, args.report_url.as_ref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    specs.options.shard = args.select.shard.map(|s| s.to_string());
+    specs.options.shard = args.select.shard().map(|s| s.to_string());
     let root = load::suite_root(&args.select);
     let mut store = match crate::store::RunStore::open(&args.store, &root).await {
         Ok(s) => s,
@@ -766,7 +786,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             vec!["pre-flight checks failed; no business step ran".to_owned()],
         );
         result.preflight = checks;
-        let meta = crate::store::meta(&result, &root, exit::NOT_READY);
+        let mut meta = crate::store::meta(&result, &root, exit::NOT_READY);
+        meta.shard = crate::store::shard_of(args.select.shard());
         specs.options.trends = store.record(&result, &meta).await;
         write_reports(&result, &specs);
         if let Some(stack) = stack {
@@ -862,7 +883,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let mut result = result;
     result.preflight = checks;
-    let meta = crate::store::meta(&result, &root, exit::of_run(&result, true));
+    let mut meta = crate::store::meta(&result, &root, exit::of_run(&result, true));
+    meta.shard = crate::store::shard_of(args.select.shard());
     specs.options.trends = store.record(&result, &meta).await;
     let written = write_reports(&result, &specs);
     store.exit_code(exit::of_run(&result, written))

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use rehearse_report::{ScenarioTrend, TrendLabel, Trends};
 use rehearse_runner::RunResult;
-use rehearse_store::{History, RunMeta, Store, StoreError, StoreUrl, Trend};
+use rehearse_store::{History, RunMeta, ShardOf, Store, StoreError, StoreUrl, Trend};
 
 use crate::exit;
 
@@ -152,6 +152,7 @@ pub(crate) fn meta(result: &RunResult, root: &Path, exit_code: u8) -> RunMeta {
         exit_code,
         file_hashes,
         retries: BTreeMap::new(),
+        shard: None,
     }
 }
 
@@ -167,4 +168,110 @@ fn git_commit(root: &Path) -> Option<String> {
         .ok()?;
     let commit = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     (out.status.success() && !commit.is_empty()).then_some(commit)
+}
+
+/// The store's view of `--shard K/N`.
+pub(crate) fn shard_of(shard: Option<rehearse_runner::Shard>) -> Option<ShardOf> {
+    shard.map(|s| ShardOf {
+        index: u32::try_from(s.index).unwrap_or(u32::MAX),
+        total: u32::try_from(s.total).unwrap_or(u32::MAX),
+    })
+}
+
+/// `rehearse report merge OUT_DIR --run RUN_ID`: the run as its shards recorded it in the
+/// store, written as a merge writes shards' JSON reports. Exits as the run would have; a
+/// shard the store does not hold is named, and the merge then exits 1 at least (its
+/// scenarios may hide a failure).
+pub(crate) async fn merge_run(
+    out_dir: &Path,
+    run: &str,
+    store: Option<&str>,
+    report_url: Option<String>,
+) -> u8 {
+    let url = match store {
+        Some(s) => match s.parse::<StoreUrl>() {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INVALID_INPUT;
+            }
+        },
+        None => StoreUrl::Sqlite(PathBuf::from(DEFAULT_STORE)),
+    };
+    if let StoreUrl::Sqlite(path) = &url
+        && !path.is_file()
+    {
+        eprintln!("error: there is no store at {}", path.display());
+        eprintln!(
+            "  hint: run inside the suite whose runs were recorded, or give --store (a SQLite file or postgres:// URL)"
+        );
+        return exit::INVALID_INPUT;
+    }
+    let opened = match Store::open(&url).await {
+        Ok(s) => s,
+        Err(e) => {
+            print_error(&e, false);
+            return exit::NOT_READY;
+        }
+    };
+    let stored = match opened.load_run(run).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            eprintln!("error: the store {url} holds no run `{run}`");
+            eprintln!(
+                "  hint: `rehearse history` lists recorded runs; shards record under the id given with --run-id"
+            );
+            return exit::INVALID_INPUT;
+        }
+        Err(e) => {
+            print_error(&e, false);
+            return exit::NOT_READY;
+        }
+    };
+    let options = rehearse_report::ReportOptions {
+        report_url,
+        trends: None,
+        shard: None,
+    };
+    if let Err(e) = std::fs::create_dir_all(out_dir)
+        .and_then(|()| rehearse_report::write_merged(out_dir, &stored.result, &options))
+    {
+        eprintln!(
+            "error: failed to write the merged reports into {}: {e}",
+            out_dir.display()
+        );
+        return exit::INTERNAL;
+    }
+    let counts = stored.result.counts();
+    let n = stored.result.scenarios.len();
+    let of = stored
+        .total
+        .map(|t| format!(" from {} of {t} shards", stored.shards.len()))
+        .unwrap_or_default();
+    println!(
+        "merged run {run}{of}: {n} scenario{} into {}: {} passed, {} failed, {} skipped",
+        if n == 1 { "" } else { "s" },
+        out_dir.display(),
+        counts.passed,
+        counts.failed,
+        counts.skipped
+    );
+    // As the run exits: what its shards recorded, and at least what the joined result
+    // says (a shard's exit code is the store's word, the scenarios are the reports').
+    let code = stored.exit_code.max(exit::of_result(&stored.result));
+    let missing = stored.missing_shards();
+    if missing.is_empty() {
+        return code;
+    }
+    let list: Vec<String> = missing.iter().map(u32::to_string).collect();
+    eprintln!(
+        "error: shard{} {} of {} not recorded: the merged run is incomplete",
+        if missing.len() == 1 { "" } else { "s" },
+        list.join(", "),
+        stored.total.unwrap_or_default()
+    );
+    eprintln!(
+        "  hint: wait for every shard to finish, or rerun the missing ones with the same --run-id"
+    );
+    code.max(exit::FAILED)
 }

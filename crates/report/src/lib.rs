@@ -76,7 +76,7 @@ pub use junit::{to_junit_string, write_junit};
 pub use markdown::{
     to_markdown_string, to_markdown_string_with, write_markdown, write_markdown_with,
 };
-pub use merge::{MERGED_FILES, merge, merge_dirs, merge_dirs_with, read_json};
+pub use merge::{MERGED_FILES, merge, merge_dirs, merge_dirs_with, read_json, write_merged};
 pub use options::{ColorChoice, ConsoleOptions, Verbosity};
 pub use reporter::Reporter;
 pub use spec::{

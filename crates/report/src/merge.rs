@@ -193,6 +193,14 @@ where
         .map(|f| read_json(f))
         .collect::<io::Result<Vec<_>>>()?;
     let merged = merge(results);
+    write_merged(out_dir, &merged, options)?;
+    Ok(merged)
+}
+
+/// Writes one run's reports into `out_dir` as a merge does (junit.xml, run.json,
+/// report.html, report.md): for shards joined from JSON reports, or read back from the
+/// store (`rehearse report merge --run RUN_ID`).
+pub fn write_merged(out_dir: &Path, merged: &RunResult, options: &ReportOptions) -> io::Result<()> {
     let [junit, json, html, markdown] = MERGED_FILES.map(|name| out_dir.join(name));
     let specs = [
         ReportSpec::Junit(junit),
@@ -201,8 +209,8 @@ where
         ReportSpec::Markdown(markdown),
     ];
     for spec in &specs {
-        spec.write_with(&merged, options)
+        spec.write_with(merged, options)
             .map_err(|e| io::Error::new(e.source.kind(), e.to_string()))?;
     }
-    Ok(merged)
+    Ok(())
 }

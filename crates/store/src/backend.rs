@@ -197,7 +197,19 @@ impl Backend {
                     .await,
                 )
             }
-            Self::Postgres(client) => Ok(client.lock().await.batch_execute(sql).await?),
+            Self::Postgres(client) => {
+                // Under the migrations' lock: `CREATE TABLE IF NOT EXISTS` is not safe
+                // against itself on PostgreSQL (two shards opening a fresh store at once
+                // met "duplicate key value violates unique constraint
+                // pg_type_typname_nsp_index").
+                let mut client = client.lock().await;
+                let tx = client.transaction().await?;
+                tx.execute("SELECT pg_advisory_xact_lock(726173)", &[])
+                    .await?;
+                tx.batch_execute(sql).await?;
+                tx.commit().await?;
+                Ok(())
+            }
         }
     }
 

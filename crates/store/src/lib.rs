@@ -25,10 +25,12 @@
 mod backend;
 mod error;
 mod history;
+mod load;
 mod store;
 mod url;
 
 pub use error::StoreError;
 pub use history::{Breakage, Change, Entry, History, Outcome, RunInfo, ScenarioHistory, Trend};
-pub use store::{RunMeta, SCHEMA_VERSION, Store, deployed_version};
+pub use load::StoredRun;
+pub use store::{RunMeta, SCHEMA_VERSION, SHARD_STRIDE, ShardOf, Store, deployed_version};
 pub use url::{StoreUrl, StoreUrlError};

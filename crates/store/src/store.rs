@@ -11,10 +11,13 @@ use crate::error::StoreError;
 use crate::url::StoreUrl;
 
 /// The schema this binary writes and reads; `schema_version` holds a database's own.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The migrations, in order: (version, SQL). Embedded in the binary.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_runs.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_runs.sql")),
+    (3, include_str!("../migrations/0003_shards.sql")),
+];
 
 const SCHEMA_TABLE: &str =
     "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at TEXT NOT NULL)";
@@ -42,6 +45,28 @@ pub struct RunMeta {
     pub file_hashes: BTreeMap<String, String>,
     /// How many times each scenario was rerun by `--retry-failed`, by path.
     pub retries: BTreeMap<String, u32>,
+    /// The shard this process ran, when the run is one of several shards writing one run
+    /// id (`--shard K/N --run-id ID`): its rows join the others' under that id.
+    pub shard: Option<ShardOf>,
+}
+
+/// One shard of a sharded run: `index` of `total`, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardOf {
+    /// 1-based.
+    pub index: u32,
+    /// How many shards the run has.
+    pub total: u32,
+}
+
+/// Scenario and check indices of shard K start at (K-1) × this, so shards writing one run
+/// never collide (a shard of a million scenarios is far beyond any suite).
+pub const SHARD_STRIDE: i64 = 1_000_000;
+
+impl ShardOf {
+    fn base(self) -> i64 {
+        i64::from(self.index.saturating_sub(1)) * SHARD_STRIDE
+    }
 }
 
 /// The store of runs: SQLite or PostgreSQL, one schema.
@@ -228,6 +253,12 @@ const INSERT_CHECK: &str = "INSERT INTO checks (run_id, idx, name, kind, owner, 
 
 fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
     let id = &result.run_id;
+    let base = meta.shard.map_or(0, ShardOf::base);
+    let at = |i: usize| {
+        Val::Int(Some(
+            base.saturating_add(i64::try_from(i).unwrap_or(i64::MAX)),
+        ))
+    };
     let ended = result
         .started_at
         .checked_add_signed(chrono::TimeDelta::from_std(result.duration).unwrap_or_default())
@@ -252,7 +283,7 @@ fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
         let retries = meta.retries.get(&s.path).copied().unwrap_or(0);
         scenarios.push(vec![
             Val::text(id),
-            Val::int(si),
+            at(si),
             Val::text(&s.path),
             Val::text(&s.name),
             Val::opt(meta.file_hashes.get(&s.path).map(String::as_str)),
@@ -269,11 +300,11 @@ fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
             .map(|st| ("steps", st))
             .chain(s.cleanup.iter().map(|st| ("cleanup", st)));
         for (ti, (phase, st)) in all.enumerate() {
-            steps.push(step_row(id, si, ti, phase, st));
+            steps.push(step_row(id, at(si), ti, phase, st));
             for a in &st.attempts {
                 attempts.push(vec![
                     Val::text(id),
-                    Val::int(si),
+                    at(si),
                     Val::int(ti),
                     Val::int(a.number),
                     Val::text(&a.request.method),
@@ -295,7 +326,7 @@ fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
         .map(|(i, c)| {
             vec![
                 Val::text(id),
-                Val::int(i),
+                at(i),
                 Val::text(&c.name),
                 Val::text(&c.kind),
                 Val::opt(c.owner.as_deref()),
@@ -306,19 +337,95 @@ fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
             ]
         })
         .collect();
-    vec![
-        (INSERT_RUN, vec![run]),
+    let mut batches = match meta.shard {
+        None => vec![(INSERT_RUN, vec![run])],
+        Some(shard) => shard_run_rows(result, meta, shard, run),
+    };
+    batches.extend([
         (INSERT_SCENARIO, scenarios),
         (INSERT_STEP, steps),
         (INSERT_ATTEMPT, attempts),
         (INSERT_CHECK, checks),
-    ]
+    ]);
+    batches
 }
 
-fn step_row(id: &str, si: usize, ti: usize, phase: &str, st: &StepResult) -> Vec<Val> {
+const INSERT_SHARD_RUN: &str = "INSERT INTO runs (id, environment, rehearse_version, deployed_version, bank_api_version, git_commit, started_at, ended_at, verdict, exit_code, interrupted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING";
+/// Taken before the shard's rows are read back: on PostgreSQL it holds the run's row
+/// until commit, so two shards finishing together recompute the run one after the other,
+/// each seeing the other's rows (SQLite has one writer at a time anyway).
+const LOCK_RUN: &str = "UPDATE runs SET id = id WHERE id = $1";
+const DELETE_SHARD: [&str; 5] = [
+    "DELETE FROM attempts WHERE run_id = $1 AND scenario_idx >= $2 AND scenario_idx < $3",
+    "DELETE FROM steps WHERE run_id = $1 AND scenario_idx >= $2 AND scenario_idx < $3",
+    "DELETE FROM scenarios WHERE run_id = $1 AND idx >= $2 AND idx < $3",
+    "DELETE FROM checks WHERE run_id = $1 AND idx >= $2 AND idx < $3",
+    "DELETE FROM run_shards WHERE run_id = $1 AND shard = $2",
+];
+const INSERT_SHARD: &str = "INSERT INTO run_shards (run_id, shard, total, started_at, ended_at, verdict, exit_code, interrupted, scenarios) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// The run over its shards so far: earliest start, latest end, the worst verdict
+/// (interrupted, then any abort reason, then failed) and exit code, the first deployed
+/// version seen.
+/// `$1` must appear before `$2`: SQLite numbers `$N` parameters in the order they first
+/// appear.
+const RECOMPUTE_RUN: &str = "UPDATE runs SET \
+    started_at = (SELECT MIN(started_at) FROM run_shards WHERE run_id = $1), \
+    ended_at = (SELECT MAX(ended_at) FROM run_shards WHERE run_id = $1), \
+    exit_code = (SELECT MAX(exit_code) FROM run_shards WHERE run_id = $1), \
+    interrupted = (SELECT MAX(interrupted) FROM run_shards WHERE run_id = $1), \
+    verdict = CASE \
+        WHEN EXISTS (SELECT 1 FROM run_shards WHERE run_id = $1 AND interrupted = 1) THEN 'interrupted' \
+        WHEN EXISTS (SELECT 1 FROM run_shards WHERE run_id = $1 AND verdict NOT IN ('passed', 'failed', 'interrupted')) \
+            THEN (SELECT MIN(verdict) FROM run_shards WHERE run_id = $1 AND verdict NOT IN ('passed', 'failed', 'interrupted')) \
+        WHEN EXISTS (SELECT 1 FROM run_shards WHERE run_id = $1 AND verdict = 'failed') THEN 'failed' \
+        ELSE 'passed' END, \
+    deployed_version = COALESCE(deployed_version, $2) \
+    WHERE id = $1";
+
+/// The statements of a shard's run: the run's row created by the first shard, locked,
+/// this shard's earlier rows removed (a shard run again, e.g. a retried Kubernetes pod,
+/// replaces its rows), its row added, and the run recomputed over every shard so far.
+fn shard_run_rows(result: &RunResult, meta: &RunMeta, shard: ShardOf, run: Vec<Val>) -> Vec<Batch> {
+    let id = &result.run_id;
+    let (lo, hi) = (shard.base(), shard.base().saturating_add(SHARD_STRIDE));
+    let mut out: Vec<Batch> = vec![
+        (INSERT_SHARD_RUN, vec![run.clone()]),
+        (LOCK_RUN, vec![vec![Val::text(id)]]),
+    ];
+    for sql in DELETE_SHARD {
+        let params = if sql.starts_with("DELETE FROM run_shards") {
+            vec![Val::text(id), Val::int(shard.index)]
+        } else {
+            vec![Val::text(id), Val::Int(Some(lo)), Val::Int(Some(hi))]
+        };
+        out.push((sql, vec![params]));
+    }
+    // started_at, ended_at, verdict, exit_code, interrupted of this shard: as in its run row.
+    out.push((
+        INSERT_SHARD,
+        vec![vec![
+            Val::text(id),
+            Val::int(shard.index),
+            Val::int(shard.total),
+            run[6].clone(),
+            run[7].clone(),
+            run[8].clone(),
+            Val::int(meta.exit_code),
+            run[10].clone(),
+            Val::int(result.scenarios.len()),
+        ]],
+    ));
+    out.push((
+        RECOMPUTE_RUN,
+        vec![vec![Val::text(id), Val::Text(deployed_version(result))]],
+    ));
+    out
+}
+
+fn step_row(id: &str, si: Val, ti: usize, phase: &str, st: &StepResult) -> Vec<Val> {
     vec![
         Val::text(id),
-        Val::int(si),
+        si,
         Val::int(ti),
         Val::text(phase),
         Val::text(&st.name),
