@@ -380,6 +380,12 @@ pub struct RunArgs {
     /// passes is flaky: reported and counted, not a failure.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub retry_failed: u32,
+    /// Send the run as OpenTelemetry traces to this OTLP/HTTP endpoint (e.g.
+    /// http://127.0.0.1:4318): a trace per scenario, a span per step and attempt. The
+    /// embedded stack's services send theirs there too. A collector that is down is a
+    /// warning, never a failure.
+    #[arg(long, value_name = "ENDPOINT")]
+    pub otlp: Option<String>,
     /// Where the run is recorded.
     #[command(flatten)]
     pub store: crate::store::StoreArgs,

@@ -716,6 +716,11 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         Err(code) => return code,
     };
     specs.options.shard = args.select.shard().map(|s| s.to_string());
+    // Before the embedded stack starts: its platforms send their spans there too.
+    let mut otlp = match crate::otlp::start(args.otlp.as_deref()) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
     let root = load::suite_root(&args.select);
     let mut store = match crate::store::RunStore::open(&args.store, &root).await {
         Ok(s) => s,
@@ -836,9 +841,12 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
                         if let Err(e) = reporter.handle(&event) {
                             tracing::warn!("console output failed: {e}");
                         }
+                        if let Some(o) = otlp.as_mut() {
+                            o.handle(&event);
+                        }
                     }
                     Err(tokio::sync::mpsc::error::TryRecvError::Empty) if !last => break,
-                    Err(_) => return,
+                    Err(_) => return otlp,
                 }
             }
         }
@@ -853,7 +861,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;
     let _ = done_tx.send(());
-    let _ = console.await;
+    let otlp = console.await.unwrap_or_default();
     let (plan, outcome) = match outcome {
         Ok(r) if retry.times > 0 && !r.passed() => {
             let (plan, r) =
@@ -866,6 +874,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     if let Some(stack) = stack {
         stack.shutdown().await;
     }
+    // After the stack: its platforms flushed their spans as they stopped.
+    crate::otlp::finish(otlp, cli.quiet).await;
     let result = match outcome {
         // The console is done with the copy its last event shared: no clone.
         Ok(r) => Arc::unwrap_or_clone(r),

@@ -330,6 +330,8 @@ impl Parts {
                 // (as in production) but let `advance_clock` fire it at simulated times.
                 poll_schedule: WALL_CLOCK_CRON.to_owned(),
                 bank_webhook_secret: Some(webhook_secret.clone()),
+                // `run --otlp`: the platform's spans join the run's traces.
+                otlp_endpoint: crate::otlp::endpoint(),
                 ..Config::default()
             };
             let p = rehearse_sample_platform::start(config)

@@ -117,6 +117,7 @@ impl ConsoleReporter {
                 step,
                 attempt,
                 time_left,
+                ..
             } => self.spin_step(*scenario, step, Some(attempt.number), *time_left),
             RunEvent::StepFinished { .. } => {}
             RunEvent::ScenarioFinished { scenario, result } => {

@@ -1,7 +1,7 @@
 //! Events the runner sends while it works; reporters consume them.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::result::{Attempt, RunResult, ScenarioResult, StepResult};
 
@@ -36,6 +36,11 @@ pub enum RunEvent {
         path: String,
         /// Its name.
         name: String,
+        /// The W3C trace id every request of the scenario carries in `traceparent`: one
+        /// trace per scenario.
+        trace_id: String,
+        /// When it began (wall clock): step and attempt `offset`s count from here.
+        started_at: SystemTime,
     },
     /// A step began.
     StepStarted {
@@ -58,6 +63,9 @@ pub enum RunEvent {
         attempt: Attempt,
         /// For a poll: time left before its deadline.
         time_left: Option<Duration>,
+        /// The parent (span) id its `traceparent` carried, on every redirect hop: the
+        /// attempt's span, parent of the system under test's spans for it.
+        span_id: String,
     },
     /// A step finished.
     StepFinished {

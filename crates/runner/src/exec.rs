@@ -89,6 +89,11 @@ impl ScenarioRun<'_> {
             scenario: self.index,
             path: scenario.path.display().to_string(),
             name: scenario.name.clone(),
+            trace_id: self.trace_id.clone(),
+            // The wall-clock instant step and attempt offsets count from.
+            started_at: std::time::SystemTime::now()
+                .checked_sub(self.started.elapsed())
+                .unwrap_or_else(std::time::SystemTime::now),
         });
         let mut status = Status::Passed;
         let mut steps = Vec::with_capacity(scenario.steps.len());
@@ -358,12 +363,13 @@ impl ScenarioRun<'_> {
                 jar: self.jar.as_mut(),
                 cookies: cookies.clone(),
             };
+            let span_id = crate::trace::span_id();
             let sending = exchange(
                 &self.clients.plain,
                 &prepared,
                 session,
                 timeout,
-                &self.trace_id,
+                (&self.trace_id, &span_id),
                 self.run_id,
             );
             let mut cut = false;
@@ -451,6 +457,7 @@ impl ScenarioRun<'_> {
                 step: step.name.clone(),
                 attempt: attempt.clone(),
                 time_left,
+                span_id,
             });
             result.attempts.push(attempt);
             record::thin_kept_attempts(&mut result.attempts);

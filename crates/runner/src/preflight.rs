@@ -207,7 +207,7 @@ async fn run_check(
                 &prepared,
                 session,
                 request.timeout.unwrap_or(timeout),
-                &trace(),
+                (&trace(), &crate::trace::span_id()),
                 &options.run_id,
             )
             .await;

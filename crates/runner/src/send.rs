@@ -39,16 +39,28 @@ pub(crate) async fn send(
     trace_id: &str,
     run_id: &str,
 ) -> Exchange {
-    exchange(client, p, Session::default(), timeout, trace_id, run_id).await
+    let span_id = crate::trace::span_id();
+    exchange(
+        client,
+        p,
+        Session::default(),
+        timeout,
+        (trace_id, &span_id),
+        run_id,
+    )
+    .await
 }
 
 /// Sends a prepared request as [`send`] does, with a session's redirects and cookies.
+/// `trace` is the `traceparent`'s trace id and parent (span) id: one span id per attempt,
+/// the same on each of its redirect hops, so that the attempt's span (`--otlp`) is the
+/// parent of whatever the system under test records for any hop.
 pub(crate) async fn exchange(
     client: &reqwest::Client,
     p: &Prepared,
     session: Session<'_>,
     timeout: Duration,
-    trace_id: &str,
+    trace: (&str, &str),
     run_id: &str,
 ) -> Exchange {
     let started = Instant::now();
@@ -59,7 +71,7 @@ pub(crate) async fn exchange(
         session,
         timeout,
         started,
-        trace_id,
+        trace,
         run_id,
         &mut sent_cookie,
     );
@@ -100,7 +112,7 @@ async fn hops(
     mut session: Session<'_>,
     timeout: Duration,
     started: Instant,
-    trace_id: &str,
+    (trace_id, span_id): (&str, &str),
     run_id: &str,
     sent_cookie: &mut Option<String>,
 ) -> Result<Response, String> {
@@ -114,7 +126,6 @@ async fn hops(
     let mut set_cookie_values = Vec::new();
     let mut redirects = 0usize;
     loop {
-        let span_id = crate::trace::span_id();
         let left = timeout.saturating_sub(started.elapsed());
         let mut builder = client
             .request(method.clone(), url.clone())

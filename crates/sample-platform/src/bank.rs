@@ -338,8 +338,7 @@ impl BankClient {
         let send = |bearer: String| {
             let request = build(&self.http).bearer_auth(bearer);
             async move {
-                request
-                    .send()
+                crate::telemetry::send(&self.http, request)
                     .await
                     .map_err(|e| BankError::Unavailable(describe(&e)))
             }
@@ -401,8 +400,8 @@ impl BankClient {
                 self.client_id.as_deref().unwrap_or_default(),
                 self.client_secret.as_deref(),
             )
-            .form(&[("grant_type", "client_credentials")])
-            .send()
+            .form(&[("grant_type", "client_credentials")]);
+        let response = crate::telemetry::send(&self.http, response)
             .await
             .map_err(|e| {
                 BankError::Unavailable(format!("get an access token: {}", describe(&e)))

@@ -114,6 +114,10 @@ pub struct Config {
     /// (`BANK_WEBHOOK_URL`): when set with the secret, the platform registers it with the
     /// bank at start (`POST /{version}/webhooks`).
     pub bank_webhook_url: Option<String>,
+    /// Where spans go: an OTLP/HTTP traces URL (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, as it
+    /// is) or base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`, `/v1/traces` appended). None: no
+    /// span is recorded, the trace context is still passed on to the bank.
+    pub otlp_endpoint: Option<String>,
 }
 
 impl Default for Config {
@@ -133,6 +137,7 @@ impl Default for Config {
             bank_timeout: DEFAULT_BANK_TIMEOUT,
             bank_webhook_secret: None,
             bank_webhook_url: None,
+            otlp_endpoint: None,
         }
     }
 }
@@ -168,6 +173,7 @@ impl fmt::Debug for Config {
                 &redacted(self.bank_webhook_secret.as_ref()),
             )
             .field("bank_webhook_url", &self.bank_webhook_url)
+            .field("otlp_endpoint", &self.otlp_endpoint)
             .finish()
     }
 }
@@ -242,6 +248,8 @@ impl Config {
             Some(v) => Some(validate_webhook_url(&v)?),
         };
         Ok(Self {
+            otlp_endpoint: get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+                .or_else(|| get("OTEL_EXPORTER_OTLP_ENDPOINT")),
             bank_webhook_secret: get("BANK_WEBHOOK_SECRET"),
             bank_webhook_url,
             bank_base_url,

@@ -36,6 +36,11 @@ pub fn app(state: AppState) -> Router {
         .route("/internal/jobs", get(list_jobs))
         .route("/internal/jobs/{name}", get(get_job))
         .route("/internal/jobs/{name}/run", post(run_job))
+        // Matched routes only, so the span is named after the route (`GET /payments/{id}`).
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::telemetry::trace_request,
+        ))
         .fallback(not_found)
         .layer(middleware::from_fn(log_request))
         .with_state(state)

@@ -46,6 +46,7 @@
 //! | `BANK_TIMEOUT` | timeout of one bank call (`10s`, `500ms`) | 10s |
 //! | `BANK_WEBHOOK_SECRET` | the secret the bank signs its webhooks with | none (webhooks refused, 401) |
 //! | `BANK_WEBHOOK_URL` | this platform's public URL of `POST /webhooks/bank`: registered with the bank at start | none (not registered) |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | OTLP/HTTP base URL (`/v1/traces` is appended; `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is taken as it is): a server span per request, a client span per bank call, as OTLP/JSON. The `traceparent` of a request is passed on to the bank calls it makes, with or without it | none (no span sent) |
 //!
 //! Malformed values (a bad cron, an unknown version) are an error at start-up.
 //!
@@ -112,6 +113,7 @@ mod jobs;
 mod payment;
 mod server;
 mod state;
+mod telemetry;
 mod webhooks;
 
 pub use config::{

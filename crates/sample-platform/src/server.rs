@@ -111,6 +111,8 @@ impl RunningPlatform {
                 Err(e) => tracing::warn!("the HTTP server task failed: {e}"),
             }
         }
+        // The requests are done: their spans are all queued.
+        self.state.0.telemetry.flush().await;
         tracing::info!(address = %self.address, "sample platform stopped");
     }
 }

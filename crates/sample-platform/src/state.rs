@@ -44,6 +44,10 @@ impl AppState {
             webhook_counters: Counters::default(),
             webhook_ids: SeenIds::default(),
             webhook_registration: Mutex::new(None),
+            telemetry: crate::telemetry::Telemetry::start(
+                config.otlp_endpoint.as_deref(),
+                format!("sample-platform-{}", config.bank_api_version),
+            ),
             config,
         })))
     }
@@ -74,6 +78,8 @@ pub(crate) struct Shared {
     webhook_ids: SeenIds,
     /// How the registration with the bank at start went (`BANK_WEBHOOK_URL`).
     pub(crate) webhook_registration: Mutex<Option<Result<String, String>>>,
+    /// Trace context and span export (`OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub(crate) telemetry: crate::telemetry::Telemetry,
 }
 
 /// What `POST /webhooks/bank` answers: a status and a body.

@@ -431,6 +431,8 @@ pub fn events(result: &RunResult, finish_order: &[usize]) -> Vec<RunEvent> {
             scenario: i,
             path: s.path.clone(),
             name: s.name.clone(),
+            trace_id: format!("{:032x}", i + 1),
+            started_at: std::time::SystemTime::UNIX_EPOCH,
         });
     }
     let longest = result
@@ -458,6 +460,7 @@ pub fn events(result: &RunResult, finish_order: &[usize]) -> Vec<RunEvent> {
                     step: step.name.clone(),
                     attempt: a.clone(),
                     time_left: None,
+                    span_id: format!("{:016x}", a.number),
                 });
             }
             events.push(RunEvent::StepFinished {
