@@ -427,3 +427,53 @@ async fn webhook_bad_signature_is_refused_by_the_receiver_and_the_retry_is_signe
     assert_eq!(journal["deliveries"][1]["fault"], "webhook_bad_signature");
     Ok(())
 }
+
+/// v4 (made by `contract import` from its OpenAPI webhook) sends its ISO 20022 events
+/// signed like every version, in the shape of its own template and schema.
+#[tokio::test]
+async fn v4_delivers_signed_iso_20022_events_in_its_imported_shape() -> TestResult {
+    let (url, seen) = receiver().await?;
+    let (bank, client) =
+        start(BankMock::builder().webhook(Some(rehearse_bank_mock::ApiVersion::V4), url, SECRET))
+            .await?;
+    let token: Value = client
+        .post(format!("{}/v4/oauth/token", bank.base_url()))
+        .basic_auth("rehearse-client", Some("rehearse-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await?
+        .json()
+        .await?;
+    let bearer = token["access_token"].as_str().ok_or("no token")?;
+    let body = example("v4/examples/create-payment-small.json")?;
+    let created = client
+        .post(format!("{}/v4/payments", bank.base_url()))
+        .bearer_auth(bearer)
+        .header("Idempotency-Key", "k-v4-wh")
+        .json(&body)
+        .send()
+        .await?;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await?;
+    bank.deliver_webhooks().await;
+
+    // The receiver verified each signature (bad ones are not counted as events).
+    assert_eq!(seen.lock().map(|s| s.bad_signatures).unwrap_or(1), 0);
+    assert_eq!(events(&seen), [("RCVD".into(), 1), ("ACSP".into(), 2)]);
+    let first = seen.lock().map(|s| s.events[0].clone()).unwrap_or_default();
+    assert!(
+        first["event_id"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("evt_")),
+        "{first}"
+    );
+    assert_eq!(first["payment_id"], created["payment_id"]);
+    assert_eq!(first["type"], "payment.status_changed");
+    assert_eq!(first["remittance_information"], "INV-2025-0002");
+    assert_eq!(first["status_reason"], Value::Null);
+    assert_eq!(first.get("id"), None, "v4 calls it event_id: {first}");
+
+    advance(&bank, &client, "1h").await?;
+    assert_eq!(events(&seen).last(), Some(&("ACSC".into(), 3)));
+    Ok(())
+}

@@ -125,7 +125,7 @@ impl<'a> Build<'a> {
         self.problems.push(text.into());
     }
 
-    fn write_json(&mut self, rel: &str, value: &Value) {
+    pub(crate) fn write_json(&mut self, rel: &str, value: &Value) {
         let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
         text.push('\n');
         self.files.insert(rel.to_owned(), text);
@@ -173,8 +173,26 @@ impl<'a> Build<'a> {
                 .find(|(o, _)| *o == operation)
                 .map(|(_, i)| &ops[*i])
         };
+        let registration = mapping
+            .webhooks
+            .as_ref()
+            .and_then(|w| w.registration.as_deref());
         for (i, op) in ops.iter().enumerate() {
-            if !chosen.iter().any(|(_, c)| *c == i) {
+            // The registration route is the mock's own (the manifest's `webhooks`).
+            let registers = registration.is_some_and(|r| {
+                op.path == r
+                    || op
+                        .path
+                        .strip_prefix(r)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            });
+            if registers {
+                self.notes.inferred.push(format!(
+                    "{}: served by the mock as the webhook registration `{}`",
+                    op.label(),
+                    registration.unwrap_or_default()
+                ));
+            } else if !chosen.iter().any(|(_, c)| *c == i) {
                 self.notes.not_mapped.push(format!(
                     "{}: not one of the mock's operations (create_payment, get_payment, list_payments, issue_token); map it under `operations` if it is one",
                     op.label()
@@ -187,17 +205,6 @@ impl<'a> Build<'a> {
                     op.label()
                 ));
             }
-        }
-        for (name, item) in &doc.spec.webhooks {
-            let methods: Vec<String> = item
-                .methods()
-                .into_iter()
-                .map(|(m, _)| m.as_str().to_owned())
-                .collect();
-            self.notes.not_mapped.push(format!(
-                "webhook `{name}` ({}): the mock's webhooks are a manifest section of their own, which import does not write yet; add it to the manifest by hand",
-                methods.join(", ")
-            ));
         }
         for server in &doc.spec.servers {
             let base = server
@@ -361,7 +368,7 @@ impl<'a> Build<'a> {
         for name in mapping.templates.keys() {
             if !Kind::all().iter().any(|k| k.name() == name) {
                 self.problem(format!(
-                    "mapping `templates.{name}`: not a template the mock renders (payment, error, list, token, oauth_error)"
+                    "mapping `templates.{name}`: not a template the mock renders (payment, error, list, token, oauth_error, event)"
                 ));
             }
         }
@@ -381,6 +388,7 @@ impl<'a> Build<'a> {
             }
             (None, None) => "application/json".to_owned(),
         };
+        let webhooks = self.webhooks(statuses.as_ref());
         let title = mapping
             .title
             .clone()
@@ -397,7 +405,7 @@ impl<'a> Build<'a> {
             templates,
             routes,
             required_headers: Vec::new(),
-            webhooks: None,
+            webhooks,
         })
     }
 
@@ -501,7 +509,7 @@ impl<'a> Build<'a> {
 
     /// Writes `schema` as a JSON Schema file and returns its path: named after its
     /// component (`schemas/payment.json`), else `schemas/{stem}.json`.
-    fn schema_file(&mut self, schema: &Value, stem: &str, what: &str) -> Option<String> {
+    pub(crate) fn schema_file(&mut self, schema: &Value, stem: &str, what: &str) -> Option<String> {
         let (file, title) = match component_name(schema) {
             Some(name) => (
                 format!("schemas/{}.json", kebab(name)),
@@ -625,7 +633,7 @@ impl<'a> Build<'a> {
     }
 
     /// Builds one template and returns where its placeholders went.
-    fn template(
+    pub(crate) fn template(
         &mut self,
         kind: Kind,
         schema: &Value,
@@ -676,7 +684,7 @@ fn find(ops: &[Op<'_>], named: &str) -> Option<usize> {
 
 /// The JSON media type of a request body or response (`application/json`, or the first
 /// `…+json`), with its media type object.
-fn json_media(body: &Value) -> Option<(String, &Value)> {
+pub(crate) fn json_media(body: &Value) -> Option<(String, &Value)> {
     let Some(Value::Object(content)) = body.get("content") else {
         return None;
     };

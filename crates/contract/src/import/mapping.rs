@@ -38,10 +38,32 @@ pub(crate) struct Mapping {
     /// `Content-Type` of error bodies (default: the error response's media type).
     #[serde(default)]
     pub(crate) error_content_type: Option<String>,
-    /// Per response template (`payment`, `error`, `list`, `token`, `oauth_error`): a JSON
-    /// pointer into the response body → what the engine puts there.
+    /// Per template (`payment`, `error`, `list`, `token`, `oauth_error`, `event`): a JSON
+    /// pointer into the body → what the engine puts there.
     #[serde(default)]
     pub(crate) templates: BTreeMap<String, BTreeMap<String, Slot>>,
+    /// The status-change webhooks: which of the document's `webhooks:` is the event, and
+    /// what OpenAPI does not say about them (where a platform registers).
+    #[serde(default)]
+    pub(crate) webhooks: Option<WebhooksMapping>,
+}
+
+/// What the manifest's `webhooks` section needs beyond the document's `webhooks:`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WebhooksMapping {
+    /// The name of the document's webhook that is the status-change event
+    /// (`paymentStatusChanged`).
+    #[serde(default)]
+    pub(crate) event: Option<String>,
+    /// The registration route, `/v4/webhooks` (OpenAPI describes what the bank sends, not
+    /// how a platform subscribes).
+    #[serde(default)]
+    pub(crate) registration: Option<String>,
+    /// The header carrying the signature (default: the one required header parameter of
+    /// the webhook's operation).
+    #[serde(default)]
+    pub(crate) signature_header: Option<String>,
 }
 
 /// The four operations the engine knows.

@@ -11,6 +11,7 @@ mod mapping;
 mod notes;
 mod schema;
 mod template;
+mod webhooks;
 
 use std::fmt;
 use std::path::Path;

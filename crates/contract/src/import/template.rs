@@ -20,6 +20,8 @@ pub(crate) enum Kind {
     List,
     Token,
     OauthError,
+    /// A status-change webhook's body (the manifest's `webhooks.event_template`).
+    Event,
 }
 
 /// A placeholder, and for a list of objects the placeholders of each item.
@@ -33,6 +35,7 @@ impl Kind {
             Self::List => "list",
             Self::Token => "token",
             Self::OauthError => "oauth_error",
+            Self::Event => "event",
         }
     }
 
@@ -43,6 +46,7 @@ impl Kind {
             Self::List => "templates/list.json",
             Self::Token => "templates/token.json",
             Self::OauthError => "templates/oauth-error.json",
+            Self::Event => "templates/event.json",
         }
     }
 
@@ -78,16 +82,28 @@ impl Kind {
             Self::List => &[("items", &[]), ("next_cursor", &[])],
             Self::Token => &[("access_token", &[]), ("expires_in", &[])],
             Self::OauthError => &[("code", &[]), ("message", &[])],
+            // `crates/bank-mock/src/webhooks/dispatch.rs`.
+            Self::Event => &[
+                ("id", &[]),
+                ("type", &[]),
+                ("payment_id", &[]),
+                ("status", &[]),
+                ("sequence", &[]),
+                ("occurred_at", &[]),
+                ("reference", &[]),
+                ("reason", &[]),
+            ],
         }
     }
 
-    pub(crate) fn all() -> [Self; 5] {
+    pub(crate) fn all() -> [Self; 6] {
         [
             Self::Payment,
             Self::Error,
             Self::List,
             Self::Token,
             Self::OauthError,
+            Self::Event,
         ]
     }
 }
