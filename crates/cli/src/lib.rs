@@ -9,6 +9,7 @@ pub mod exit;
 pub mod history;
 mod load;
 mod logs;
+mod owner_clock;
 mod panic;
 mod prompt;
 mod record;
