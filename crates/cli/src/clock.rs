@@ -6,11 +6,6 @@
 //! (their local time, working hours, the countdown's offsets and messages' deferral); run
 //! timestamps, the bank's clock and `now()` in templates keep the real time.
 
-#![expect(
-    dead_code,
-    reason = "used by the owner lines of reports, notifications and the countdown (#13), landing next"
-)]
-
 use chrono::{DateTime, Utc};
 
 /// The variable that fixes "now" for owners' clocks.

@@ -238,8 +238,7 @@ pub(crate) fn reports(specs: &[String], report_url: Option<&String>) -> Result<R
             specs,
             options: ReportOptions {
                 report_url: report_url.cloned(),
-                trends: None,
-                shard: None,
+                ..ReportOptions::default()
             },
         }),
         Err(e) => {
@@ -266,8 +265,7 @@ fn merge(
 ) -> u8 {
     let options = ReportOptions {
         report_url,
-        trends: None,
-        shard: None,
+        ..ReportOptions::default()
     };
     match rehearse_report::merge_dirs_with(out_dir, in_dirs, &options) {
         Ok(result) => {
@@ -392,7 +390,12 @@ fn world_of(
 
 /// Pre-flight results on stderr: failures grouped by owner, each with its hint and the
 /// evidence.
-fn print_preflight(checks: &[rehearse_runner::CheckResult], color: Color, quiet: bool) {
+fn print_preflight(
+    checks: &[rehearse_runner::CheckResult],
+    color: Color,
+    quiet: bool,
+    clocks: Option<&rehearse_report::OwnerClocks>,
+) {
     use rehearse_runner::Status;
     let paint = stderr_color(color);
     let (red, green, dim, reset) = if paint {
@@ -441,11 +444,17 @@ fn print_preflight(checks: &[rehearse_runner::CheckResult], color: Color, quiet:
             owner.as_deref().unwrap_or("(no owner set)"),
             mine.len()
         );
+        if let Some(c) = owner.as_deref().and_then(|o| clocks?.of(o)) {
+            let _ = writeln!(err, "  {dim}{}{reset}", c.line);
+        }
         for c in mine {
             let _ = writeln!(err, "  {red}✗{reset} {} [{}]", c.name, c.kind);
             let _ = writeln!(err, "      {}", c.evidence);
             if let Some(h) = &c.hint {
                 let _ = writeln!(err, "      hint: {h}");
+            }
+            if let Some(t) = &c.ticket {
+                let _ = writeln!(err, "      ticket: {t}");
             }
             if let Some(l) = &c.location {
                 let _ = writeln!(err, "      {dim}at {l}{reset}");
@@ -481,6 +490,8 @@ struct Input<'a> {
 /// secrets' values and the names set.
 struct Ready {
     plan: Plan,
+    /// The owners' clocks at `clock::now()`, when the suite has an owners file.
+    clocks: Option<rehearse_report::OwnerClocks>,
     stack: Option<LocalStack>,
     secrets: Vec<String>,
     present: Vec<String>,
@@ -516,6 +527,17 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
         }
     };
     let env_name = loaded.environment.name.clone();
+    let clocks = match &loaded.owners {
+        Some(owners) => match crate::clock::now() {
+            Ok(now) => Some(crate::owner_clock::clocks(owners, now)),
+            Err(e) => {
+                let p = Problem::new(e, None)
+                    .with_help("REHEARSE_NOW fixes the instant owners' clocks are computed from");
+                return Err(invalid(&env_name, p));
+            }
+        },
+        None => None,
+    };
     if loaded.environment.protected && !input.allow_protected {
         let p = Problem::new(format!("environment `{env_name}` is protected"), None)
             .with_help("pass --allow-protected if you really mean to use it");
@@ -599,6 +621,7 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
     };
     Ok(Ready {
         plan: Plan::new(environment, loaded.scenarios, loaded.templates),
+        clocks,
         stack,
         secrets,
         present,
@@ -607,7 +630,7 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
 
 async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
-    let specs = match reports(&args.reports, None) {
+    let mut specs = match reports(&args.reports, None) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -634,10 +657,12 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     };
     let Ready {
         plan,
+        clocks,
         stack,
         secrets,
         present,
     } = ready;
+    specs.options.owner_clocks.clone_from(&clocks);
     let plan = Arc::new(plan);
     let checks = rehearse_runner::preflight(
         Arc::clone(&plan),
@@ -657,7 +682,7 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     if cancel.is_cancelled() {
         return interrupted_in_preflight(cli, &run_id, &plan, checks, &specs);
     }
-    print_preflight(&checks, cli.color, cli.quiet);
+    print_preflight(&checks, cli.color, cli.quiet, clocks.as_ref());
     let failed = checks
         .iter()
         .any(|c| c.status != rehearse_runner::Status::Passed);
@@ -695,7 +720,12 @@ fn interrupted_in_preflight(
     checks: Vec<rehearse_runner::CheckResult>,
     specs: &Reports,
 ) -> u8 {
-    print_preflight(&checks, cli.color, cli.quiet);
+    print_preflight(
+        &checks,
+        cli.color,
+        cli.quiet,
+        specs.options.owner_clocks.as_ref(),
+    );
     let result = RunResult {
         interrupted: true,
         scenarios: rehearse_runner::not_started(plan),
@@ -750,10 +780,12 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let Ready {
         mut plan,
+        clocks,
         stack,
         secrets,
         present,
     } = ready;
+    specs.options.owner_clocks.clone_from(&clocks);
     let approval_timeout = plan.environment.approval_timeout;
     if plan.environment.approvals == ApprovalMode::Prompt {
         plan.approver = Some(Arc::new(prompt::PromptApprover::terminal(approval_timeout)));
@@ -783,7 +815,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         .iter()
         .any(|c| c.status != rehearse_runner::Status::Passed)
     {
-        print_preflight(&checks, cli.color, cli.quiet);
+        print_preflight(&checks, cli.color, cli.quiet, clocks.as_ref());
         let mut result = aborted_result(
             &run_id,
             &plan.environment.name,
@@ -801,7 +833,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         return exit::NOT_READY;
     }
     if !checks.is_empty() && !cli.quiet {
-        print_preflight(&checks, cli.color, cli.quiet);
+        print_preflight(&checks, cli.color, cli.quiet, clocks.as_ref());
     }
     let mut options = RunOptions::new();
     options.run_id.clone_from(&run_id);
@@ -825,8 +857,10 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     // reads no faster. Everything is still printed, in order; the last batch when the run
     // ends.
     let (done_tx, mut done_rx) = tokio::sync::oneshot::channel::<()>();
+    let console_clocks = clocks.clone();
     let console = tokio::spawn(async move {
-        let mut reporter = ConsoleReporter::stdout(console_options);
+        let mut reporter =
+            ConsoleReporter::stdout(console_options).with_owner_clocks(console_clocks);
         let mut tick = tokio::time::interval(CONSOLE_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

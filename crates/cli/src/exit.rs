@@ -143,6 +143,7 @@ mod tests {
             duration: Duration::ZERO,
             location: None,
             required_by: Vec::new(),
+            ticket: None,
         });
         assert_eq!(of_result(&r), INTERRUPTED);
         r.preflight[0].status = Status::Failed;

@@ -10,6 +10,7 @@ pub mod history;
 mod load;
 mod logs;
 mod otlp;
+mod owner_clock;
 mod panic;
 mod prompt;
 mod record;

@@ -50,10 +50,6 @@ pub(crate) struct Loaded {
     /// True for the built-in `local` environment: the embedded stack must be started.
     pub(crate) embedded: bool,
     /// The suite's owners (`owners.yaml` at its root), when the file exists.
-    #[expect(
-        dead_code,
-        reason = "read by the owner lines of reports and by notifications (#13), landing next"
-    )]
     pub(crate) owners: Option<rehearse_owners::Owners>,
 }
 

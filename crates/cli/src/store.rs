@@ -230,8 +230,7 @@ pub(crate) async fn merge_run(
     };
     let options = rehearse_report::ReportOptions {
         report_url,
-        trends: None,
-        shard: None,
+        ..rehearse_report::ReportOptions::default()
     };
     if let Err(e) = std::fs::create_dir_all(out_dir)
         .and_then(|()| rehearse_report::write_merged(out_dir, &stored.result, &options))

@@ -33,6 +33,7 @@ pub struct ConsoleReporter {
     painter: Painter,
     printed: HashSet<(String, String)>,
     live: Option<Live>,
+    clocks: Option<crate::OwnerClocks>,
 }
 
 impl std::fmt::Debug for ConsoleReporter {
@@ -75,7 +76,16 @@ impl ConsoleReporter {
             painter,
             printed: HashSet::new(),
             live,
+            clocks: None,
         }
+    }
+
+    /// Shows each owner with failures with their clock (`devops — 02:14 in
+    /// Asia/Singapore, off hours; back in 6 h 46 min`) in the recap.
+    #[must_use]
+    pub fn with_owner_clocks(mut self, clocks: Option<crate::OwnerClocks>) -> Self {
+        self.clocks = clocks;
+        self
     }
 
     /// A reporter on stdout; whether it is a terminal is detected (and overrides the
@@ -206,6 +216,9 @@ impl ConsoleReporter {
         'groups: for (owner, list) in &groups {
             let who = owner.map_or_else(|| "no owner".to_owned(), |o| format!("owner {o}"));
             lines.push(format!("  {} ({})", p.paint(Tone::Bold, who), list.len()));
+            if let Some(c) = owner.and_then(|o| self.clocks.as_ref()?.of(o)) {
+                lines.push(format!("    {}", p.paint(Tone::Dim, &c.line)));
+            }
             for f in list {
                 if shown == RECAP_MOST {
                     break 'groups;

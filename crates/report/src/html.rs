@@ -30,8 +30,21 @@ pub fn to_html_string(result: &RunResult) -> String {
 /// [`to_html_string`] with the scenarios' history: each scenario shows its strip of recent
 /// results and its label (new failure, still failing since …, fixed).
 pub fn to_html_string_with(result: &RunResult, trends: Option<&Trends>) -> String {
+    to_html_string_opts(
+        result,
+        &crate::ReportOptions {
+            trends: trends.cloned(),
+            ..crate::ReportOptions::default()
+        },
+    )
+}
+
+/// [`to_html_string`] with every option: history, owners' clocks, checks verified fixed.
+pub fn to_html_string_opts(result: &RunResult, options: &crate::ReportOptions) -> String {
     let mut page = Page {
-        trends: trends.cloned().unwrap_or_default(),
+        trends: options.trends.clone().unwrap_or_default(),
+        clocks: options.owner_clocks.clone(),
+        fixed: options.verified_fixed.clone(),
         ..Page::default()
     };
     page.document(result);
@@ -156,6 +169,8 @@ impl Timeline {
 struct Page {
     out: String,
     trends: Trends,
+    clocks: Option<crate::OwnerClocks>,
+    fixed: Vec<crate::VerifiedFixed>,
 }
 
 impl Page {
@@ -183,7 +198,9 @@ impl Page {
         self.push("</style>\n</head>\n<body>\n");
         self.banner(r, verdict);
         self.push("<main>\n");
+        self.owners(r);
         self.preflight(r);
+        self.verified_fixed();
         self.aborted(r);
         self.failures(r);
         self.flaky(r);
@@ -326,12 +343,76 @@ impl Page {
         self.push("</tbody>\n</table>\n</details>\n");
     }
 
+    /// One row per owner with failures: their clock, working hours, when they are back.
+    fn owners(&mut self, r: &RunResult) {
+        let Some(clocks) = self.clocks.clone() else {
+            return;
+        };
+        let rows = crate::owners::failing_clocks(r, &clocks);
+        if rows.is_empty() {
+            return;
+        }
+        self.push("<section class=\"owners\" id=\"owners\">\n<h2>Owners with failures</h2>\n<table class=\"owner-clocks\">\n<thead><tr><th>owner</th><th>local time</th><th>time zone</th><th>hours</th><th>now</th><th>next</th></tr></thead>\n<tbody>\n");
+        for c in rows {
+            let _ = write!(
+                self.out,
+                "<tr class=\"owner-clock {}\" data-owner=\"{}\"><td><b>",
+                if c.working { "working" } else { "off-hours" },
+                escape(&c.name)
+            );
+            self.text(&c.name);
+            self.push("</b>");
+            if c.display_name != c.name {
+                self.push(" <span class=\"path\">");
+                self.text(&c.display_name);
+                self.push("</span>");
+            }
+            self.push("</td><td>");
+            self.text(&c.local_time);
+            self.push("</td><td>");
+            self.text(&c.time_zone);
+            self.push("</td><td>");
+            self.text(&c.hours);
+            self.push("</td><td>");
+            self.text(c.state());
+            self.push("</td><td>");
+            self.text(&c.next);
+            self.push("</td></tr>\n");
+        }
+        self.push("</tbody>\n</table>\n</section>\n");
+    }
+
+    /// The pre-flight checks that failed the run before and pass now.
+    fn verified_fixed(&mut self) {
+        if self.fixed.is_empty() {
+            return;
+        }
+        self.push("<section class=\"verified-fixed\" id=\"verified-fixed\">\n<h2>Verified fixed</h2>\n<ul>\n");
+        for f in self.fixed.clone() {
+            self.push("<li><span class=\"trend t-fixed\">verified fixed</span> <strong>");
+            self.text(&f.check);
+            self.push("</strong> — failing since ");
+            self.text(&f.first_failed);
+            self.push("</li>\n");
+        }
+        self.push("</ul>\n</section>\n");
+    }
+
     fn owner_heading(&mut self, owner: Option<&str>) {
         match owner {
             Some(o) => {
                 self.push("<h3 class=\"owner\"><span class=\"owner-label\">owner</span> ");
                 self.text(o);
                 self.push("</h3>\n");
+                if let Some(c) = self.clocks.as_ref().and_then(|k| k.of(o)).cloned() {
+                    let _ = write!(
+                        self.out,
+                        "<p class=\"owner-line {}\">",
+                        if c.working { "working" } else { "off-hours" }
+                    );
+                    self.text(&c.line);
+                    self.push("</p>\n");
+                }
             }
             None => self.push("<h3 class=\"owner no-owner\">no owner</h3>\n"),
         }
@@ -347,6 +428,13 @@ impl Page {
         self.push("</strong> <span class=\"kind\">");
         self.text(&c.kind);
         self.push("</span>\n");
+        if let Some(t) = &c.ticket {
+            self.push("<p class=\"ticket\"><b>ticket:</b> <a href=\"");
+            self.text(t);
+            self.push("\">");
+            self.text(t);
+            self.push("</a></p>\n");
+        }
         if let Some(hint) = &c.hint {
             self.push("<p class=\"hint\"><b>hint:</b> ");
             self.text(hint);

@@ -61,6 +61,7 @@ mod junit;
 mod markdown;
 mod merge;
 mod options;
+mod owners;
 mod render;
 mod reporter;
 mod spec;
@@ -70,14 +71,18 @@ mod verdict;
 
 pub use console::ConsoleReporter;
 pub use ctrf::{CTRF_SPEC_VERSION, to_ctrf_string, write_ctrf};
-pub use html::{to_html_string, to_html_string_with, write_html, write_html_with};
+pub use html::{
+    to_html_string, to_html_string_opts, to_html_string_with, write_html, write_html_with,
+};
 pub use json::{to_json_string, write_json};
 pub use junit::{to_junit_string, write_junit};
 pub use markdown::{
-    to_markdown_string, to_markdown_string_with, write_markdown, write_markdown_with,
+    to_markdown_string, to_markdown_string_opts, to_markdown_string_with, write_markdown,
+    write_markdown_with,
 };
 pub use merge::{MERGED_FILES, merge, merge_dirs, merge_dirs_with, read_json, write_merged};
 pub use options::{ColorChoice, ConsoleOptions, Verbosity};
+pub use owners::{OwnerClock, OwnerClocks, VerifiedFixed};
 pub use reporter::Reporter;
 pub use spec::{
     ReportOptions, ReportSpec, ReportSpecError, WriteReportError, parse_report_specs,

@@ -35,6 +35,21 @@ pub fn to_markdown_string_with(
     report_url: Option<&str>,
     trends: Option<&Trends>,
 ) -> String {
+    to_markdown_string_opts(
+        result,
+        &crate::ReportOptions {
+            report_url: report_url.map(str::to_owned),
+            trends: trends.cloned(),
+            ..crate::ReportOptions::default()
+        },
+    )
+}
+
+/// [`to_markdown_string`] with every option: report link, history, owners' clocks,
+/// checks verified fixed.
+pub fn to_markdown_string_opts(result: &RunResult, options: &crate::ReportOptions) -> String {
+    let report_url = options.report_url.as_deref();
+    let trends = options.trends.as_ref();
     let url = report_url.map(link_target).filter(|u| !u.is_empty());
     let verdict = Verdict::of(result);
     let mut out = String::new();
@@ -61,6 +76,26 @@ pub fn to_markdown_string_with(
         let _ = writeln!(out, "📄 [Open the HTML report]({url})\n");
     }
 
+    if let Some(clocks) = &options.owner_clocks {
+        let rows = crate::owners::failing_clocks(result, clocks);
+        if !rows.is_empty() {
+            out.push_str("### Owners with failures\n\n| owner | local time | time zone | hours | now | next |\n| --- | --- | --- | --- | --- | --- |\n");
+            for c in rows {
+                let _ = writeln!(
+                    out,
+                    "| **{}** | {} | {} | {} | {} | {} |",
+                    cell(&c.name),
+                    cell(&c.local_time),
+                    cell(&c.time_zone),
+                    cell(&c.hours),
+                    c.state(),
+                    cell(&c.next)
+                );
+            }
+            out.push('\n');
+        }
+    }
+
     let checks = result.preflight_failures_by_owner();
     if !checks.is_empty() {
         let _ = writeln!(
@@ -83,9 +118,25 @@ pub fn to_markdown_string_with(
                 if let Some(hint) = &c.hint {
                     let _ = writeln!(out, "  - hint: {}", escape(hint));
                 }
+                if let Some(t) = &c.ticket {
+                    let _ = writeln!(out, "  - ticket: [{}]({})", escape(t), link_target(t));
+                }
             }
             out.push('\n');
         }
+    }
+
+    if !options.verified_fixed.is_empty() {
+        out.push_str("### Verified fixed\n\n");
+        for f in &options.verified_fixed {
+            let _ = writeln!(
+                out,
+                "- **{}**: _verified fixed_, failing since {}",
+                escape(&f.check),
+                escape(&f.first_failed)
+            );
+        }
+        out.push('\n');
     }
 
     if let Some(aborted) = &result.aborted {
@@ -269,6 +320,11 @@ fn failure_text(summary: &str) -> String {
 }
 
 /// Text on one line, for a list item.
+/// Text for a table cell: escaped, on one line, no `|`.
+fn cell(s: &str) -> String {
+    escape(&one_line(s))
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -34,6 +34,12 @@ pub struct ReportOptions {
     pub trends: Option<crate::Trends>,
     /// `--shard K/N` of the run, when it was one slice (CTRF's `shardId`).
     pub shard: Option<String>,
+    /// The owners' clocks (from `owners.yaml`), when the suite has an owners file: each
+    /// owner with failures is shown with their local time and working hours.
+    pub owner_clocks: Option<crate::OwnerClocks>,
+    /// The pre-flight checks that failed in the previous run of the environment and pass
+    /// now (from the store).
+    pub verified_fixed: Vec<crate::VerifiedFixed>,
 }
 
 impl ReportOptions {
@@ -147,12 +153,13 @@ impl ReportSpec {
         match self {
             Self::Junit(path) => crate::write_junit(result, path),
             Self::Json(path) => crate::write_json(result, path),
-            Self::Html(path) => crate::html::write_html_with(result, path, options.trends.as_ref()),
-            Self::Markdown(path) => crate::markdown::write_markdown_with(
-                result,
+            Self::Html(path) => write_file(
                 path,
-                options.report_url.as_deref(),
-                options.trends.as_ref(),
+                crate::html::to_html_string_opts(result, options).as_bytes(),
+            ),
+            Self::Markdown(path) => write_file(
+                path,
+                crate::markdown::to_markdown_string_opts(result, options).as_bytes(),
             ),
             Self::Ctrf(path) => crate::write_ctrf(result, path, options.shard.as_deref()),
         }

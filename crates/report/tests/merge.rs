@@ -108,6 +108,7 @@ fn pre_flight_checks_are_kept_once_and_a_failure_on_any_shard_wins() {
     a.preflight = vec![
         rehearse_runner::CheckResult {
             required_by: vec!["scenarios/payments.yaml".into()],
+            ticket: None,
             ..check(
                 "platform has bank credentials",
                 "request",
@@ -125,6 +126,7 @@ fn pre_flight_checks_are_kept_once_and_a_failure_on_any_shard_wins() {
     b.preflight = vec![
         rehearse_runner::CheckResult {
             required_by: vec!["scenarios/refunds.yaml".into()],
+            ticket: None,
             evidence: "503".into(),
             ..check(
                 "platform has bank credentials",

@@ -58,6 +58,7 @@ pub fn checks_of(plan: &Plan) -> Vec<(Check, Vec<String>)> {
                     hint: Some(format!(
                         "export {name}=… or put it in the file given with --env-file"
                     )),
+                    ticket: None,
                     // Where the environment file declares the secret: that is where a
                     // missing one is fixed.
                     span: plan
@@ -171,6 +172,7 @@ fn result(
         duration,
         location: (!c.span.source.path().as_os_str().is_empty()).then(|| c.span.to_string()),
         required_by: by,
+        ticket: c.ticket.clone(),
     }
 }
 

@@ -66,6 +66,9 @@ pub struct CheckResult {
     /// The scenarios that require it (empty: the environment's own check).
     #[serde(default)]
     pub required_by: Vec<String>,
+    /// The ticket raised for it (an http or https URL), when the check names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
 }
 
 impl RunResult {

@@ -103,6 +103,8 @@ pub struct Check {
     pub owner: Option<String>,
     /// What to do when it fails.
     pub hint: Option<String>,
+    /// The ticket raised for it (an http or https URL).
+    pub ticket: Option<String>,
     /// Where it is written.
     pub span: Span,
     /// What it does.

@@ -205,6 +205,7 @@ impl Store {
                 kind: text(r, 1),
                 owner: opt_text(r, 2),
                 hint: None,
+                ticket: None,
                 status: status(&text(r, 3)),
                 evidence: text(r, 4),
                 duration: millis(r, 5),

@@ -38,6 +38,7 @@ fn run(n: u32, status: Status, version: &str) -> RunResult {
             duration: Duration::ZERO,
             location: None,
             required_by: Vec::new(),
+            ticket: None,
         }],
         rehearse_version: "0.1.0".to_owned(),
         bank_api_version: Some("v2".to_owned()),

@@ -349,6 +349,7 @@ pub fn check(name: &str, kind: &str, owner: Option<&str>, status: Status) -> Che
         duration: ms(7),
         location: None,
         required_by: vec![],
+        ticket: None,
     }
 }
 
@@ -365,6 +366,7 @@ pub fn not_ready() -> RunResult {
             evidence: r#"GET http://127.0.0.1:8080/readyz → 503: $.checks.bank_credentials: expected ok, got "missing""#.into(),
             location: Some("scenarios/payments.yaml:5:5".into()),
             required_by: vec!["scenarios/payments.yaml".into(), "scenarios/refunds.yaml".into()],
+            ticket: None,
             ..check("platform has bank credentials", "request", Some("devops"), Status::Failed)
         },
         CheckResult {

@@ -109,12 +109,55 @@ impl Compiler<'_> {
         } else {
             return None;
         };
+        let ticket = c.ticket.as_ref().and_then(|t| {
+            let ok = ticket_url(&t.value);
+            if !ok {
+                ctx.problems.push(
+                    Problem::new(
+                        format!("ticket `{}` is not an http or https URL", t.value),
+                        t.span.as_ref().or(Some(&span)),
+                    )
+                    .with_help(
+                        "write the ticket's address, e.g. https://tracker.example/DEVOPS-42",
+                    ),
+                );
+            }
+            ok.then(|| t.value.clone())
+        });
         Some(Check {
             name: c.name.value.clone(),
             owner: c.owner.clone(),
             hint: c.hint.clone(),
+            ticket,
             span,
             kind,
         })
+    }
+}
+
+/// Whether `text` is an absolute http(s) URL with a host and no whitespace (a ticket link).
+fn ticket_url(text: &str) -> bool {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticket_url;
+
+    #[test]
+    fn a_ticket_is_an_http_or_https_url_with_a_host() {
+        assert!(ticket_url("https://tracker.example/DEVOPS-42"));
+        assert!(ticket_url("http://jira.local:8080/browse/X-1"));
+        assert!(!ticket_url("DEVOPS-42"));
+        assert!(!ticket_url("ftp://x/y"));
+        assert!(!ticket_url("https:///path"));
+        assert!(!ticket_url("https://a b/c"));
+        assert!(!ticket_url("javascript:alert(1)"));
     }
 }

@@ -20,6 +20,9 @@ pub struct CheckDef {
     /// What to do when it fails.
     #[serde(default)]
     pub hint: Option<String>,
+    /// The ticket raised for it (an http or https URL): reports link it.
+    #[serde(default)]
+    pub ticket: Option<Spanned<String>>,
     /// Any HTTP check: a request and what its response must look like.
     #[serde(default)]
     pub request: Option<Spanned<RequestDef>>,
