@@ -25,10 +25,12 @@
 mod backend;
 mod error;
 mod history;
+mod ledger;
 mod store;
 mod url;
 
 pub use error::StoreError;
 pub use history::{Breakage, Change, Entry, History, Outcome, RunInfo, ScenarioHistory, Trend};
+pub use ledger::{Created, LedgerEntry, RUNNING, RunStart};
 pub use store::{RunMeta, SCHEMA_VERSION, Store, deployed_version};
 pub use url::{StoreUrl, StoreUrlError};

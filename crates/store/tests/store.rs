@@ -154,7 +154,10 @@ async fn opening_a_current_store_is_a_no_op_and_a_newer_one_an_error() {
         "{e:?}"
     );
     assert!(
-        e.to_string().contains("newer than this rehearse knows (1)"),
+        e.to_string().contains(&format!(
+            "newer than this rehearse knows ({})",
+            rehearse_store::SCHEMA_VERSION
+        )),
         "{e}"
     );
     assert!(e.hint().contains("upgrade rehearse"));
