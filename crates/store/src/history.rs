@@ -151,7 +151,7 @@ pub struct History {
     pub scenarios: Vec<ScenarioHistory>,
 }
 
-const HISTORY: &str = "SELECT r.id, r.started_at, r.deployed_version, r.bank_api_version, r.rehearse_version, r.git_commit, s.path, s.name, s.status, s.duration_ms, s.file_hash FROM scenarios s JOIN runs r ON r.id = s.run_id WHERE r.id IN (SELECT id FROM runs WHERE environment = $1 ORDER BY started_at DESC, id DESC LIMIT $2) ORDER BY r.started_at, r.id, s.idx";
+const HISTORY: &str = "SELECT r.id, r.started_at, r.deployed_version, r.bank_api_version, r.rehearse_version, r.git_commit, s.path, s.name, s.status, s.duration_ms, s.file_hash FROM scenarios s JOIN runs r ON r.id = s.run_id WHERE r.id IN (SELECT id FROM runs WHERE environment = $1 AND verdict <> 'running' ORDER BY started_at DESC, id DESC LIMIT $2) ORDER BY r.started_at, r.id, s.idx";
 
 impl Store {
     /// The last `runs` runs of `environment`, oldest first, with every scenario they ran.

@@ -25,12 +25,14 @@
 mod backend;
 mod error;
 mod history;
+mod ledger;
 mod load;
 mod store;
 mod url;
 
 pub use error::StoreError;
 pub use history::{Breakage, Change, Entry, History, Outcome, RunInfo, ScenarioHistory, Trend};
+pub use ledger::{Created, LedgerEntry, RUNNING, RunStart};
 pub use load::StoredRun;
 pub use store::{RunMeta, SCHEMA_VERSION, SHARD_STRIDE, ShardOf, Store, deployed_version};
 pub use url::{StoreUrl, StoreUrlError};

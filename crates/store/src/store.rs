@@ -16,6 +16,7 @@ pub const SCHEMA_VERSION: i64 = 3;
 /// The migrations, in order: (version, SQL). Embedded in the binary.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_runs.sql")),
+    (2, include_str!("../migrations/0002_ledger.sql")),
     (3, include_str!("../migrations/0003_shards.sql")),
 ];
 
@@ -176,6 +177,17 @@ impl Store {
         }
     }
 
+    /// Runs `batches` in one transaction, bounded by the write timeout.
+    pub(crate) async fn write(&self, batches: Vec<Batch>) -> Result<(), StoreError> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.backend.write(batches)).await {
+            Ok(r) => r.map_err(|e| self.query_error(e)),
+            Err(_) => Err(StoreError::Query {
+                url: self.url.to_string(),
+                reason: format!("no answer within {}s", WRITE_TIMEOUT.as_secs()),
+            }),
+        }
+    }
+
     pub(crate) async fn rows(
         &self,
         sql: &'static str,
@@ -245,7 +257,7 @@ fn verdict(result: &RunResult) -> String {
     }
 }
 
-const INSERT_RUN: &str = "INSERT INTO runs (id, environment, rehearse_version, deployed_version, bank_api_version, git_commit, started_at, ended_at, verdict, exit_code, interrupted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+const INSERT_RUN: &str = "INSERT INTO runs (id, environment, rehearse_version, deployed_version, bank_api_version, git_commit, started_at, ended_at, verdict, exit_code, interrupted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET deployed_version = excluded.deployed_version, bank_api_version = excluded.bank_api_version, git_commit = excluded.git_commit, ended_at = excluded.ended_at, verdict = excluded.verdict, exit_code = excluded.exit_code, interrupted = excluded.interrupted";
 const INSERT_SCENARIO: &str = "INSERT INTO scenarios (run_id, idx, path, name, file_hash, owner, status, duration_ms, flaky, retries, failure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 const INSERT_STEP: &str = "INSERT INTO steps (run_id, scenario_idx, idx, phase, name, location, status, offset_ms, duration_ms, failure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const INSERT_ATTEMPT: &str = "INSERT INTO attempts (run_id, scenario_idx, step_idx, number, method, url, status_code, offset_ms, duration_ms, error, request_excerpt, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
