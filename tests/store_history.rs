@@ -492,3 +492,76 @@ fn runs_starting_together_on_a_fresh_sqlite_store_all_open_it() {
         );
     }
 }
+
+/// A pre-flight check that failed on the environment's previous runs and passes now is
+/// *verified fixed*, with the run where it was first seen failing: on the console, in the
+/// Markdown summary and the HTML report; the run after that says nothing of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_that_failed_and_passes_now_is_verified_fixed_since_its_first_failure() {
+    let ready = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&ready);
+    let app = axum::Router::new().route(
+        "/readyz",
+        get(move || {
+            let flag = Arc::clone(&flag);
+            async move {
+                if flag.load(Ordering::SeqCst) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scenarios")).unwrap();
+    std::fs::create_dir_all(dir.path().join("environments")).unwrap();
+    std::fs::write(
+        dir.path().join("environments/staging.yaml"),
+        format!(
+            "vars:\n  base: \"{base}\"\nchecks:\n  - name: the status poller is installed\n    owner: devops\n    request: {{ url: \"{{{{ base }}}}/readyz\" }}\n    expect: {{ status: 200 }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scenarios/ready.yaml"),
+        "name: ready\nsteps:\n  - request: { url: \"{{ base }}/readyz\" }\n    expect: { status: 200 }\n",
+    )
+    .unwrap();
+    let mut outs = Vec::new();
+    for n in 1..=4 {
+        ready.store(n >= 3, Ordering::SeqCst);
+        let out = rehearse(dir.path(), run_args(n, &[])).await;
+        let expected = if n >= 3 { 0 } else { 2 };
+        assert_eq!(out.status.code(), Some(expected), "run {n}: {}", text(&out));
+        outs.push(out);
+    }
+    let first_failing = run_id(dir.path(), 1);
+    let third = text(&outs[2]);
+    assert!(
+        third.contains(&format!(
+            "✓ verified fixed: the status poller is installed (failing since run {first_failing} ("
+        )),
+        "{third}"
+    );
+    let md = read(dir.path(), "out/3/report.markdown");
+    assert!(md.contains("### Verified fixed"), "{md}");
+    assert!(
+        md.contains(&format!(
+            "_verified fixed_, failing since run {first_failing}"
+        )),
+        "{md}"
+    );
+    let html = read(dir.path(), "out/3/report.html");
+    assert!(
+        html.contains("verified fixed") || html.contains("Verified fixed"),
+        "{html}"
+    );
+    for later in [text(&outs[0]), text(&outs[1]), text(&outs[3])] {
+        assert!(!later.contains("verified fixed"), "{later}");
+    }
+    assert!(!read(dir.path(), "out/4/report.markdown").contains("Verified fixed"));
+}

@@ -826,6 +826,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         let mut meta = crate::store::meta(&result, &root, exit::NOT_READY);
         meta.shard = crate::store::shard_of(args.select.shard());
         specs.options.trends = store.record(&result, &meta).await;
+        specs.options.verified_fixed = store.verified_fixed(&result).await;
+        crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
         write_reports(&result, &specs);
         if let Some(stack) = stack {
             stack.shutdown().await;
@@ -930,6 +932,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let mut meta = crate::store::meta(&result, &root, exit::of_run(&result, true));
     meta.shard = crate::store::shard_of(args.select.shard());
     specs.options.trends = store.record(&result, &meta).await;
+    specs.options.verified_fixed = store.verified_fixed(&result).await;
+    crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
     let written = write_reports(&result, &specs);
     store.exit_code(exit::of_run(&result, written))
 }

@@ -104,6 +104,38 @@ impl RunStore {
         }
     }
 
+    /// The pre-flight checks of `result` that pass now and failed in the environment's
+    /// previous run, each with when it was first seen failing (none without a store; a
+    /// store error here only loses the label).
+    pub(crate) async fn verified_fixed(
+        &self,
+        result: &RunResult,
+    ) -> Vec<rehearse_report::VerifiedFixed> {
+        let Self::Open(store) = self else {
+            return Vec::new();
+        };
+        match store
+            .verified_fixed(&result.environment, &result.run_id, LOOK_BACK)
+            .await
+        {
+            Ok(fixed) => fixed
+                .into_iter()
+                .map(|f| rehearse_report::VerifiedFixed {
+                    check: f.name,
+                    first_failed: format!(
+                        "run {} ({} UTC)",
+                        f.first_failed.id,
+                        f.first_failed.when()
+                    ),
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!("store: could not read the checks' history: {e}");
+                Vec::new()
+            }
+        }
+    }
+
     /// The run's exit code once the store had its say: a broken store is exit 2 unless
     /// the run already ended worse (interrupted, internal error, invalid input).
     pub(crate) fn exit_code(&self, code: u8) -> u8 {
@@ -273,4 +305,17 @@ pub(crate) async fn merge_run(
         "  hint: wait for every shard to finish, or rerun the missing ones with the same --run-id"
     );
     code.max(exit::FAILED)
+}
+
+/// `✓ verified fixed: NAME (failing since run R (date UTC))`, once per check, after the run.
+pub(crate) fn print_verified_fixed(fixed: &[rehearse_report::VerifiedFixed], quiet: bool) {
+    if quiet {
+        return;
+    }
+    for f in fixed {
+        println!(
+            "✓ verified fixed: {} (failing since {})",
+            f.check, f.first_failed
+        );
+    }
 }

@@ -334,3 +334,84 @@ fn changes(a: &RunInfo, b: &RunInfo, ea: &Entry, eb: &Entry) -> Vec<Change> {
     .flatten()
     .collect()
 }
+
+/// A pre-flight check that passes in the newest run after failing in the one before: when
+/// its streak of failures began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedCheck {
+    /// The check's name (its key across runs).
+    pub name: String,
+    /// The first run of the streak of failures that ended now.
+    pub first_failed: RunInfo,
+}
+
+const CHECKS_BY_RUN: &str = "SELECT r.id, r.started_at, c.name, c.status FROM checks c JOIN runs r ON r.id = c.run_id WHERE r.id IN (SELECT id FROM runs WHERE environment = $1 AND verdict <> 'running' ORDER BY started_at DESC, id DESC LIMIT $2) ORDER BY r.started_at DESC, r.id DESC";
+
+impl Store {
+    /// The checks of run `run_id` (the newest of `environment`) that pass now and failed in
+    /// the run before, each with the first run of that streak of failures (looking back at
+    /// most `runs` runs).
+    pub async fn verified_fixed(
+        &self,
+        environment: &str,
+        run_id: &str,
+        runs: usize,
+    ) -> Result<Vec<FixedCheck>, StoreError> {
+        let rows = self
+            .rows(CHECKS_BY_RUN, vec![Val::text(environment), Val::int(runs)])
+            .await?;
+        // Newest first: (run, its checks by name → failed on any shard).
+        let mut by_run: Vec<(RunInfo, Vec<(String, bool)>)> = Vec::new();
+        for row in rows {
+            let text = |i: usize| {
+                row.get(i)
+                    .and_then(Val::as_text)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let id = text(0);
+            if by_run.last().is_none_or(|(r, _)| r.id != id) {
+                by_run.push((
+                    RunInfo {
+                        id,
+                        started_at: text(1),
+                        deployed_version: None,
+                        bank_api_version: None,
+                        rehearse_version: String::new(),
+                        git_commit: None,
+                    },
+                    Vec::new(),
+                ));
+            }
+            let failed = matches!(text(3).as_str(), "failed" | "error");
+            let checks = &mut by_run.last_mut().expect("pushed above").1;
+            match checks.iter_mut().find(|(n, _)| *n == text(2)) {
+                Some((_, f)) => *f |= failed,
+                None => checks.push((text(2), failed)),
+            }
+        }
+        let failed_in = |run: &(RunInfo, Vec<(String, bool)>), name: &str| {
+            run.1.iter().any(|(n, f)| n == name && *f)
+        };
+        let Some((now, earlier)) = by_run.split_first() else {
+            return Ok(Vec::new());
+        };
+        if now.0.id != run_id {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for (name, failed) in &now.1 {
+            if *failed || !earlier.first().is_some_and(|r| failed_in(r, name)) {
+                continue;
+            }
+            let streak = earlier.iter().take_while(|r| failed_in(r, name)).last();
+            if let Some((first, _)) = streak {
+                out.push(FixedCheck {
+                    name: name.clone(),
+                    first_failed: first.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -31,7 +31,9 @@ mod store;
 mod url;
 
 pub use error::StoreError;
-pub use history::{Breakage, Change, Entry, History, Outcome, RunInfo, ScenarioHistory, Trend};
+pub use history::{
+    Breakage, Change, Entry, FixedCheck, History, Outcome, RunInfo, ScenarioHistory, Trend,
+};
 pub use ledger::{Created, LedgerEntry, RUNNING, RunStart};
 pub use load::StoredRun;
 pub use store::{RunMeta, SCHEMA_VERSION, SHARD_STRIDE, ShardOf, Store, deployed_version};
