@@ -189,15 +189,7 @@ impl Build<'_> {
                 ok = false;
             }
         }
-        let enum_values: Option<Vec<String>> = status_schema
-            .and_then(|s| s.get("enum"))
-            .and_then(Value::as_array)
-            .map(|v| {
-                v.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            });
+        let enum_values = status_schema.and_then(enum_strings);
         if let Some(values) = enum_values {
             for (canonical, wire) in given {
                 if !values.contains(wire) {
@@ -250,4 +242,14 @@ impl Build<'_> {
             }
         }
     }
+}
+
+/// The string values of a schema's `enum`, when it has one.
+pub(crate) fn enum_strings(schema: &Value) -> Option<Vec<String>> {
+    schema.get("enum").and_then(Value::as_array).map(|v| {
+        v.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    })
 }

@@ -121,14 +121,7 @@ impl Build<'_> {
             }
             let enum_values: Vec<String> = placed
                 .get("status")
-                .and_then(|s| s.get("enum"))
-                .and_then(Value::as_array)
-                .map(|v| {
-                    v.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
+                .and_then(crate::import::infer::enum_strings)
                 .unwrap_or_default();
             if let Some(statuses) = statuses {
                 for (canonical, wire) in statuses {
