@@ -77,6 +77,13 @@ pub enum Command {
     /// Per scenario, its recent results from the store: a strip (`✓✓✗✓`), pass and flaky
     /// rates, p50/p95 durations, and for one failing now, since when and what changed.
     History(crate::history::HistoryArgs),
+    /// What runs created and never cleaned up (a crash, a SIGKILL, a failed cleanup), from
+    /// the store: run, scenario, creating step, resource id, age, the cleanup's error.
+    Ledger(crate::ledger::LedgerArgs),
+    /// Run the recorded cleanup steps of what `rehearse ledger` lists, against the
+    /// environment, and mark each removed or failed.
+    #[command(after_help = crate::exit::CLEANUP_HELP)]
+    Cleanup(crate::ledger::CleanupArgs),
     /// Work with reports of earlier runs.
     Report {
         /// What to do.

@@ -50,6 +50,8 @@ pub(crate) async fn dispatch(mut cli: Cli) -> u8 {
         Command::Up(ref args) => up(args).await,
         Command::Contract { ref command } => crate::contract::dispatch(&cli, command).await,
         Command::History(ref args) => crate::history::history(args).await,
+        Command::Ledger(ref args) => crate::ledger::ledger(args).await,
+        Command::Cleanup(ref args) => crate::ledger::cleanup(args, color).await,
         Command::Report {
             command:
                 ReportCommand::Merge {
@@ -842,6 +844,10 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     options.fail_fast = args.fail_fast;
     options.secrets = secrets;
     options.quit = quit;
+    // Each created resource is recorded before its scenario's next step (#12 §3).
+    options.recorder = store
+        .start_ledger(&run_id, &plan.environment.name, &root)
+        .await;
     if let Some(j) = args.jobs {
         options.jobs = j.max(1);
     }
@@ -893,6 +899,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         jobs: options.jobs,
         secrets: options.secrets.clone(),
         quit: options.quit.clone(),
+        recorder: options.recorder.clone(),
         console: console_options,
     };
     let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;

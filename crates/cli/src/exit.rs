@@ -31,6 +31,17 @@ Exit codes:
   130  interrupted by Ctrl-C, SIGTERM or SIGHUP (reports written; cleanup ran
        unless a second Ctrl-C cut it short)";
 
+/// The exit codes of `rehearse cleanup`, shown in its `--help`.
+pub const CLEANUP_HELP: &str = "\
+Exit codes:
+  0    every pending resource was removed (or none was pending, or --dry-run)
+  1    a pending resource was not removed (its cleanup step failed, or was
+       refused: scenario file or cleanup step gone, a secret-derived value
+       needed); `rehearse ledger` shows why
+  2    the store could not be opened, read or written
+  3    invalid input (flags, environment, protected environment)
+  130  interrupted by Ctrl-C, SIGTERM or SIGHUP";
+
 /// The exit code a run's result stands for (`report merge` reads it from the shards').
 pub(crate) fn of_result(result: &RunResult) -> u8 {
     // A check stopped by Ctrl-C says nothing of the environment.

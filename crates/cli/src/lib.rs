@@ -7,6 +7,7 @@ mod commands;
 mod contract;
 pub mod exit;
 pub mod history;
+pub mod ledger;
 mod load;
 mod logs;
 mod otlp;

@@ -17,6 +17,7 @@ pub(crate) struct RetryOptions {
     pub(crate) jobs: usize,
     pub(crate) secrets: Vec<String>,
     pub(crate) quit: CancellationToken,
+    pub(crate) recorder: Option<Arc<dyn rehearse_runner::Recorder>>,
     pub(crate) console: ConsoleOptions,
 }
 
@@ -77,6 +78,7 @@ pub(crate) async fn retry_failed(
         options.jobs = o.jobs;
         options.secrets.clone_from(&o.secrets);
         options.quit = o.quit.clone();
+        options.recorder.clone_from(&o.recorder);
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let console = o.console;
         let printer = tokio::spawn(async move {

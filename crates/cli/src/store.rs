@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use rehearse_report::{ScenarioTrend, TrendLabel, Trends};
@@ -63,7 +64,7 @@ pub(crate) fn print_error(e: &StoreError, during_run: bool) {
 #[derive(Debug)]
 pub(crate) enum RunStore {
     Off,
-    Open(Box<Store>),
+    Open(Arc<Store>),
     Broken,
 }
 
@@ -75,7 +76,7 @@ impl RunStore {
         }
         let url = url_of(args, root)?;
         Ok(match Store::open(&url).await {
-            Ok(s) => Self::Open(Box::new(s)),
+            Ok(s) => Self::Open(Arc::new(s)),
             Err(e) => {
                 print_error(&e, true);
                 Self::Broken
@@ -189,7 +190,7 @@ pub(crate) fn meta(result: &RunResult, root: &Path, exit_code: u8) -> RunMeta {
 }
 
 /// `git rev-parse HEAD` in the suite's root, when it is a repository with a commit.
-fn git_commit(root: &Path) -> Option<String> {
+pub(crate) fn git_commit(root: &Path) -> Option<String> {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(root)

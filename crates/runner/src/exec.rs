@@ -23,9 +23,11 @@ use crate::run::Plan;
 
 mod approve;
 mod guard;
+mod ledger;
 mod record;
 
 pub(crate) use guard::panic_message;
+pub(crate) use ledger::run_cleanup;
 
 use crate::send::{Exchange, Session, exchange};
 use record::is_token;
@@ -74,6 +76,10 @@ pub(crate) struct ScenarioRun<'a> {
     pub(crate) started: Instant,
     /// The scenario's cookies (none when it says `cookies: false`).
     pub(crate) jar: Option<Jar>,
+    /// Records what the scenario's steps create (the ledger of test data).
+    pub(crate) recorder: Option<Arc<dyn crate::ledger::Recorder>>,
+    /// What this scenario recorded, for its cleanup to mark removed.
+    pub(crate) recorded: Vec<ledger::Recorded>,
 }
 
 enum Outcome {
@@ -114,12 +120,16 @@ impl ScenarioRun<'_> {
                 captures: Vec::new(),
             });
         }
-        for step in &scenario.steps {
+        for (idx, step) in scenario.steps.iter().enumerate() {
             if stopped {
                 steps.push(skipped(step));
                 continue;
             }
             let (result, outcome) = self.guarded_step(step, Phase::Steps, self.cancel).await;
+            if matches!(outcome, Outcome::Passed) {
+                // Before the next step starts: a run killed from now on leaves the record.
+                self.record_created(scenario, idx, &result).await;
+            }
             match outcome {
                 Outcome::Passed if result.status == Status::Flaky && status == Status::Passed => {
                     status = Status::Flaky;
@@ -141,7 +151,7 @@ impl ScenarioRun<'_> {
         // second, after which the cleanup steps not yet begun are not run.
         let quit = self.quit;
         let mut cleanup = Vec::with_capacity(scenario.cleanup.len());
-        for step in &scenario.cleanup {
+        for (idx, step) in scenario.cleanup.iter().enumerate() {
             if quit.is_cancelled() {
                 let mut result = skipped(step);
                 result.status = Status::Interrupted;
@@ -149,6 +159,7 @@ impl ScenarioRun<'_> {
                 continue;
             }
             let (result, _) = self.guarded_step(step, Phase::Cleanup, quit).await;
+            self.record_cleaned(idx, &result).await;
             cleanup.push(result);
         }
         let result = ScenarioResult {

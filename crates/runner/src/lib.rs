@@ -13,6 +13,7 @@ mod decode;
 mod event;
 mod exec;
 mod http;
+mod ledger;
 mod neterr;
 mod preflight;
 mod prepare;
@@ -32,6 +33,7 @@ pub use control::{
 };
 pub use event::{Phase, RunEvent};
 pub use http::{ClientError, Clients};
+pub use ledger::{CreatedResource, Recorder, run_cleanup, step_reads};
 pub use preflight::{PreflightOptions, checks_of, preflight};
 pub use redact::{MASK, MIN_SECRET_LEN, Redactor, mask_log};
 pub use result::{

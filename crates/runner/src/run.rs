@@ -116,6 +116,9 @@ pub struct RunOptions {
     /// `interrupted`) and the result is still returned at once. Never cancelled unless
     /// the caller does.
     pub quit: CancellationToken,
+    /// Records what steps create, each before its scenario's next step starts, and what
+    /// the run's cleanup removed (the ledger of test data); none by default.
+    pub recorder: Option<Arc<dyn crate::ledger::Recorder>>,
 }
 
 impl RunOptions {
@@ -127,6 +130,7 @@ impl RunOptions {
             fail_fast: false,
             secrets: Vec::new(),
             quit: CancellationToken::new(),
+            recorder: None,
         }
     }
 }
@@ -230,6 +234,7 @@ pub async fn run(
         let run_id = options.run_id.clone();
         let base_vars = base_vars.clone();
         let fail_fast = options.fail_fast;
+        let recorder = options.recorder.clone();
         let task = tasks.spawn(async move {
             let _admitted = admitted;
             let scenario = &plan.scenarios[index];
@@ -283,6 +288,8 @@ pub async fn run(
                 scenario_name: scenario.name.clone(),
                 started: std::time::Instant::now(),
                 jar: scenario.cookies.then(crate::cookies::Jar::default),
+                recorder,
+                recorded: Vec::new(),
             };
             let result = run.run(scenario).await;
             if fail_fast && result.status != Status::Passed {
