@@ -14,6 +14,8 @@ const COMMANDS: &[&[&str]] = &[
     &["up"],
     &["schedule"],
     &["report", "merge"],
+    &["ledger"],
+    &["cleanup"],
     &["mock-bank"],
     &["contract", "check"],
     &["contract", "diff"],

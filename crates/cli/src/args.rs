@@ -79,6 +79,7 @@ pub enum Command {
     History(crate::history::HistoryArgs),
     /// What runs created and never cleaned up (a crash, a SIGKILL, a failed cleanup), from
     /// the store: run, scenario, creating step, resource id, age, the cleanup's error.
+    #[command(after_help = crate::exit::LEDGER_HELP)]
     Ledger(crate::ledger::LedgerArgs),
     /// Run the recorded cleanup steps of what `rehearse ledger` lists, against the
     /// environment, and mark each removed or failed.

@@ -31,6 +31,14 @@ Exit codes:
   130  interrupted by Ctrl-C, SIGTERM or SIGHUP (reports written; cleanup ran
        unless a second Ctrl-C cut it short)";
 
+/// The exit codes of `rehearse ledger`, shown in its `--help`.
+pub const LEDGER_HELP: &str = "\
+Exit codes:
+  0    the list was printed, whatever it holds (an empty ledger too): a
+       pipeline branches on `rehearse cleanup`, not on this
+  2    the store could not be opened or read
+  3    invalid input (flags, --no-store, REHEARSE_NOW)";
+
 /// The exit codes of `rehearse cleanup`, shown in its `--help`.
 pub const CLEANUP_HELP: &str = "\
 Exit codes:
