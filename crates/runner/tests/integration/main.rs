@@ -8,6 +8,7 @@ mod common;
 mod capture;
 mod cleanup;
 mod headers;
+mod ledger;
 mod panic;
 mod poll;
 mod secrets;
