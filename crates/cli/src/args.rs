@@ -77,6 +77,10 @@ pub enum Command {
     /// Per scenario, its recent results from the store: a strip (`✓✓✗✓`), pass and flaky
     /// rates, p50/p95 durations, and for one failing now, since when and what changed.
     History(crate::history::HistoryArgs),
+    /// Send the notifications that are due: those queued for an owner's working hours
+    /// (`--notify`), and deliveries to try again. For a cron or CI job (`--once`).
+    #[command(after_help = exit::HELP)]
+    Notify(crate::notify::NotifyCommandArgs),
     /// Work with reports of earlier runs.
     Report {
         /// What to do.
@@ -345,6 +349,13 @@ pub struct PreflightArgs {
     /// Allow running against an environment marked `protected: true`.
     #[arg(long)]
     pub allow_protected: bool,
+    /// Where the HTML report will be published (linked from the Markdown summary and from
+    /// notifications).
+    #[arg(long)]
+    pub report_url: Option<String>,
+    /// Tell the owners of failed checks.
+    #[command(flatten)]
+    pub notify: crate::notify::NotifyArgs,
 }
 
 /// `rehearse run`.
@@ -363,7 +374,8 @@ pub struct RunArgs {
     /// How `approve` steps are carried out; overrides the environment's mode.
     #[arg(long, value_enum)]
     pub approvals: Option<Approvals>,
-    /// Where the HTML report will be published (linked from the Markdown summary).
+    /// Where the HTML report will be published (linked from the Markdown summary and from
+    /// notifications).
     #[arg(long)]
     pub report_url: Option<String>,
     /// Scenarios at once (default: number of CPUs).
@@ -396,4 +408,7 @@ pub struct RunArgs {
     /// the same run of the store, and `rehearse report merge --run ID` reads it back.
     #[arg(long, value_name = "ID", env = "REHEARSE_RUN_ID", value_parser = parse_run_id, requires = "shard")]
     pub run_id: Option<String>,
+    /// Tell the owners of failures.
+    #[command(flatten)]
+    pub notify: crate::notify::NotifyArgs,
 }

@@ -9,6 +9,7 @@ pub mod exit;
 pub mod history;
 mod load;
 mod logs;
+pub mod notify;
 mod otlp;
 mod owner_clock;
 mod panic;

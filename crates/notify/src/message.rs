@@ -401,6 +401,23 @@ mod tests {
         assert_eq!(back, m.webhook());
     }
 
+    /// The committed schema (docs/schema/notification.schema.json) is the one the type
+    /// gives; `REHEARSE_UPDATE_SCHEMA=1` writes it.
+    #[test]
+    fn the_documented_schema_has_not_drifted() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/schema/notification.schema.json");
+        let now = format!("{}\n", webhook_schema());
+        if std::env::var_os("REHEARSE_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &now).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(
+            committed, now,
+            "docs/schema/notification.schema.json is stale: REHEARSE_UPDATE_SCHEMA=1 cargo test -p rehearse-notify"
+        );
+    }
+
     #[test]
     fn long_evidence_is_cut() {
         let mut m = message(1);
