@@ -85,6 +85,10 @@ pub enum Command {
     /// environment, and mark each removed or failed.
     #[command(after_help = crate::exit::CLEANUP_HELP)]
     Cleanup(crate::ledger::CleanupArgs),
+    /// Send the notifications that are due: those queued for an owner's working hours
+    /// (`--notify`), and deliveries to try again. For a cron or CI job (`--once`).
+    #[command(after_help = exit::HELP)]
+    Notify(crate::notify::NotifyCommandArgs),
     /// Work with reports of earlier runs.
     Report {
         /// What to do.
@@ -353,6 +357,13 @@ pub struct PreflightArgs {
     /// Allow running against an environment marked `protected: true`.
     #[arg(long)]
     pub allow_protected: bool,
+    /// Where the HTML report will be published (linked from the Markdown summary and from
+    /// notifications).
+    #[arg(long)]
+    pub report_url: Option<String>,
+    /// Tell the owners of failed checks.
+    #[command(flatten)]
+    pub notify: crate::notify::NotifyArgs,
 }
 
 /// `rehearse run`.
@@ -371,7 +382,8 @@ pub struct RunArgs {
     /// How `approve` steps are carried out; overrides the environment's mode.
     #[arg(long, value_enum)]
     pub approvals: Option<Approvals>,
-    /// Where the HTML report will be published (linked from the Markdown summary).
+    /// Where the HTML report will be published (linked from the Markdown summary and from
+    /// notifications).
     #[arg(long)]
     pub report_url: Option<String>,
     /// Scenarios at once (default: number of CPUs).
@@ -404,4 +416,7 @@ pub struct RunArgs {
     /// the same run of the store, and `rehearse report merge --run ID` reads it back.
     #[arg(long, value_name = "ID", env = "REHEARSE_RUN_ID", value_parser = parse_run_id, requires = "shard")]
     pub run_id: Option<String>,
+    /// Tell the owners of failures.
+    #[command(flatten)]
+    pub notify: crate::notify::NotifyArgs,
 }

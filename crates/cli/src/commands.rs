@@ -52,6 +52,7 @@ pub(crate) async fn dispatch(mut cli: Cli) -> u8 {
         Command::History(ref args) => crate::history::history(args).await,
         Command::Ledger(ref args) => crate::ledger::ledger(args).await,
         Command::Cleanup(ref args) => crate::ledger::cleanup(args, color).await,
+        Command::Notify(ref args) => crate::notify::command(args, cli.quiet).await,
         Command::Report {
             command:
                 ReportCommand::Merge {
@@ -632,7 +633,7 @@ async fn prepare(cli: &Cli, input: &Input<'_>, run_id: &str, specs: &Reports) ->
 
 async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     let run_id = rehearse_runner::new_run_id();
-    let mut specs = match reports(&args.reports, None) {
+    let mut specs = match reports(&args.reports, args.report_url.as_ref()) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -703,6 +704,9 @@ async fn preflight_command(cli: &Cli, args: &PreflightArgs) -> u8 {
     }
     result.preflight = checks;
     write_reports(&result, &specs);
+    let root = load::suite_root(&args.select);
+    let (url, env_file) = (args.report_url.as_deref(), args.env_file.as_deref());
+    crate::notify::after_run(&args.notify, &root, env_file, &result, url, cli.quiet).await;
     if failed {
         exit::NOT_READY
     } else {
@@ -834,6 +838,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         if let Some(stack) = stack {
             stack.shutdown().await;
         }
+        let (url, env_file) = (args.report_url.as_deref(), args.env_file.as_deref());
+        crate::notify::after_run(&args.notify, &root, env_file, &result, url, cli.quiet).await;
         return exit::NOT_READY;
     }
     if !checks.is_empty() && !cli.quiet {
@@ -942,5 +948,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     specs.options.verified_fixed = store.verified_fixed(&result).await;
     crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
     let written = write_reports(&result, &specs);
+    let (url, env_file) = (args.report_url.as_deref(), args.env_file.as_deref());
+    crate::notify::after_run(&args.notify, &root, env_file, &result, url, cli.quiet).await;
     store.exit_code(exit::of_run(&result, written))
 }

@@ -10,6 +10,7 @@ pub mod history;
 pub mod ledger;
 mod load;
 mod logs;
+pub mod notify;
 mod otlp;
 mod owner_clock;
 mod panic;
