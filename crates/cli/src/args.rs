@@ -60,6 +60,11 @@ pub enum Command {
     /// folder, until SIGTERM or Ctrl-C.
     #[command(after_help = exit::HELP)]
     Schedule(crate::schedule::ScheduleArgs),
+    /// Count down to a demo: pre-flight and the demo flows at T-72h, 48h, 24h, 4h, 1h and
+    /// 15m, each owner with failures told their working hours left, a go/no-go at the last
+    /// step (`--once`: the step due now, for a CI scheduler).
+    #[command(after_help = exit::HELP)]
+    Countdown(crate::countdown::CountdownArgs),
     /// Start the embedded local stack (bank mock + sample platform) and keep it running
     /// until Ctrl-C.
     Up(UpArgs),
