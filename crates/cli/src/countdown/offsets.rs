@@ -68,7 +68,7 @@ pub(crate) fn parse_offsets(text: &str) -> Result<Vec<Offset>, String> {
             out.len()
         ));
     }
-    out.sort_by(|a, b| b.before.cmp(&a.before));
+    out.sort_by_key(|o| std::cmp::Reverse(o.before));
     Ok(out)
 }
 
@@ -120,7 +120,7 @@ pub(crate) fn due(
     done: &[String],
     now: DateTime<Utc>,
 ) -> Due {
-    let is_done = |o: &Offset| done.iter().any(|d| *d == o.label);
+    let is_done = |o: &Offset| done.contains(&o.label);
     if now >= demo_at {
         return Due::Over;
     }
@@ -135,18 +135,18 @@ pub(crate) fn due(
         .filter(|(_, o)| is_done(o))
         .map(|(i, _)| i)
         .max();
-    if let Some(latest) = passed.checked_sub(1) {
-        if later_done.is_none_or(|d| d < latest) {
-            let skipped = offsets[later_done.map_or(0, |d| d + 1)..latest]
-                .iter()
-                .map(|o| o.label.clone())
-                .collect();
-            return Due::Step {
-                index: latest,
-                at: step_time(demo_at, &offsets[latest]),
-                skipped,
-            };
-        }
+    if let Some(latest) = passed.checked_sub(1)
+        && later_done.is_none_or(|d| d < latest)
+    {
+        let skipped = offsets[later_done.map_or(0, |d| d + 1)..latest]
+            .iter()
+            .map(|o| o.label.clone())
+            .collect();
+        return Due::Step {
+            index: latest,
+            at: step_time(demo_at, &offsets[latest]),
+            skipped,
+        };
     }
     match offsets.get(passed) {
         Some(next) => Due::Wait {
