@@ -327,3 +327,70 @@ fn bad_offsets_and_report_kinds_are_invalid_input_with_the_fix() {
     );
     assert!(step_folders(root).is_empty());
 }
+
+#[test]
+fn the_long_running_countdown_waits_for_its_next_step_and_stops_on_sigterm_with_130() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = suite();
+    let root = dir.path();
+    let log = root.join("countdown.log");
+    let file = std::fs::File::create(&log).unwrap();
+    // Two days before T-72h: the countdown has nothing to do but wait.
+    let mut child = Command::new(BIN)
+        .args([
+            "countdown",
+            "--demo-at",
+            DEMO,
+            "--env",
+            "failing",
+            "--reports-dir",
+            "reports",
+        ])
+        .current_dir(root)
+        .env("REHEARSE_NOW", "2026-12-02T15:00:00Z")
+        .env_remove("REHEARSE_ENV")
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Not an expectation of speed: how long to wait before calling it broken.
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("next step T-72h at 2026-12-04 15:00 UTC")
+    {
+        if Instant::now() > give_up || child.try_wait().unwrap().is_some() {
+            let _ = child.kill();
+            panic!(
+                "no wait announced:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if Instant::now() > give_up {
+            let _ = child.kill();
+            panic!("the countdown did not stop on SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(code, Some(130), "{text}");
+    assert!(
+        text.contains("SIGTERM: stopping the countdown before its last step"),
+        "{text}"
+    );
+    assert!(step_folders(root).is_empty(), "no step ran: {text}");
+}
