@@ -13,6 +13,7 @@ const COMMANDS: &[&[&str]] = &[
     &["schema"],
     &["up"],
     &["schedule"],
+    &["countdown"],
     &["report", "merge"],
     &["ledger"],
     &["cleanup"],

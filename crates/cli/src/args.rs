@@ -60,6 +60,18 @@ pub enum Command {
     /// folder, until SIGTERM or Ctrl-C.
     #[command(after_help = exit::HELP)]
     Schedule(crate::schedule::ScheduleArgs),
+    /// Count down to a demo: pre-flight and the demo flows at T-72h, 48h, 24h, 4h, 1h and
+    /// 15m, each owner with failures told their working hours left, a go/no-go at the last
+    /// step (`--once`: the step due now, for a CI scheduler).
+    ///
+    /// A step exits 0 when pre-flight and the flows are green (GO at the last step), 2 when
+    /// pre-flight failed (the flows are not run), 1 when a flow failed, 3 or 4 when a child
+    /// could not run, 130 when interrupted (not recorded: the next `--once` does it again).
+    /// `--once` with nothing due exits 0. The long-running countdown exits with its last
+    /// step's code (the go/no-go), 0 when the countdown was already over, and 130 when
+    /// SIGTERM, SIGHUP or Ctrl-C stopped it before its last step.
+    #[command(after_help = exit::HELP)]
+    Countdown(crate::countdown::CountdownArgs),
     /// Start the embedded local stack (bank mock + sample platform) and keep it running
     /// until Ctrl-C.
     Up(UpArgs),

@@ -87,6 +87,7 @@ pub(crate) async fn dispatch(mut cli: Cli) -> u8 {
             }
         }
         Command::Schedule(args) => crate::schedule::schedule(args).await,
+        Command::Countdown(args) => crate::countdown::countdown(args).await,
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "rehearse", &mut std::io::stdout());

@@ -5,6 +5,7 @@ pub mod args;
 mod clock;
 mod commands;
 mod contract;
+mod countdown;
 pub mod exit;
 pub mod history;
 pub mod ledger;

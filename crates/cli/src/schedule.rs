@@ -442,7 +442,7 @@ fn log(message: std::fmt::Arguments<'_>) {
 }
 
 /// Asks a run to stop as Ctrl-C would: SIGINT, so it runs cleanup and writes its reports.
-fn interrupt(child: &tokio::process::Child) {
+pub(crate) fn interrupt(child: &tokio::process::Child) {
     #[cfg(unix)]
     if let Some(pid) = child
         .id()

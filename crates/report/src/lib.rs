@@ -14,6 +14,7 @@
 //! - [`write_ctrf`]: the Common Test Report Format (<https://ctrf.io>) for tools that read
 //!   it; a scenario is a test, its file the suite.
 //! - [`merge`] / [`merge_dirs`]: the JSON results of shards joined into one run.
+//! - [`to_board_html`]: a countdown step's readiness board (a row per owner, go/no-go).
 //!
 //! The CLI picks files with repeatable `--report KIND=PATH` (`junit`, `json`, `html`,
 //! `markdown`, `ctrf`), read into [`ReportSpec`]s. Reporters print only what the events carry;
@@ -53,6 +54,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod board;
 mod console;
 mod ctrf;
 mod html;
@@ -69,6 +71,7 @@ mod style;
 mod trend;
 mod verdict;
 
+pub use board::{Board, BoardRow, BoardVerdict, to_board_html, write_board_html};
 pub use console::ConsoleReporter;
 pub use ctrf::{CTRF_SPEC_VERSION, to_ctrf_string, write_ctrf};
 pub use html::{
