@@ -394,3 +394,113 @@ fn the_long_running_countdown_waits_for_its_next_step_and_stops_on_sigterm_with_
     );
     assert!(step_folders(root).is_empty(), "no step ran: {text}");
 }
+
+/// A server that records each request's body and answers 200, for the `--notify` test.
+fn hook_receiver() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let kept = std::sync::Arc::clone(&got);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let kept = std::sync::Arc::clone(&kept);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let mut data = Vec::new();
+                let body_at = loop {
+                    if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => data.extend_from_slice(&buf[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&data[..body_at]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while data.len() < body_at + len {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => data.extend_from_slice(&buf[..n]),
+                    }
+                }
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&data[body_at..body_at + len]).into_owned());
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            });
+        }
+    });
+    (port, got)
+}
+
+#[test]
+fn notify_sends_each_failing_owner_their_hours_left_and_the_go_no_go() {
+    let dir = suite();
+    let root = dir.path();
+    let (port, got) = hook_receiver();
+    let hooked = OWNERS
+        .replace(
+            "    hours: 09:00-17:00\n  payments-team:",
+            "    hours: 09:00-17:00\n    contacts:\n      - webhook: DEVOPS_HOOK\n  payments-team:",
+        )
+        .replace(
+            "    hours: 09:00-18:00\n",
+            "    hours: 09:00-18:00\n    contacts:\n      - slack: BANK_SLACK\n",
+        );
+    assert_ne!(hooked, OWNERS);
+    std::fs::write(root.join("owners.yaml"), &hooked).unwrap();
+    let url = format!("http://127.0.0.1:{port}/hooks/secret-path-4711");
+    let out = Command::new(BIN)
+        .args(["countdown", "--demo-at", DEMO, "--tag", "demo"])
+        .args([
+            "--reports-dir",
+            "reports",
+            "--env",
+            "failing",
+            "--once",
+            "--notify",
+        ])
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .env("REHEARSE_NOW", "2026-12-07T14:45:00Z")
+        .env("DEVOPS_HOOK", &url)
+        .env("BANK_SLACK", &url)
+        .env_remove("REHEARSE_ENV")
+        .env_remove("REHEARSE_STORE")
+        .output()
+        .unwrap();
+    let t = text(&out);
+    // A NO-GO step exits as its pre-flight did, notified or not.
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    let bodies = got.lock().unwrap().clone();
+    // devops (webhook) and bank-integration (Slack); payments-team has no contact.
+    assert_eq!(bodies.len(), 2, "{t}\n{bodies:#?}");
+    let devops = bodies
+        .iter()
+        .find(|b| b.contains("platform is up"))
+        .unwrap_or_else(|| panic!("no message for devops: {bodies:#?}"));
+    assert!(
+        devops.contains("none of your working hours are left before the demo"),
+        "{devops}"
+    );
+    assert!(devops.contains("NO-GO on failing"), "{devops}");
+    let bank = bodies
+        .iter()
+        .find(|b| b.contains("bank sandbox is up"))
+        .unwrap_or_else(|| panic!("no message for bank-integration: {bodies:#?}"));
+    assert!(bank.contains("\"blocks\""), "Slack shape: {bank}");
+    assert!(bank.contains("15 min of your working hours left"), "{bank}");
+    assert!(stdout(&out).contains("told devops"), "{t}");
+    assert!(
+        !t.contains("secret-path-4711"),
+        "the webhook URL is a secret: {t}"
+    );
+}

@@ -71,6 +71,16 @@ pub struct CountdownArgs {
     /// Allow running against an environment marked `protected: true`.
     #[arg(long)]
     pub allow_protected: bool,
+    /// Send each step's lines to the owners through their contacts in owners.yaml: each
+    /// owner with failures gets theirs (failures, working hours left); at the last step
+    /// every owner gets the go/no-go. Sent when the step ends, whatever the hour: the
+    /// countdown's offsets are the schedule. A contact that fails never changes the exit
+    /// code.
+    #[arg(long)]
+    pub notify: bool,
+    /// Where the steps' reports are published, linked from the messages.
+    #[arg(long, value_name = "URL")]
+    pub report_url: Option<String>,
 }
 
 fn parse_demo_at(s: &str) -> Result<DateTime<Utc>, String> {
@@ -118,6 +128,8 @@ struct Countdown {
     environment: String,
     state_path: PathBuf,
     board: Option<PathBuf>,
+    /// The suite's root (owners.yaml, for `--notify`).
+    root: PathBuf,
     exe: PathBuf,
     /// `REHEARSE_NOW - wall clock` when `REHEARSE_NOW` is set.
     shift: Option<Duration>,
@@ -192,6 +204,7 @@ impl Countdown {
             environment,
             state_path,
             board,
+            root,
             exe,
             shift,
             args,
@@ -398,6 +411,9 @@ impl Countdown {
             now,
         );
         print!("{}", r.console());
+        if self.args.notify {
+            self.tell(&r, &name, final_call, now).await;
+        }
         let board = r.board();
         for path in std::iter::once(folder.join("board.html")).chain(self.board.clone()) {
             if let Err(e) = rehearse_report::write_board_html(&board, &path) {
@@ -427,6 +443,39 @@ impl Countdown {
             return exit::INTERNAL;
         }
         code
+    }
+
+    /// `--notify`: each failing owner their lines; at the last step, every other owner the
+    /// go/no-go.
+    async fn tell(&self, r: &Readiness, step: &str, final_call: bool, now: DateTime<Utc>) {
+        let Some(notifier) =
+            crate::notify::Notifier::for_suite(&self.root, self.args.env_file.as_deref(), false)
+        else {
+            return;
+        };
+        let mut messages = r.messages();
+        if final_call {
+            let verdict = r.verdict_line();
+            let mut rest: Vec<String> = notifier
+                .owners()
+                .iter()
+                .map(|o| o.name.clone())
+                .filter(|n| !messages.iter().any(|(m, _)| m == n))
+                .collect();
+            rest.sort();
+            messages.extend(rest.into_iter().map(|n| (n, vec![verdict.clone()])));
+        }
+        let run_id = format!("countdown {step}");
+        let seen = crate::notify::SeenIn {
+            environment: &self.environment,
+            run_id: &run_id,
+            report_url: self.args.report_url.as_deref(),
+        };
+        for (owner, lines) in messages {
+            if notifier.deliver(&owner, &[], &lines, seen, now).await {
+                println!("told {owner} ({} lines)", lines.len());
+            }
+        }
     }
 
     fn interrupted(&self, name: &str) -> u8 {
