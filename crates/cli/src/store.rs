@@ -189,8 +189,68 @@ pub(crate) fn meta(result: &RunResult, root: &Path, exit_code: u8) -> RunMeta {
     }
 }
 
-/// `git rev-parse HEAD` in the suite's root, when it is a repository with a commit.
+/// The commit checked out in the suite's root, when it is in a git repository with a
+/// commit: read from `.git` (HEAD, then the loose ref or `packed-refs`), as `git rev-parse
+/// HEAD` would say. Spawning git cost every run a process start (a few milliseconds, more
+/// than the rest of the store's work for a one-step run); an unusual layout falls back to it.
 pub(crate) fn git_commit(root: &Path) -> Option<String> {
+    match read_head(root) {
+        Some(commit) => Some(commit),
+        None => git_rev_parse(root),
+    }
+}
+
+fn is_commit(s: &str) -> bool {
+    matches!(s.len(), 40 | 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// HEAD resolved by reading the repository's files; `None` when not plainly readable.
+fn read_head(root: &Path) -> Option<String> {
+    let start = root.canonicalize().ok()?;
+    let dot_git = start
+        .ancestors()
+        .map(|d| d.join(".git"))
+        .find(|g| g.exists())?;
+    let git_dir = if dot_git.is_dir() {
+        dot_git
+    } else {
+        // A worktree or submodule: `.git` is a file naming the real folder.
+        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let dir = PathBuf::from(text.trim().strip_prefix("gitdir:")?.trim());
+        if dir.is_absolute() {
+            dir
+        } else {
+            dot_git.parent()?.join(dir)
+        }
+    };
+    // Refs live in the common folder of a worktree.
+    let common = match std::fs::read_to_string(git_dir.join("commondir")) {
+        Ok(c) => git_dir.join(c.trim()),
+        Err(_) => git_dir.clone(),
+    };
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let Some(name) = head.strip_prefix("ref:").map(str::trim) else {
+        return is_commit(head).then(|| head.to_owned());
+    };
+    if !name.starts_with("refs/") || name.contains("..") {
+        return None;
+    }
+    for dir in [&git_dir, &common] {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            let commit = text.trim();
+            return is_commit(commit).then(|| commit.to_owned());
+        }
+    }
+    let packed = std::fs::read_to_string(common.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (commit, r) = line.split_once(' ')?;
+        (r == name && is_commit(commit)).then(|| commit.to_owned())
+    })
+}
+
+/// `git rev-parse HEAD` in the suite's root.
+fn git_rev_parse(root: &Path) -> Option<String> {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(root)
@@ -318,5 +378,79 @@ pub(crate) fn print_verified_fixed(fixed: &[rehearse_report::VerifiedFixed], qui
             "✓ verified fixed: {} (failing since {})",
             f.check, f.first_failed
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// Reading `.git` gives what `git rev-parse HEAD` gives: a loose ref, a packed one, a
+    /// detached HEAD, a worktree, from a sub-folder; and nothing before the first commit.
+    #[test]
+    fn the_commit_read_from_dot_git_is_the_one_git_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join("scenarios/sub")).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        assert_eq!(read_head(&repo), None, "no commit yet");
+        assert_eq!(git_commit(&repo), None);
+        std::fs::write(repo.join("scenarios/a.yaml"), "name: a\n").unwrap();
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "one"]);
+        let first = git(&repo, &["rev-parse", "HEAD"]);
+        assert_eq!(
+            read_head(&repo).as_deref(),
+            Some(first.as_str()),
+            "loose ref"
+        );
+        assert_eq!(
+            read_head(&repo.join("scenarios/sub")).as_deref(),
+            Some(first.as_str()),
+            "from a sub-folder"
+        );
+        git(&repo, &["pack-refs", "--all"]);
+        assert_eq!(read_head(&repo).as_deref(), Some(first.as_str()), "packed");
+        git(&repo, &["commit", "-q", "--allow-empty", "-m", "two"]);
+        let second = git(&repo, &["rev-parse", "HEAD"]);
+        assert_ne!(first, second);
+        assert_eq!(read_head(&repo).as_deref(), Some(second.as_str()));
+        git(&repo, &["checkout", "-q", "--detach", &first]);
+        assert_eq!(
+            read_head(&repo).as_deref(),
+            Some(first.as_str()),
+            "detached"
+        );
+        git(&repo, &["checkout", "-q", "main"]);
+        let wt = dir.path().join("wt");
+        git(
+            &repo,
+            &[
+                "worktree",
+                "add",
+                "-q",
+                "-b",
+                "other",
+                wt.to_str().unwrap(),
+                &first,
+            ],
+        );
+        assert_eq!(read_head(&wt).as_deref(), Some(first.as_str()), "worktree");
+        assert_eq!(git_commit(&repo).as_deref(), Some(second.as_str()));
     }
 }
