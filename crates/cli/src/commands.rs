@@ -830,7 +830,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             vec!["pre-flight checks failed; no business step ran".to_owned()],
         );
         result.preflight = checks;
-        let mut meta = crate::store::meta(&result, &root, exit::NOT_READY);
+        let mut meta = crate::store::meta(&store, &result, &root, exit::NOT_READY);
         meta.shard = crate::store::shard_of(args.select.shard());
         specs.options.trends = store.record(&result, &meta).await;
         specs.options.verified_fixed = store.verified_fixed(&result).await;
@@ -943,7 +943,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let mut result = result;
     result.preflight = checks;
-    let mut meta = crate::store::meta(&result, &root, exit::of_run(&result, true));
+    let mut meta = crate::store::meta(&store, &result, &root, exit::of_run(&result, true));
     meta.shard = crate::store::shard_of(args.select.shard());
     specs.options.trends = store.record(&result, &meta).await;
     specs.options.verified_fixed = store.verified_fixed(&result).await;

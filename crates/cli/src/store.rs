@@ -170,8 +170,18 @@ pub(crate) fn trends(history: &History, result: &RunResult) -> Trends {
 
 /// What the record keeps besides the result: the suite's commit and each scenario file's
 /// hash (to tell "the scenario changed" from "the platform changed").
-pub(crate) fn meta(result: &RunResult, root: &Path, exit_code: u8) -> RunMeta {
+pub(crate) fn meta(store: &RunStore, result: &RunResult, root: &Path, exit_code: u8) -> RunMeta {
     let mut file_hashes = BTreeMap::new();
+    if !matches!(store, RunStore::Open(_)) {
+        // Nothing records it: no file is read again, no repository looked up.
+        return RunMeta {
+            git_commit: None,
+            exit_code,
+            file_hashes,
+            retries: BTreeMap::new(),
+            shard: None,
+        };
+    }
     for s in &result.scenarios {
         let path = PathBuf::from(&s.path);
         let text = std::fs::read(&path).or_else(|_| std::fs::read(root.join(&path)));
@@ -194,10 +204,21 @@ pub(crate) fn meta(result: &RunResult, root: &Path, exit_code: u8) -> RunMeta {
 /// HEAD` would say. Spawning git cost every run a process start (a few milliseconds, more
 /// than the rest of the store's work for a one-step run); an unusual layout falls back to it.
 pub(crate) fn git_commit(root: &Path) -> Option<String> {
-    match read_head(root) {
+    // Not in a repository: no git to ask.
+    let dot_git = find_dot_git(root)?;
+    match read_head(&dot_git) {
         Some(commit) => Some(commit),
         None => git_rev_parse(root),
     }
+}
+
+/// The nearest `.git` (folder or file) at or above `root`.
+fn find_dot_git(root: &Path) -> Option<PathBuf> {
+    let start = root.canonicalize().ok()?;
+    start
+        .ancestors()
+        .map(|d| d.join(".git"))
+        .find(|g| g.exists())
 }
 
 fn is_commit(s: &str) -> bool {
@@ -205,14 +226,9 @@ fn is_commit(s: &str) -> bool {
 }
 
 /// HEAD resolved by reading the repository's files; `None` when not plainly readable.
-fn read_head(root: &Path) -> Option<String> {
-    let start = root.canonicalize().ok()?;
-    let dot_git = start
-        .ancestors()
-        .map(|d| d.join(".git"))
-        .find(|g| g.exists())?;
+fn read_head(dot_git: &Path) -> Option<String> {
     let git_dir = if dot_git.is_dir() {
-        dot_git
+        dot_git.to_owned()
     } else {
         // A worktree or submodule: `.git` is a file naming the real folder.
         let text = std::fs::read_to_string(&dot_git).ok()?;
@@ -402,6 +418,10 @@ mod tests {
 
     /// Reading `.git` gives what `git rev-parse HEAD` gives: a loose ref, a packed one, a
     /// detached HEAD, a worktree, from a sub-folder; and nothing before the first commit.
+    fn read_head(dir: &Path) -> Option<String> {
+        super::read_head(&find_dot_git(dir)?)
+    }
+
     #[test]
     fn the_commit_read_from_dot_git_is_the_one_git_names() {
         let dir = tempfile::tempdir().unwrap();
@@ -452,5 +472,7 @@ mod tests {
         );
         assert_eq!(read_head(&wt).as_deref(), Some(first.as_str()), "worktree");
         assert_eq!(git_commit(&repo).as_deref(), Some(second.as_str()));
+        let outside = tempfile::tempdir().unwrap();
+        assert_eq!(git_commit(outside.path()), None, "not a repository");
     }
 }
