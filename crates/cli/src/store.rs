@@ -231,7 +231,7 @@ fn read_head(dot_git: &Path) -> Option<String> {
         dot_git.to_owned()
     } else {
         // A worktree or submodule: `.git` is a file naming the real folder.
-        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let text = std::fs::read_to_string(dot_git).ok()?;
         let dir = PathBuf::from(text.trim().strip_prefix("gitdir:")?.trim());
         if dir.is_absolute() {
             dir
