@@ -388,21 +388,28 @@ fn run_argv(raw: &[OsString], folder: &Path, reports: &[(String, PathBuf)]) -> V
 /// `DIR/2026-11-26T02-00-00Z/`, created; `…Z-2` and so on when that exists already (two
 /// ticks within one second, a restart).
 fn create_run_folder(dir: &Path, tick: DateTime<Utc>) -> std::io::Result<PathBuf> {
-    let stamp = folder_name(tick);
-    let mut n = 1;
-    loop {
+    create_numbered_folder(dir, &folder_name(tick))
+}
+
+/// `DIR/STAMP/`, created; `STAMP-2`, `STAMP-3`… when that exists already, up to 99 (the
+/// run folders of `schedule`, the step folders of `countdown`).
+pub(crate) fn create_numbered_folder(dir: &Path, stamp: &str) -> std::io::Result<PathBuf> {
+    for n in 1..100 {
         let name = if n == 1 {
-            stamp.clone()
+            stamp.to_owned()
         } else {
             format!("{stamp}-{n}")
         };
         let path = dir.join(name);
         match std::fs::create_dir(&path) {
             Ok(()) => return Ok(path),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
         }
     }
+    Err(std::io::Error::other(format!(
+        "99 folders named {stamp} already exist"
+    )))
 }
 
 /// `2026-11-26T02-00-00Z`: the tick's UTC time, to the second, safe in a file name.

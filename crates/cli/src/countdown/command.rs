@@ -653,22 +653,7 @@ fn child_argv(kind: Kind, args: &CountdownArgs, folder: &Path) -> Vec<OsString> 
 fn create_step_folder(dir: &Path, label: &str, now: DateTime<Utc>) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let stamp = format!("{label}-{}", now.format("%Y-%m-%dT%H-%M-%SZ"));
-    for n in 1..100 {
-        let name = if n == 1 {
-            stamp.clone()
-        } else {
-            format!("{stamp}-{n}")
-        };
-        let path = dir.join(name);
-        match std::fs::create_dir(&path) {
-            Ok(()) => return Ok(path),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other(format!(
-        "99 folders named {stamp} already exist"
-    )))
+    crate::schedule::create_numbered_folder(dir, &stamp)
 }
 
 /// `2026-12-03 15:00 UTC`.
