@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
 use serde_json::Value as Json;
 
 use super::compiler::{Compiler, Ctx};
@@ -164,21 +163,45 @@ impl Compiler<'_> {
     }
 }
 
-/// `secret('X')`, `fixture("a/b.json")`, `env('Y')` calls with a literal argument.
+/// `secret('X')`, `fixture("a/b.json")`, `env('Y')` calls with a literal argument: the
+/// function's name after a non-word character, `(`, spaces, a quote, the argument (no
+/// quote in it) and a quote. Scanned by hand: building the equivalent regex cost ~0.8 M
+/// instructions, an eighth of a 1-step run.
 pub(super) fn literal_calls(text: &str) -> Vec<(&str, &str)> {
-    static RE: std::sync::LazyLock<Option<Regex>> = std::sync::LazyLock::new(|| {
-        Regex::new(r#"\b(secret|fixture|env)\(\s*['"]([^'"]+)['"]"#).ok()
-    });
-    let Some(re) = RE.as_ref() else {
-        return Vec::new();
-    };
-    re.captures_iter(text)
-        .filter_map(|c| {
-            let f = c.get(1)?.as_str();
-            let a = c.get(2)?.as_str();
-            Some((f, a))
-        })
-        .collect()
+    const NAMES: [&str; 3] = ["secret", "fixture", "env"];
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text[at..].find('(') {
+        let paren = at + found;
+        at = paren + 1;
+        let Some(name) = NAMES.iter().find(|n| text[..paren].ends_with(*n)) else {
+            continue;
+        };
+        let start = paren - name.len();
+        if text[..start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        {
+            continue;
+        }
+        let rest = text[at..].trim_start();
+        let open = text.len() - rest.len();
+        if !matches!(bytes.get(open), Some(b'\'' | b'"')) {
+            continue;
+        }
+        let arg_start = open + 1;
+        let Some(len) = text[arg_start..].find(['\'', '"']) else {
+            continue;
+        };
+        if len == 0 {
+            continue;
+        }
+        out.push((*name, &text[arg_start..arg_start + len]));
+        at = arg_start + len + 1;
+    }
+    out
 }
 
 pub(super) fn compile_value(
@@ -233,4 +256,36 @@ pub(super) fn url_without_scheme(text: &str, tpl: &Tpl, span: Option<&Span>) -> 
         span,
     )
     .with_help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal_calls;
+
+    /// The scanner finds what the regex it replaced found, on every case below.
+    #[test]
+    fn literal_calls_match_the_regex_they_replaced() {
+        let re = regex::Regex::new(r#"\b(secret|fixture|env)\(\s*['"]([^'"]+)['"]"#).unwrap();
+        let cases = [
+            "{{ secret('TOKEN') }}",
+            "Bearer {{ secret(\"A\") }} and {{ env('HOME') }}",
+            "{{ fixture( 'beneficiaries/acme.json' ) }}",
+            "{{ mysecret('X') }} {{ secret_x('Y') }} {{ _env('Z') }}",
+            "{{ xsecret(secret('a')) }}",
+            "{{ secret('') }} {{ secret('unclosed }}",
+            "{{ secret(name) }} {{ env('a\"b') }}",
+            "{{ fixture('a'\"b\") }}",
+            "é env('ü') ¿secret('ß')",
+            "secret(\t\n'x')",
+            "(((( env( ( 'y')",
+            "",
+        ];
+        for text in cases {
+            let want: Vec<(&str, &str)> = re
+                .captures_iter(text)
+                .map(|c| (c.get(1).unwrap().as_str(), c.get(2).unwrap().as_str()))
+                .collect();
+            assert_eq!(literal_calls(text), want, "in {text:?}");
+        }
+    }
 }
