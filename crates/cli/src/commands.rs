@@ -236,6 +236,16 @@ pub(crate) struct Reports {
     options: ReportOptions,
 }
 
+impl Reports {
+    /// Whether a report shows the scenarios' history (the HTML's strips, the Markdown's
+    /// new failures): only then is it read back from the store after the run.
+    pub(crate) fn want_trends(&self) -> bool {
+        self.specs
+            .iter()
+            .any(|s| matches!(s, ReportSpec::Html(_) | ReportSpec::Markdown(_)))
+    }
+}
+
 pub(crate) fn reports(specs: &[String], report_url: Option<&String>) -> Result<Reports, u8> {
     match rehearse_report::parse_report_specs(specs) {
         Ok(specs) => Ok(Reports {
@@ -759,7 +769,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         Err(code) => return code,
     };
     let root = load::suite_root(&args.select);
-    let mut store = match crate::store::RunStore::open(&args.store, &root).await {
+    // Opened while the suite loads (a tenth of a short run, on another core).
+    let store = match crate::store::RunStore::opening(&args.store, &root) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -792,6 +803,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         secrets,
         present,
     } = ready;
+    let mut store = store.opened().await;
     specs.options.owner_clocks.clone_from(&clocks);
     let approval_timeout = plan.environment.approval_timeout;
     if plan.environment.approvals == ApprovalMode::Prompt {
@@ -832,7 +844,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
         result.preflight = checks;
         let mut meta = crate::store::meta(&store, &result, &root, exit::NOT_READY);
         meta.shard = crate::store::shard_of(args.select.shard());
-        specs.options.trends = store.record(&result, &meta).await;
+        specs.options.trends = store.record(&result, &meta, specs.want_trends()).await;
         specs.options.verified_fixed = store.verified_fixed(&result).await;
         crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
         write_reports(&result, &specs);
@@ -945,7 +957,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     result.preflight = checks;
     let mut meta = crate::store::meta(&store, &result, &root, exit::of_run(&result, true));
     meta.shard = crate::store::shard_of(args.select.shard());
-    specs.options.trends = store.record(&result, &meta).await;
+    specs.options.trends = store.record(&result, &meta, specs.want_trends()).await;
     specs.options.verified_fixed = store.verified_fixed(&result).await;
     crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
     let written = write_reports(&result, &specs);

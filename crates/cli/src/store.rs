@@ -68,35 +68,67 @@ pub(crate) enum RunStore {
     Broken,
 }
 
+/// A store being opened ([`RunStore::opening`]); `None` with `--no-store`.
+#[derive(Debug)]
+pub(crate) struct Opening(Option<tokio::task::JoinHandle<RunStore>>);
+
+impl Opening {
+    /// The store, once open (broken when the task that opened it failed).
+    pub(crate) async fn opened(self) -> RunStore {
+        match self.0 {
+            None => RunStore::Off,
+            Some(task) => task.await.unwrap_or_else(|e| {
+                tracing::warn!("store: the task that opened it failed: {e}");
+                RunStore::Broken
+            }),
+        }
+    }
+}
+
 impl RunStore {
-    /// Opens the store of `args` (under the suite's `root`), or says why not.
-    pub(crate) async fn open(args: &StoreArgs, root: &Path) -> Result<Self, u8> {
+    /// Starts opening the store on a task of its own: [`Opening::opened`] waits for it.
+    /// A `--store` that is not a store URL is an error at once.
+    pub(crate) fn opening(args: &StoreArgs, root: &Path) -> Result<Opening, u8> {
         if args.no_store {
-            return Ok(Self::Off);
+            return Ok(Opening(None));
         }
         let url = url_of(args, root)?;
-        Ok(match Store::open(&url).await {
-            Ok(s) => Self::Open(Arc::new(s)),
-            Err(e) => {
-                print_error(&e, true);
-                Self::Broken
+        Ok(Opening(Some(tokio::spawn(async move {
+            match Store::open(&url).await {
+                Ok(s) => Self::Open(Arc::new(s)),
+                Err(e) => {
+                    print_error(&e, true);
+                    Self::Broken
+                }
             }
-        })
+        }))))
     }
 
-    /// Records the run and reads back the trends of its scenarios. On a store error the
-    /// store becomes broken (and the run exits 2).
-    pub(crate) async fn record(&mut self, result: &RunResult, meta: &RunMeta) -> Option<Trends> {
+    /// Records the run and, when `trends`, reads back the trends of its scenarios (a
+    /// tenth of a short run's instructions, so only when a report shows them). On a store
+    /// error the store becomes broken (and the run exits 2).
+    pub(crate) async fn record(
+        &mut self,
+        result: &RunResult,
+        meta: &RunMeta,
+        trends: bool,
+    ) -> Option<Trends> {
         let Self::Open(store) = self else {
             return None;
         };
         let done = async {
             store.record(result, meta).await?;
-            store.history(&result.environment, LOOK_BACK).await
+            if !trends {
+                return Ok(None);
+            }
+            store
+                .history(&result.environment, LOOK_BACK)
+                .await
+                .map(Some)
         }
         .await;
         match done {
-            Ok(history) => Some(trends(&history, result)),
+            Ok(history) => history.map(|h| self::trends(&h, result)),
             Err(e) => {
                 print_error(&e, false);
                 *self = Self::Broken;
@@ -115,6 +147,10 @@ impl RunStore {
         let Self::Open(store) = self else {
             return Vec::new();
         };
+        // A run without pre-flight checks has none to verify fixed.
+        if result.preflight.is_empty() {
+            return Vec::new();
+        }
         match store
             .verified_fixed(&result.environment, &result.run_id, LOOK_BACK)
             .await
