@@ -42,11 +42,13 @@ pub fn main() -> ExitCode {
     };
     init_tracing(&cli);
     panic::install();
-    // One worker: a run is a few sequential flows or many waiting on the network, and a
-    // second worker costs each response a cross-thread wake-up (a 1,000-request flow took
-    // 15-40 % longer on two). The embedded stack runs on a runtime of its own (`stack.rs`).
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+    // One thread: a run is a few sequential flows or many waiting on the network. Every
+    // thread more costs responses cross-thread wake-ups: a 1,000-request flow took 15-40 %
+    // longer on two workers than on one, and one worker beside the main thread ~10 % longer
+    // than this current-thread runtime (docs/BENCHMARKS.md, "#10: process start and one
+    // thread"). Blocking work (the store, prompts) goes to tokio's blocking threads; the
+    // embedded stack runs on a runtime of its own (`stack.rs`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
