@@ -150,14 +150,8 @@ impl Backend {
                 // (~4 MB) cost a 1-step run ~4 ms more with every run recorded. A checkpoint
                 // every 256 pages (1 MB, ten 1-step runs) bounds that; the file itself is cut
                 // back to 1 MB after a checkpoint of a large run.
-                //
-                // Foreign keys are not enforced (SQLite's default): the store writes parents
-                // first in each transaction and deletes no run, and checking them cost every
-                // step and attempt row a lookup of its run (~3 M instructions of a
-                // 1,000-step run). PostgreSQL enforces the same schema, and the store's
-                // tests run on both.
                 conn.execute_batch(
-                    "PRAGMA synchronous = NORMAL; \
+                    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
                      PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;",
                 )?;
                 // No checkpoint when the connection closes: it cost every run two `fsync`s
