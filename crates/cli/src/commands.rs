@@ -842,9 +842,11 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
             vec!["pre-flight checks failed; no business step ran".to_owned()],
         );
         result.preflight = checks;
-        let mut meta = crate::store::meta(&store, &result, &root, exit::NOT_READY);
+        let mut meta = crate::store::meta(&store, &result, &root, &plan, exit::NOT_READY);
         meta.shard = crate::store::shard_of(args.select.shard());
-        specs.options.trends = store.record(&result, &meta, specs.want_trends()).await;
+        specs.options.trends = store
+            .record(&result, &meta, specs.want_trends(), None)
+            .await;
         specs.options.verified_fixed = store.verified_fixed(&result).await;
         crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
         write_reports(&result, &specs);
@@ -870,6 +872,8 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     if let Some(j) = args.jobs {
         options.jobs = j.max(1);
     }
+    // Passed scenarios are written while the run goes on (#12, "Speed").
+    let mut streamer = store.streamer(&run_id, &plan, args.select.shard().is_some());
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let console_options = ConsoleOptions::new()
@@ -905,9 +909,12 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
                         if let Some(o) = otlp.as_mut() {
                             o.handle(&event);
                         }
+                        if let Some(w) = streamer.as_mut() {
+                            w.handle(&event);
+                        }
                     }
                     Err(tokio::sync::mpsc::error::TryRecvError::Empty) if !last => break,
-                    Err(_) => return otlp,
+                    Err(_) => return (otlp, streamer),
                 }
             }
         }
@@ -923,7 +930,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;
     let _ = done_tx.send(());
-    let otlp = console.await.unwrap_or_default();
+    let (otlp, streamer) = console.await.unwrap_or_default();
     let (plan, outcome) = match outcome {
         Ok(r) if retry.times > 0 && !r.passed() => {
             let (plan, r) =
@@ -955,9 +962,11 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let mut result = result;
     result.preflight = checks;
-    let mut meta = crate::store::meta(&store, &result, &root, exit::of_run(&result, true));
+    let mut meta = crate::store::meta(&store, &result, &root, &plan, exit::of_run(&result, true));
     meta.shard = crate::store::shard_of(args.select.shard());
-    specs.options.trends = store.record(&result, &meta, specs.want_trends()).await;
+    specs.options.trends = store
+        .record(&result, &meta, specs.want_trends(), streamer)
+        .await;
     specs.options.verified_fixed = store.verified_fixed(&result).await;
     crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
     let written = write_reports(&result, &specs);

@@ -104,6 +104,29 @@ impl RunStore {
         }))))
     }
 
+    /// A writer of the run's passed scenarios as they finish (see [`Streamer`]); `None`
+    /// without a store, and for a shard of a sharded run.
+    pub(crate) fn streamer(
+        &self,
+        run_id: &str,
+        plan: &rehearse_runner::Plan,
+        sharded: bool,
+    ) -> Option<Streamer> {
+        let Self::Open(store) = self else {
+            return None;
+        };
+        if sharded {
+            return None;
+        }
+        Some(Streamer {
+            store: Arc::clone(store),
+            run_id: run_id.to_owned(),
+            hashes: file_hashes(plan),
+            pending: Vec::new(),
+            writes: tokio::task::JoinSet::new(),
+        })
+    }
+
     /// Records the run and, when `trends`, reads back the trends of its scenarios (a
     /// tenth of a short run's instructions, so only when a report shows them). On a store
     /// error the store becomes broken (and the run exits 2).
@@ -112,12 +135,17 @@ impl RunStore {
         result: &RunResult,
         meta: &RunMeta,
         trends: bool,
+        streamed: Option<Streamer>,
     ) -> Option<Trends> {
         let Self::Open(store) = self else {
             return None;
         };
+        let written = match streamed {
+            Some(s) => s.finish().await,
+            None => std::collections::BTreeSet::new(),
+        };
         let done = async {
-            store.record(result, meta).await?;
+            store.record_except(result, meta, &written).await?;
             if !trends {
                 return Ok(None);
             }
@@ -206,10 +234,16 @@ pub(crate) fn trends(history: &History, result: &RunResult) -> Trends {
 
 /// What the record keeps besides the result: the suite's commit and each scenario file's
 /// hash (to tell "the scenario changed" from "the platform changed").
-pub(crate) fn meta(store: &RunStore, result: &RunResult, root: &Path, exit_code: u8) -> RunMeta {
+pub(crate) fn meta(
+    store: &RunStore,
+    result: &RunResult,
+    root: &Path,
+    plan: &rehearse_runner::Plan,
+    exit_code: u8,
+) -> RunMeta {
     let mut file_hashes = BTreeMap::new();
     if !matches!(store, RunStore::Open(_)) {
-        // Nothing records it: no file is read again, no repository looked up.
+        // Nothing records it: nothing is hashed, no repository looked up.
         return RunMeta {
             git_commit: None,
             exit_code,
@@ -218,12 +252,10 @@ pub(crate) fn meta(store: &RunStore, result: &RunResult, root: &Path, exit_code:
             shard: None,
         };
     }
+    let hashes = self::file_hashes(plan);
     for s in &result.scenarios {
-        let path = PathBuf::from(&s.path);
-        let text = std::fs::read(&path).or_else(|_| std::fs::read(root.join(&path)));
-        if let Ok(text) = text {
-            use sha2::Digest as _;
-            file_hashes.insert(s.path.clone(), hex::encode(sha2::Sha256::digest(&text)));
+        if let Some(hash) = hashes.get(&s.path) {
+            file_hashes.insert(s.path.clone(), hash.clone());
         }
     }
     RunMeta {
@@ -232,6 +264,78 @@ pub(crate) fn meta(store: &RunStore, result: &RunResult, root: &Path, exit_code:
         file_hashes,
         retries: BTreeMap::new(),
         shard: None,
+    }
+}
+
+/// A SHA-256 of each scenario file's text, by the path results name it by: of the text the
+/// run loaded, not the file read again after it (the same bytes, but for a lone CR read as
+/// a line feed), so that a run of a thousand files opens none of them again.
+fn file_hashes(plan: &rehearse_runner::Plan) -> BTreeMap<String, String> {
+    use sha2::Digest as _;
+    plan.scenarios
+        .iter()
+        .map(|s| {
+            let hash = sha2::Sha256::digest(s.span.source.text());
+            (s.path.display().to_string(), hex::encode(hash))
+        })
+        .collect()
+}
+
+/// Writes a run's scenarios that passed into the store as they finish, in batches, on
+/// tokio's blocking threads while the run goes on: recording a thousand-scenario run at its
+/// end cost it a third more time, on a core that was otherwise idle during the run
+/// (docs/BENCHMARKS.md, "The store"). A scenario that did not pass is left to the run's
+/// end: `--retry-failed` may run it again. What one batch could not write (a store
+/// error), the record at the end writes.
+#[derive(Debug)]
+pub(crate) struct Streamer {
+    store: Arc<Store>,
+    run_id: String,
+    hashes: BTreeMap<String, String>,
+    pending: Vec<(usize, rehearse_runner::ScenarioResult, Option<String>)>,
+    writes: tokio::task::JoinSet<Vec<usize>>,
+}
+
+/// Scenarios a batch holds at most before it is written.
+const STREAM_BATCH: usize = 64;
+
+impl Streamer {
+    /// Takes a run's event: a scenario that passed joins the next batch.
+    pub(crate) fn handle(&mut self, event: &rehearse_runner::RunEvent) {
+        if let rehearse_runner::RunEvent::ScenarioFinished { scenario, result } = event
+            && result.status == rehearse_runner::Status::Passed
+        {
+            let hash = self.hashes.get(&result.path).cloned();
+            self.pending.push((*scenario, result.clone(), hash));
+            if self.pending.len() >= STREAM_BATCH {
+                self.flush();
+            }
+        }
+    }
+
+    /// Writes what is pending, on a task of its own.
+    fn flush(&mut self) {
+        let batch = std::mem::take(&mut self.pending);
+        let (store, run_id) = (Arc::clone(&self.store), self.run_id.clone());
+        self.writes.spawn(async move {
+            match store.record_scenarios(&run_id, &batch).await {
+                Ok(()) => batch.iter().map(|(i, _, _)| *i).collect(),
+                Err(e) => {
+                    tracing::debug!("store: a batch of scenarios is left to the run's end: {e}");
+                    Vec::new()
+                }
+            }
+        });
+    }
+
+    /// Waits for the batches in flight; gives the scenarios written (what is still
+    /// pending is left to the record at the end, in its transaction).
+    async fn finish(mut self) -> std::collections::BTreeSet<usize> {
+        let mut written = std::collections::BTreeSet::new();
+        while let Some(done) = self.writes.join_next().await {
+            written.extend(done.unwrap_or_default());
+        }
+        written
     }
 }
 

@@ -1,10 +1,10 @@
 //! The [`Store`]: opened (and migrated) once per command, then written once per run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::SecondsFormat;
-use rehearse_runner::{RunResult, Status, StepResult};
+use rehearse_runner::{RunResult, ScenarioResult, Status, StepResult};
 
 use crate::backend::{Backend, Batch, DbError, Val};
 use crate::error::StoreError;
@@ -167,14 +167,36 @@ impl Store {
     /// Records a run, its scenarios, steps, attempts and pre-flight checks, in one
     /// transaction. Everything comes from the result, which the runner masked.
     pub async fn record(&self, result: &RunResult, meta: &RunMeta) -> Result<(), StoreError> {
-        let batches = rows_of(result, meta);
-        match tokio::time::timeout(WRITE_TIMEOUT, self.backend.write(batches)).await {
-            Ok(r) => r.map_err(|e| self.query_error(e)),
-            Err(_) => Err(StoreError::Query {
-                url: self.url.to_string(),
-                reason: format!("no answer within {}s", WRITE_TIMEOUT.as_secs()),
-            }),
+        self.record_except(result, meta, &BTreeSet::new()).await
+    }
+
+    /// [`Store::record`], leaving out the scenarios (by index in `result.scenarios`) that
+    /// [`Store::record_scenarios`] already wrote while the run went on.
+    pub async fn record_except(
+        &self,
+        result: &RunResult,
+        meta: &RunMeta,
+        written: &BTreeSet<usize>,
+    ) -> Result<(), StoreError> {
+        self.write(rows_of(result, meta, written)).await
+    }
+
+    /// Records finished scenarios of a run still going, each with its steps and attempts,
+    /// in one transaction: `(index in the run, result, hash of its file)`. The run's row
+    /// must be there already ([`Store::record_start`]); [`Store::record_except`] writes
+    /// the rest when the run ends. Not for a shard of a sharded run (its rows are
+    /// replaced as a whole).
+    pub async fn record_scenarios(
+        &self,
+        run_id: &str,
+        scenarios: &[(usize, ScenarioResult, Option<String>)],
+    ) -> Result<(), StoreError> {
+        let mut rows = ScenarioRows::default();
+        for (si, s, hash) in scenarios {
+            let at = Val::Int(Some(i64::try_from(*si).unwrap_or(i64::MAX)));
+            rows.push(run_id, at, s, hash.as_deref(), 0);
         }
+        self.write(rows.batches().into()).await
     }
 
     /// Runs `batches` in one transaction, bounded by the write timeout.
@@ -263,7 +285,7 @@ const INSERT_STEP: &str = "INSERT INTO steps (run_id, scenario_idx, idx, phase, 
 const INSERT_ATTEMPT: &str = "INSERT INTO attempts (run_id, scenario_idx, step_idx, number, method, url, status_code, offset_ms, duration_ms, error, request_excerpt, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 const INSERT_CHECK: &str = "INSERT INTO checks (run_id, idx, name, kind, owner, status, evidence, duration_ms, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
-fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
+fn rows_of(result: &RunResult, meta: &RunMeta, written: &BTreeSet<usize>) -> Vec<Batch> {
     let id = &result.run_id;
     let base = meta.shard.map_or(0, ShardOf::base);
     let at = |i: usize| {
@@ -288,48 +310,14 @@ fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
         Val::int(meta.exit_code),
         Val::int(i64::from(result.interrupted)),
     ];
-    let mut scenarios = Vec::with_capacity(result.scenarios.len());
-    let mut steps = Vec::new();
-    let mut attempts = Vec::new();
+    let mut rows = ScenarioRows::default();
     for (si, s) in result.scenarios.iter().enumerate() {
-        let retries = meta.retries.get(&s.path).copied().unwrap_or(0);
-        scenarios.push(vec![
-            Val::text(id),
-            at(si),
-            Val::text(&s.path),
-            Val::text(&s.name),
-            Val::opt(meta.file_hashes.get(&s.path).map(String::as_str)),
-            Val::opt(s.owner.as_deref()),
-            Val::text(s.status.as_str()),
-            ms(s.duration),
-            Val::int(i64::from(s.status == Status::Flaky)),
-            Val::int(retries),
-            Val::Text(s.first_failure().map(|(st, f)| format!("{}: {f}", st.name))),
-        ]);
-        let all = s
-            .steps
-            .iter()
-            .map(|st| ("steps", st))
-            .chain(s.cleanup.iter().map(|st| ("cleanup", st)));
-        for (ti, (phase, st)) in all.enumerate() {
-            steps.push(step_row(id, at(si), ti, phase, st));
-            for a in &st.attempts {
-                attempts.push(vec![
-                    Val::text(id),
-                    at(si),
-                    Val::int(ti),
-                    Val::int(a.number),
-                    Val::text(&a.request.method),
-                    Val::text(&a.request.url),
-                    Val::Int(a.response.as_ref().map(|r| i64::from(r.status))),
-                    opt_ms(a.offset),
-                    ms(a.duration),
-                    Val::opt(a.error.as_deref()),
-                    Val::opt(a.request.body.as_deref()),
-                    Val::opt(a.response.as_ref().map(|r| r.body.as_str())),
-                ]);
-            }
+        if written.contains(&si) {
+            continue;
         }
+        let retries = meta.retries.get(&s.path).copied().unwrap_or(0);
+        let hash = meta.file_hashes.get(&s.path).map(String::as_str);
+        rows.push(id, at(si), s, hash, retries);
     }
     let checks = result
         .preflight
@@ -353,13 +341,67 @@ fn rows_of(result: &RunResult, meta: &RunMeta) -> Vec<Batch> {
         None => vec![(INSERT_RUN, vec![run])],
         Some(shard) => shard_run_rows(result, meta, shard, run),
     };
-    batches.extend([
-        (INSERT_SCENARIO, scenarios),
-        (INSERT_STEP, steps),
-        (INSERT_ATTEMPT, attempts),
-        (INSERT_CHECK, checks),
-    ]);
+    batches.extend(rows.batches());
+    batches.push((INSERT_CHECK, checks));
     batches
+}
+
+/// The rows of scenarios: each one's row, its steps and their attempts.
+#[derive(Default)]
+struct ScenarioRows {
+    scenarios: Vec<Vec<Val>>,
+    steps: Vec<Vec<Val>>,
+    attempts: Vec<Vec<Val>>,
+}
+
+impl ScenarioRows {
+    fn push(&mut self, id: &str, at: Val, s: &ScenarioResult, hash: Option<&str>, retries: u32) {
+        self.scenarios.push(vec![
+            Val::text(id),
+            at.clone(),
+            Val::text(&s.path),
+            Val::text(&s.name),
+            Val::opt(hash),
+            Val::opt(s.owner.as_deref()),
+            Val::text(s.status.as_str()),
+            ms(s.duration),
+            Val::int(i64::from(s.status == Status::Flaky)),
+            Val::int(retries),
+            Val::Text(s.first_failure().map(|(st, f)| format!("{}: {f}", st.name))),
+        ]);
+        let all = s
+            .steps
+            .iter()
+            .map(|st| ("steps", st))
+            .chain(s.cleanup.iter().map(|st| ("cleanup", st)));
+        for (ti, (phase, st)) in all.enumerate() {
+            self.steps.push(step_row(id, at.clone(), ti, phase, st));
+            for a in &st.attempts {
+                self.attempts.push(vec![
+                    Val::text(id),
+                    at.clone(),
+                    Val::int(ti),
+                    Val::int(a.number),
+                    Val::text(&a.request.method),
+                    Val::text(&a.request.url),
+                    Val::Int(a.response.as_ref().map(|r| i64::from(r.status))),
+                    opt_ms(a.offset),
+                    ms(a.duration),
+                    Val::opt(a.error.as_deref()),
+                    Val::opt(a.request.body.as_deref()),
+                    Val::opt(a.response.as_ref().map(|r| r.body.as_str())),
+                ]);
+            }
+        }
+    }
+
+    fn batches(self) -> [Batch; 3] {
+        [
+            (INSERT_SCENARIO, self.scenarios),
+            (INSERT_STEP, self.steps),
+            (INSERT_ATTEMPT, self.attempts),
+        ]
+    }
 }
 
 const INSERT_SHARD_RUN: &str = "INSERT INTO runs (id, environment, rehearse_version, deployed_version, bank_api_version, git_commit, started_at, ended_at, verdict, exit_code, interrupted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING";
