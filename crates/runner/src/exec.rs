@@ -411,6 +411,12 @@ impl ScenarioRun<'_> {
         // rendered anew); a network-level retry resends the same request unchanged, so an
         // `Idempotency-Key: {{ uuid() }}` stays the same across retries.
         let mut resend: Option<Prepared> = None;
+        // A poll is waiting from its start (a suspension asked for during an attempt
+        // happens when the attempt ends): the run may be suspended between its attempts.
+        let suspension = self.suspension.clone();
+        let _waiting = poll
+            .and(suspension.as_deref())
+            .map(crate::resume::Suspension::waiting);
         loop {
             number = number.saturating_add(1);
             let prepared = match resend.take() {
@@ -599,11 +605,6 @@ impl ScenarioRun<'_> {
             if let Some(ra) = retry_after {
                 wait = wait.max(ra);
             }
-            // Between attempts the scenario waits: the run may be suspended here.
-            let waiting = self
-                .suspension
-                .as_deref()
-                .map(crate::resume::Suspension::waiting);
             if wait >= left {
                 // The next attempt would start after the deadline: one last try at the
                 // deadline is pointless, so report now with the last response.
@@ -625,7 +626,6 @@ impl ScenarioRun<'_> {
                     return Outcome::Suspended;
                 }
             }
-            drop(waiting);
             if let Some(p) = poll {
                 // Checked: `mul_f64` panics past what a Duration holds.
                 let next = Duration::try_from_secs_f64(interval.as_secs_f64() * p.backoff)
