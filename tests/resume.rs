@@ -8,6 +8,8 @@
 
 #[path = "common/mod.rs"]
 mod common;
+#[path = "common/postgres.rs"]
+mod postgres;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -82,12 +84,21 @@ fn world() -> World {
     }
 }
 
+std::thread_local! {
+    /// The store this test's commands use (`REHEARSE_STORE`), when not the default SQLite
+    /// file: each test runs on a thread of its own.
+    static STORE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 fn rehearse(dir: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
+    match STORE.with(|s| s.borrow().clone()) {
+        Some(url) => cmd.env("REHEARSE_STORE", url),
+        None => cmd.env_remove("REHEARSE_STORE"),
+    };
     cmd.args(args)
         .current_dir(dir)
         .env("API_TOKEN", CANARY)
-        .env_remove("REHEARSE_STORE")
         .env_remove("REHEARSE_ENV")
         .env_remove("REHEARSE_NOW")
         .env_remove("REHEARSE_RUN_ID")
@@ -172,7 +183,8 @@ fn resume_hint(said: &str) -> String {
 fn created(dir: &Path) -> (String, String) {
     let began = Instant::now();
     loop {
-        if dir.join(".rehearse/rehearse.db").exists() {
+        let stored = STORE.with(|s| s.borrow().is_some());
+        if stored || dir.join(".rehearse/rehearse.db").exists() {
             let out = output(dir, &["ledger", "--env", "staging", "--json"]);
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
             if let Some(e) = v["pending"].as_array().and_then(|a| a.first()) {
@@ -275,8 +287,9 @@ fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-#[test]
-fn a_run_suspended_after_a_while_resumes_green_after_the_approval() {
+/// `run --suspend-after 1s` exits 75 with the resume hint, no cleanup; the approval is
+/// made while nothing runs; `resume` ends green.
+fn suspended_then_resumed() -> World {
     let w = world();
     let d = w.dir.path();
     let out = output(
@@ -317,11 +330,23 @@ fn a_run_suspended_after_a_while_resumes_green_after_the_approval() {
 
     approve_at_the_bank(&w.bank);
     resumed_green(&w, &run_id, &payment);
+    w
+}
 
+#[test]
+fn a_run_suspended_after_a_while_resumes_green_after_the_approval() {
+    let w = suspended_then_resumed();
     assert!(
-        !contains(&store_bytes(d), CANARY),
+        !contains(&store_bytes(w.dir.path()), CANARY),
         "the canary is in the store"
     );
+}
+
+#[test]
+fn a_run_suspended_after_a_while_resumes_green_on_postgres() {
+    let pg = postgres::Postgres::start();
+    STORE.with(|s| *s.borrow_mut() = Some(pg.url()));
+    suspended_then_resumed();
 }
 
 #[test]
