@@ -235,6 +235,13 @@ fn resumed_green(w: &World, run_id: &str, payment: &str) {
         404,
         "cleanup deleted the payment"
     );
+    // The resumed cleanup removed the payment from the ledger too.
+    let ledger = output(d, &["ledger", "--env", "staging"]);
+    assert!(
+        text(&ledger).contains("nothing to clean up"),
+        "{}",
+        text(&ledger)
+    );
     // The create step was not sent again: no second payment waits for a reviewer.
     let (_, queue) = http("GET", &format!("{}/__admin/reviews", w.bank), None);
     let queue: serde_json::Value = serde_json::from_str(&queue).unwrap();
@@ -395,6 +402,56 @@ fn sigterm_while_waiting_suspends() {
     assert_eq!(out.status.code(), Some(75), "{said}");
     assert_eq!(resume_hint(&said), run_id);
     assert!(said.contains("SIGTERM while waiting"), "{said}");
+
+    // A scenario file changed since: refused unless --force.
+    let file = d.join("scenarios/large.yaml");
+    let changed = std::fs::read_to_string(&file).unwrap() + "# edited\n";
+    std::fs::write(&file, changed).unwrap();
+    let out = output(d, &["resume", &run_id]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("changed since run") && text(&out).contains("scenarios/large.yaml"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_run_with_nothing_that_waits_cannot_be_resumed() {
+    let w = world();
+    let d = w.dir.path();
+    std::fs::write(
+        d.join("scenarios/large.yaml"),
+        "name: no wait\nsteps:\n  - name: ready\n    request: { url: \"{{ platform }}/readyz\" }\n",
+    )
+    .unwrap();
+    let out = output(
+        d,
+        &[
+            "run",
+            "--env",
+            "staging",
+            "--suspend-after",
+            "1s",
+            "--report",
+            "json=r.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "--suspend-after has no effect: no selected scenario has an `approve` step or a `poll`"
+        ),
+        "{}",
+        text(&out)
+    );
+    let run_id = json(&d.join("r.json"))["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = output(d, &["resume", &run_id]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("cannot be resumed"), "{}", text(&out));
 }
 
 #[test]

@@ -130,6 +130,16 @@ impl ScenarioRun<'_> {
             bind_error = bind_error
                 .or_else(|| self.resumed_vars(scenario, first, from.vars, &from.withheld));
         }
+        if first > 0 && bind_error.is_none() && self.recorder.is_some() {
+            // What the steps done created: their ledger records again (recording one twice
+            // is a no-op), so this run's cleanup marks them removed.
+            let done: Vec<StepResult> = steps.iter().take(first).cloned().collect();
+            for (idx, r) in done.iter().enumerate() {
+                if matches!(r.status, Status::Passed | Status::Flaky) {
+                    self.record_created(scenario, idx, r).await;
+                }
+            }
+        }
         let mut stopped = bind_error.is_some();
         if let Some(f) = bind_error {
             status = Status::Error;
