@@ -238,13 +238,23 @@ pub(crate) async fn after_record(
     }
 }
 
-/// The last word of a run: the resume hint when it was suspended.
+/// The last word of a run: the resume hint when it was suspended, and exit 75 unless
+/// something worse happened (a store that failed: its place may be lost, exit 2; reports
+/// not written, exit 4).
 pub(crate) fn finish(suspension: &Suspension, run_id: &str, code: u8) -> u8 {
-    if suspension.suspended() {
-        eprintln!("suspended: resume with `rehearse resume {run_id}`");
-        exit::SUSPENDED
-    } else {
-        code
+    if !suspension.suspended() {
+        return code;
+    }
+    if code == exit::NOT_READY {
+        eprintln!(
+            "suspended, but the store failed: run {run_id} may not be resumable (`rehearse resume {run_id}` says)"
+        );
+        return code;
+    }
+    eprintln!("suspended: resume with `rehearse resume {run_id}`");
+    match code {
+        exit::PASSED | exit::FAILED => exit::SUSPENDED,
+        other => other,
     }
 }
 
