@@ -227,3 +227,54 @@ async fn a_remaining_step_reading_a_secret_derived_capture_fails_at_once() {
         "{f:?}"
     );
 }
+
+/// An approver that never answers (a reviewer who takes hours).
+#[derive(Debug)]
+struct NeverAnswers;
+
+impl rehearse_runner::Approver for NeverAnswers {
+    fn approve<'a>(
+        &'a self,
+        _: &'a rehearse_runner::ApprovalRequest,
+    ) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_run_waiting_for_an_approval_suspends_at_the_approve_step() {
+    let t = target().await;
+    let yaml = r#"
+name: waits for a reviewer
+steps:
+  - name: create
+    request: { method: POST, url: "{{ base }}/payments", json: { amount: 1 } }
+    capture: { payment_id: "$.id" }
+  - name: reviewer approves
+    approve: { reference: "{{ payment_id }}", decision: approve }
+"#;
+    let env = format!(
+        "vars:\n  base: \"{}\"\napprovals: {{ mode: wait }}\n",
+        t.server.uri()
+    );
+    let project = Project::with_environment(&env).scenario("a.yaml", yaml);
+    let (mut plan, mut options) = project.compile();
+    Arc::get_mut(&mut plan).unwrap().approver = Some(Arc::new(NeverAnswers));
+    let saved = Arc::new(Saved::default());
+    let suspension = Arc::new(Suspension::new());
+    options.checkpointer = Some(Arc::clone(&saved) as Arc<dyn Checkpointer>);
+    options.suspension = Some(Arc::clone(&suspension));
+    // Asked for before anything waits: it happens once the approval is being carried out.
+    suspension.request();
+
+    let ran = run_plan(plan, options, |_, _| {}).await;
+
+    assert!(suspension.suspended());
+    let r = &ran.result.scenarios[0];
+    assert_eq!(r.status, Status::Interrupted);
+    assert_eq!(r.steps[1].status, Status::Interrupted);
+    assert!(r.steps[1].captures.iter().any(|(k, _)| k == "suspended"));
+    let last = saved.0.lock().unwrap().last().unwrap().clone();
+    assert_eq!((last.next_step, last.poll_attempts), (1, 0));
+    assert_eq!(last.steps.len(), 1);
+}
