@@ -72,6 +72,11 @@ pub enum Command {
     /// SIGTERM, SIGHUP or Ctrl-C stopped it before its last step.
     #[command(after_help = exit::HELP)]
     Countdown(crate::countdown::CountdownArgs),
+    /// Continue a suspended run (or one killed while a scenario waited) from the store:
+    /// each scenario at the step where it stopped, then cleanup; the stored run and the
+    /// reports cover the whole run.
+    #[command(after_help = crate::exit::RESUME_HELP)]
+    Resume(crate::resume::ResumeArgs),
     /// Start the embedded local stack (bank mock + sample platform) and keep it running
     /// until Ctrl-C.
     Up(UpArgs),
@@ -428,6 +433,11 @@ pub struct RunArgs {
     /// the same run of the store, and `rehearse report merge --run ID` reads it back.
     #[arg(long, value_name = "ID", env = "REHEARSE_RUN_ID", value_parser = parse_run_id, requires = "shard")]
     pub run_id: Option<String>,
+    /// Suspend the run once it has run this long and every scenario still running waits
+    /// (an approval, a poll between attempts): no cleanup, its place kept in the store,
+    /// exit 75; `rehearse resume RUN_ID` continues it. Real clock and the store only.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub suspend_after: Option<std::time::Duration>,
     /// Tell the owners of failures.
     #[command(flatten)]
     pub notify: crate::notify::NotifyArgs,

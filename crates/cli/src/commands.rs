@@ -34,7 +34,8 @@ pub(crate) async fn dispatch(mut cli: Cli) -> u8 {
     }
     let color = cli.color;
     match cli.command {
-        Command::Run(ref args) => run(&cli, args).await,
+        Command::Run(ref args) => run(&cli, args, None).await,
+        Command::Resume(ref args) => crate::resume::resume(&cli, args).await,
         Command::Preflight(ref args) => preflight_command(&cli, args).await,
         Command::Validate(ref args) => validate(args, color),
         Command::List(ref args) => list(args, color),
@@ -753,7 +754,7 @@ fn interrupted_in_preflight(
     exit::INTERRUPTED
 }
 
-async fn run(cli: &Cli, args: &RunArgs) -> u8 {
+pub(crate) async fn run(cli: &Cli, args: &RunArgs, resumed: Option<crate::resume::Resumed>) -> u8 {
     let run_id = args
         .run_id
         .clone()
@@ -778,7 +779,10 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     // pre-flight runs still ends with reports, not a killed process.
     let cancel = CancellationToken::new();
     let quit = CancellationToken::new();
-    let ctrl_c = crate::signals::listen(cancel.clone(), quit.clone());
+    // SIGTERM while a scenario of a resumable run waits suspends it (#12 §2).
+    let suspension = Arc::new(rehearse_runner::Suspension::new());
+    let ctrl_c =
+        crate::signals::listen_suspending(cancel.clone(), quit.clone(), Some(suspension.clone()));
     let ready = match prepare(
         cli,
         &Input {
@@ -872,6 +876,18 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     if let Some(j) = args.jobs {
         options.jobs = j.max(1);
     }
+    let (embedded, s) = (stack.is_some(), &suspension);
+    let resumable = crate::resume::prepare_run(
+        &mut store,
+        args,
+        &plan,
+        &root,
+        embedded,
+        resumed,
+        s,
+        &mut options,
+    )
+    .await;
     // Passed scenarios are written while the run goes on (#12, "Speed").
     let mut streamer = store.streamer(&run_id, &plan, args.select.shard().is_some());
 
@@ -932,7 +948,7 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     let _ = done_tx.send(());
     let (otlp, streamer) = console.await.unwrap_or_default();
     let (plan, outcome) = match outcome {
-        Ok(r) if retry.times > 0 && !r.passed() => {
+        Ok(r) if retry.times > 0 && !r.passed() && !suspension.suspended() => {
             let (plan, r) =
                 crate::retry::retry_failed(plan, Arc::unwrap_or_clone(r), &retry, &cancel).await;
             (plan, Ok(Arc::new(r)))
@@ -962,15 +978,18 @@ async fn run(cli: &Cli, args: &RunArgs) -> u8 {
     };
     let mut result = result;
     result.preflight = checks;
-    let mut meta = crate::store::meta(&store, &result, &root, &plan, exit::of_run(&result, true));
+    let code = crate::resume::code(&suspension, exit::of_run(&result, true));
+    let mut meta = crate::store::meta(&store, &result, &root, &plan, code);
     meta.shard = crate::store::shard_of(args.select.shard());
     specs.options.trends = store
         .record(&result, &meta, specs.want_trends(), streamer)
         .await;
+    crate::resume::after_record(&store, &run_id, resumable, &suspension).await;
     specs.options.verified_fixed = store.verified_fixed(&result).await;
     crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
     let written = write_reports(&result, &specs);
     let (url, env_file) = (args.report_url.as_deref(), args.env_file.as_deref());
     crate::notify::after_run(&args.notify, &root, env_file, &result, url, cli.quiet).await;
-    store.exit_code(exit::of_run(&result, written))
+    let code = store.exit_code(exit::of_run(&result, written));
+    crate::resume::finish(&suspension, &run_id, code)
 }

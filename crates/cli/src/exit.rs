@@ -14,6 +14,10 @@ pub const NOT_READY: u8 = 2;
 pub const INVALID_INPUT: u8 = 3;
 /// Internal error: rehearse could not do its job (IO, a bug).
 pub const INTERNAL: u8 = 4;
+/// Suspended while its scenarios waited (`--suspend-after`, or SIGTERM while waiting):
+/// cleanup did not run, the reports were written, and `rehearse resume RUN_ID` continues
+/// the run (BSD's EX_TEMPFAIL: try again later).
+pub const SUSPENDED: u8 = 75;
 /// Interrupted by Ctrl-C, SIGTERM or SIGHUP; reports are still written, and cleanup ran
 /// unless a second signal cut it short.
 pub const INTERRUPTED: u8 = 130;
@@ -28,8 +32,18 @@ Exit codes:
        not be opened or written (the run ran, reports written)
   3    invalid input (scenario, environment or flags)
   4    internal error
+  75   suspended while waiting (--suspend-after, or SIGTERM while a scenario
+       waits): no cleanup, reports written; `rehearse resume RUN_ID` continues
   130  interrupted by Ctrl-C, SIGTERM or SIGHUP (reports written; cleanup ran
        unless a second Ctrl-C cut it short)";
+
+/// The exit codes of `rehearse resume`, shown in its `--help`.
+pub const RESUME_HELP: &str = "\
+Exit codes: as `rehearse run`'s (0, 1, 2, 4, 75 when it is suspended again,
+130), and
+  3    invalid input: no such run in the store, a run that cannot be resumed
+       (finished, or never resumable), a scenario file changed since (unless
+       --force), bad flags";
 
 /// The exit codes of `rehearse ledger`, shown in its `--help`.
 pub const LEDGER_HELP: &str = "\

@@ -17,6 +17,7 @@ mod owner_clock;
 mod panic;
 mod prompt;
 mod record;
+mod resume;
 mod retry;
 mod schedule;
 mod signals;

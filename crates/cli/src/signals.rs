@@ -13,6 +13,17 @@ pub(crate) fn listen(
     cancel: CancellationToken,
     quit: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
+    listen_suspending(cancel, quit, None)
+}
+
+/// [`listen`], except that a SIGTERM while a scenario of a resumable run waits suspends
+/// the run instead (issue #12 §2): no cleanup, its place kept in the store, exit 75. Any
+/// signal after that stops it as the first one would have.
+pub(crate) fn listen_suspending(
+    cancel: CancellationToken,
+    quit: CancellationToken,
+    suspension: Option<std::sync::Arc<rehearse_runner::Suspension>>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut signals = match Signals::new() {
             Ok(s) => s,
@@ -21,7 +32,16 @@ pub(crate) fn listen(
                 return;
             }
         };
-        let name = signals.recv().await;
+        let mut name = signals.recv().await;
+        if name == "SIGTERM"
+            && let Some(s) = suspension.filter(|s| s.someone_waits())
+        {
+            eprintln!(
+                "SIGTERM while waiting: suspending the run once every running scenario waits (no cleanup; `rehearse resume` continues it)"
+            );
+            s.request();
+            name = signals.recv().await;
+        }
         eprintln!(
             "interrupted ({name}): stopping, running cleanup and writing reports (Ctrl-C again to cut cleanup short)"
         );

@@ -22,6 +22,7 @@ use crate::result::{
 use crate::run::Plan;
 
 mod approve;
+mod checkpoint;
 mod guard;
 mod ledger;
 mod record;
@@ -80,12 +81,24 @@ pub(crate) struct ScenarioRun<'a> {
     pub(crate) recorder: Option<Arc<dyn crate::ledger::Recorder>>,
     /// What this scenario recorded, for its cleanup to mark removed.
     pub(crate) recorded: Vec<ledger::Recorded>,
+    /// Keeps the scenario's place at its step boundaries (a resumable run).
+    pub(crate) checkpointer: Option<Arc<dyn crate::resume::Checkpointer>>,
+    /// The run's suspension, when it can be suspended.
+    pub(crate) suspension: Option<Arc<crate::resume::Suspension>>,
+    /// Where a resumed run takes the scenario up.
+    pub(crate) resume_from: Option<crate::resume::Checkpoint>,
+    /// The attempts a resumed poll counts on from (taken by the first poll).
+    pub(crate) poll_from: u32,
+    /// The attempts of the poll the suspension stopped.
+    pub(crate) suspended_at: Option<u32>,
 }
 
 enum Outcome {
     Passed,
     Failed,
     Interrupted,
+    /// The run was suspended while the step waited: the scenario stops, without cleanup.
+    Suspended,
 }
 
 impl ScenarioRun<'_> {
@@ -103,9 +116,30 @@ impl ScenarioRun<'_> {
         });
         let mut status = Status::Passed;
         let mut steps = Vec::with_capacity(scenario.steps.len());
+        let base = Arc::clone(&self.vars);
+        let waitable = self.checkpointer.is_some() && crate::resume::can_wait(scenario);
+        let from = self.resume_from.take();
+        let first = from.as_ref().map_or(0, |c| c.next_step);
 
-        // Variables: the environment's, then the scenario's, in order.
-        let bind_error = self.bind_vars(&scenario.vars);
+        // Variables: the environment's, then the scenario's, in order; a resumed scenario's
+        // stored values over them.
+        let mut bind_error = self.bind_vars(&scenario.vars);
+        if let Some(from) = from {
+            steps = from.steps;
+            self.poll_from = from.poll_attempts;
+            bind_error = bind_error
+                .or_else(|| self.resumed_vars(scenario, first, from.vars, &from.withheld));
+        }
+        if first > 0 && bind_error.is_none() && self.recorder.is_some() {
+            // What the steps done created: their ledger records again (recording one twice
+            // is a no-op), so this run's cleanup marks them removed.
+            let done: Vec<StepResult> = steps.iter().take(first).cloned().collect();
+            for (idx, r) in done.iter().enumerate() {
+                if matches!(r.status, Status::Passed | Status::Flaky) {
+                    self.record_created(scenario, idx, r).await;
+                }
+            }
+        }
         let mut stopped = bind_error.is_some();
         if let Some(f) = bind_error {
             status = Status::Error;
@@ -120,7 +154,8 @@ impl ScenarioRun<'_> {
                 captures: Vec::new(),
             });
         }
-        for (idx, step) in scenario.steps.iter().enumerate() {
+        let mut suspended = false;
+        for (idx, step) in scenario.steps.iter().enumerate().skip(first) {
             if stopped {
                 steps.push(skipped(step));
                 continue;
@@ -130,7 +165,26 @@ impl ScenarioRun<'_> {
                 // Before the next step starts: a run killed from now on leaves the record.
                 self.record_created(scenario, idx, &result).await;
             }
+            if waitable {
+                match outcome {
+                    Outcome::Passed => {
+                        self.checkpoint(scenario, idx + 1, 0, &steps, &result, &base)
+                            .await
+                    }
+                    Outcome::Suspended => {
+                        let attempts = self.suspended_at.take().unwrap_or(0);
+                        self.checkpoint_at(scenario, idx, attempts, &steps, &base)
+                            .await;
+                    }
+                    _ => {}
+                }
+            }
             match outcome {
+                Outcome::Suspended => {
+                    status = Status::Interrupted;
+                    stopped = true;
+                    suspended = true;
+                }
                 Outcome::Passed if result.status == Status::Flaky && status == Status::Passed => {
                     status = Status::Flaky;
                 }
@@ -149,9 +203,13 @@ impl ScenarioRun<'_> {
         // Cleanup always runs, after a failure, a panic and Ctrl-C too; it is not itself
         // interrupted by the first Ctrl-C (each request still has its timeout), only by the
         // second, after which the cleanup steps not yet begun are not run.
+        // A suspended scenario keeps what it made for the resumed run: no cleanup.
         let quit = self.quit;
         let mut cleanup = Vec::with_capacity(scenario.cleanup.len());
         for (idx, step) in scenario.cleanup.iter().enumerate() {
+            if suspended {
+                break;
+            }
             if quit.is_cancelled() {
                 let mut result = skipped(step);
                 result.status = Status::Interrupted;
@@ -173,6 +231,9 @@ impl ScenarioRun<'_> {
             cleanup,
             retries: 0,
         };
+        if waitable && !suspended {
+            self.checkpoint_finished(scenario, &result).await;
+        }
         let _ = self.events.send(RunEvent::ScenarioFinished {
             scenario: self.index,
             result: result.clone(),
@@ -268,8 +329,13 @@ impl ScenarioRun<'_> {
                 }
             }
         };
-        if matches!(outcome, Outcome::Interrupted) {
+        if matches!(outcome, Outcome::Interrupted | Outcome::Suspended) {
             result.status = Status::Interrupted;
+        }
+        if matches!(outcome, Outcome::Suspended) {
+            result
+                .captures
+                .push(("suspended".to_owned(), "the run was suspended while this step waited; `rehearse resume` carries it out again".to_owned()));
         }
         result.duration = started.elapsed();
         let _ = self.events.send(RunEvent::StepFinished {
@@ -347,7 +413,7 @@ impl ScenarioRun<'_> {
         let polling = Instant::now();
         let poll_left = || poll.map(|p| p.timeout.saturating_sub(polling.elapsed()));
         let mut interval = poll.map_or(Duration::ZERO, |p| p.every);
-        let mut number = 0u32;
+        let mut number = std::mem::take(&mut self.poll_from);
         let mut virtual_ticks = 0u32;
         let mut retries_left = req.retries.unwrap_or(self.plan.environment.retries);
         let mut retried = false;
@@ -355,6 +421,12 @@ impl ScenarioRun<'_> {
         // rendered anew); a network-level retry resends the same request unchanged, so an
         // `Idempotency-Key: {{ uuid() }}` stays the same across retries.
         let mut resend: Option<Prepared> = None;
+        // A poll is waiting from its start (a suspension asked for during an attempt
+        // happens when the attempt ends): the run may be suspended between its attempts.
+        let suspension = self.suspension.clone();
+        let _waiting = poll
+            .and(suspension.as_deref())
+            .map(crate::resume::Suspension::waiting);
         loop {
             number = number.saturating_add(1);
             let prepared = match resend.take() {
@@ -549,12 +621,20 @@ impl ScenarioRun<'_> {
                 tokio::select! {
                     () = tokio::time::sleep(left) => {},
                     () = cancel.cancelled() => return Outcome::Interrupted,
+                    () = suspension_fired(self.suspension.as_deref()) => {
+                        self.suspended_at = Some(number);
+                        return Outcome::Suspended;
+                    }
                 }
                 return self.fail(step, result, Ending::Deadline);
             }
             tokio::select! {
                 () = tokio::time::sleep(wait) => {},
                 () = cancel.cancelled() => return Outcome::Interrupted,
+                () = suspension_fired(self.suspension.as_deref()) => {
+                    self.suspended_at = Some(number);
+                    return Outcome::Suspended;
+                }
             }
             if let Some(p) = poll {
                 // Checked: `mul_f64` panics past what a Duration holds.
@@ -678,6 +758,14 @@ impl ScenarioRun<'_> {
                 Err(Outcome::Failed)
             }
         }
+    }
+}
+
+/// Completes when the run is suspended; never without a suspension.
+async fn suspension_fired(s: Option<&crate::resume::Suspension>) {
+    match s {
+        Some(s) => s.fired().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -20,6 +20,7 @@ mod prepare;
 mod redact;
 mod response;
 mod result;
+mod resume;
 mod run;
 mod select;
 mod send;
@@ -40,6 +41,7 @@ pub use result::{
     Aborted, Attempt, CheckResult, Counts, Failure, INTERNAL_ERROR, RequestRecord, ResponseRecord,
     RunResult, ScenarioResult, Status, StepResult,
 };
+pub use resume::{Checkpoint, Checkpointer, ResumeFrom, Suspension, can_wait};
 pub use run::{Plan, RunOptions, new_run_id, not_started, run};
 pub use select::{Selection, Shard};
 pub use world::World;

@@ -133,6 +133,14 @@ pub struct RunOptions {
     /// Records what steps create, each before its scenario's next step starts, and what
     /// the run's cleanup removed (the ledger of test data); none by default.
     pub recorder: Option<Arc<dyn crate::ledger::Recorder>>,
+    /// Keeps the place of each scenario that can wait, at each of its step boundaries
+    /// (a resumable run); none by default, and then nothing is written.
+    pub checkpointer: Option<Arc<dyn crate::resume::Checkpointer>>,
+    /// Lets the caller suspend the run while its scenarios wait; none by default.
+    pub suspension: Option<Arc<crate::resume::Suspension>>,
+    /// A resumed run: where each scenario is taken up, by path. A scenario not named
+    /// runs from its start.
+    pub resume: Option<Arc<std::collections::BTreeMap<String, crate::resume::ResumeFrom>>>,
 }
 
 impl RunOptions {
@@ -145,6 +153,9 @@ impl RunOptions {
             secrets: Vec::new(),
             quit: CancellationToken::new(),
             recorder: None,
+            checkpointer: None,
+            suspension: None,
+            resume: None,
         }
     }
 }
@@ -215,16 +226,24 @@ pub async fn run(
             };
             Some((permit, guard))
         };
-        let admitted = if stop_new.is_cancelled() {
+        let suspension = options.suspension.clone();
+        let suspended = || suspension.as_ref().is_some_and(|s| s.suspended());
+        let admitted = if stop_new.is_cancelled() || suspended() {
             None
         } else {
             tokio::select! {
                 a = admission => a,
                 () = stop_new.cancelled() => None,
+                () = async {
+                    match &suspension {
+                        Some(s) => s.fired().await,
+                        None => std::future::pending().await,
+                    }
+                } => None,
             }
         };
         let Some(admitted) = admitted else {
-            let status = if cancel.is_cancelled() {
+            let status = if cancel.is_cancelled() || suspended() {
                 Status::Interrupted
             } else {
                 Status::Skipped
@@ -249,9 +268,36 @@ pub async fn run(
         let base_vars = base_vars.clone();
         let fail_fast = options.fail_fast;
         let recorder = options.recorder.clone();
+        let checkpointer = options.checkpointer.clone();
+        let from = options
+            .resume
+            .as_ref()
+            .and_then(|r| r.get(&plan.scenarios[index].path.display().to_string()))
+            .cloned();
         let task = tasks.spawn(async move {
             let _admitted = admitted;
+            let _running = suspension
+                .as_deref()
+                .map(crate::resume::Suspension::running);
             let scenario = &plan.scenarios[index];
+            let resume_from = match from {
+                Some(crate::resume::ResumeFrom::Done(result)) => {
+                    let _ = events.send(RunEvent::ScenarioStarted {
+                        scenario: index,
+                        path: result.path.clone(),
+                        name: result.name.clone(),
+                        trace_id: crate::trace::trace_id(),
+                        started_at: std::time::SystemTime::now(),
+                    });
+                    let _ = events.send(RunEvent::ScenarioFinished {
+                        scenario: index,
+                        result: result.clone(),
+                    });
+                    return (index, result);
+                }
+                Some(crate::resume::ResumeFrom::At(c)) => Some(c),
+                None => None,
+            };
             let (vars, approver, clock) = match base_vars {
                 Ok(v) => v,
                 Err(e) => {
@@ -304,6 +350,11 @@ pub async fn run(
                 jar: scenario.cookies.then(crate::cookies::Jar::default),
                 recorder,
                 recorded: Vec::new(),
+                checkpointer,
+                suspension: suspension.clone(),
+                resume_from,
+                poll_from: 0,
+                suspended_at: None,
             };
             let result = run.run(scenario).await;
             if fail_fast && result.status != Status::Passed {

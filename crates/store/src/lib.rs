@@ -27,6 +27,7 @@ mod error;
 mod history;
 mod ledger;
 mod load;
+mod resume;
 mod store;
 mod url;
 
@@ -36,5 +37,6 @@ pub use history::{
 };
 pub use ledger::{Created, LedgerEntry, RUNNING, RunStart};
 pub use load::StoredRun;
+pub use resume::{Resumable, ResumableScenario};
 pub use store::{RunMeta, SCHEMA_VERSION, SHARD_STRIDE, ShardOf, Store, deployed_version};
 pub use url::{StoreUrl, StoreUrlError};

@@ -11,13 +11,14 @@ use crate::error::StoreError;
 use crate::url::StoreUrl;
 
 /// The schema this binary writes and reads; `schema_version` holds a database's own.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The migrations, in order: (version, SQL). Embedded in the binary.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_runs.sql")),
     (2, include_str!("../migrations/0002_ledger.sql")),
     (3, include_str!("../migrations/0003_shards.sql")),
+    (4, include_str!("../migrations/0004_resume.sql")),
 ];
 
 const SCHEMA_TABLE: &str =

@@ -80,7 +80,13 @@ impl ScenarioRun<'_> {
             scenario: self.scenario_name.clone(),
             step: step.name.clone(),
         };
+        // Carrying out the approval, the scenario waits: the run may be suspended here.
+        let _waiting = self
+            .suspension
+            .as_deref()
+            .map(crate::resume::Suspension::waiting);
         tokio::select! {
+            () = suspension_fired(self.suspension.as_deref()) => Outcome::Suspended,
             r = approver.approve(&request) => match r {
                 Ok(summary) => {
                     result.captures.push(("approval".to_owned(), self.redactor.mask(&summary)));

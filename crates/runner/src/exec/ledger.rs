@@ -190,6 +190,11 @@ pub(crate) async fn run_cleanup(
         jar: s.cookies.then(crate::cookies::Jar::default),
         recorder: None,
         recorded: Vec::new(),
+        checkpointer: None,
+        suspension: None,
+        resume_from: None,
+        poll_from: 0,
+        suspended_at: None,
     };
     if let Some(f) = run.bind_vars(&s.vars) {
         return Err(format!(

@@ -11,6 +11,7 @@ mod headers;
 mod ledger;
 mod panic;
 mod poll;
+mod resume;
 mod secrets;
 mod shard;
 mod timeout;
