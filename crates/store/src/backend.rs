@@ -315,7 +315,11 @@ impl Backend {
                         let tx = conn.transaction()?;
                         for (sql, rows) in &batches {
                             let mut rest = rows.as_slice();
-                            if let Some(many) = many_rows(sql, rows.first().map_or(0, Vec::len)) {
+                            // Prepared only when used: a statement of 32 rows costs
+                            // SQLite twice a one-row one to prepare.
+                            if rows.len() >= MANY_ROWS
+                                && let Some(many) = many_rows(sql, rows.first().map_or(0, Vec::len))
+                            {
                                 let mut st = tx.prepare_cached(&many)?;
                                 while rest.len() >= MANY_ROWS {
                                     let (chunk, tail) = rest.split_at(MANY_ROWS);
