@@ -435,6 +435,7 @@ fn describe(status: &std::io::Result<ExitStatus>) -> String {
         exit::INVALID_INPUT => "invalid input",
         exit::INTERNAL => "internal error",
         exit::INTERRUPTED => "interrupted",
+        exit::SUSPENDED => "suspended: resume it with `rehearse resume RUN_ID`",
         _ => "unknown exit code",
     };
     format!("exited {code} ({meaning})")
@@ -467,6 +468,19 @@ pub(crate) fn interrupt(child: &tokio::process::Child) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_suspended_run_is_described_with_how_to_resume_it() {
+        use std::os::unix::process::ExitStatusExt as _;
+        let status = Ok(ExitStatus::from_raw(i32::from(exit::SUSPENDED) << 8));
+        assert_eq!(
+            describe(&status),
+            "exited 75 (suspended: resume it with `rehearse resume RUN_ID`)"
+        );
+        let status = Ok(ExitStatus::from_raw(1 << 8));
+        assert_eq!(describe(&status), "exited 1 (a scenario failed)");
+    }
 
     fn os(args: &[&str]) -> Vec<OsString> {
         args.iter().map(OsString::from).collect()
