@@ -120,22 +120,6 @@ fn status_of(url: &str) -> u16 {
         .unwrap_or_else(|| panic!("no status in {answer:?}"))
 }
 
-/// The SQLite store and its WAL, as bytes.
-fn store_bytes(dir: &Path) -> Vec<u8> {
-    let mut all = Vec::new();
-    for f in ["rehearse.db", "rehearse.db-wal"] {
-        if let Ok(b) = std::fs::read(dir.join(".rehearse").join(f)) {
-            all.extend(b);
-        }
-    }
-    assert!(!all.is_empty(), "no SQLite store under .rehearse/");
-    all
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 /// `rehearse run --env staging` in the background (killed when the test ends).
 fn spawn_run(dir: &Path, store: &[String]) -> common::Proc {
     let child = rehearse(dir, &["run", "--env", "staging"], store)
@@ -239,7 +223,7 @@ fn killed_then_cleaned(store: &[String]) -> tempfile::TempDir {
 fn a_killed_run_leaves_its_payment_and_cleanup_deletes_it_sqlite() {
     let dir = killed_then_cleaned(&[]);
     assert!(
-        !contains(&store_bytes(dir.path()), CANARY),
+        !common::store_holds(&common::store_bytes(dir.path()), CANARY),
         "the canary is in the store"
     );
 }
@@ -294,7 +278,7 @@ fn own_cleanup_removes_and_a_failed_one_stays_pending_with_its_error() {
     assert!(text(&out).contains("404"), "{}", text(&out));
     assert_eq!(pending(d, &[]).len(), 1);
     assert!(
-        !contains(&store_bytes(d), CANARY),
+        !common::store_holds(&common::store_bytes(d), CANARY),
         "the canary is in the store"
     );
 }

@@ -279,21 +279,6 @@ fn resumed_green(w: &World, run_id: &str, payment: &str) {
     );
 }
 
-fn store_bytes(dir: &Path) -> Vec<u8> {
-    let mut all = Vec::new();
-    for f in ["rehearse.db", "rehearse.db-wal"] {
-        if let Ok(b) = std::fs::read(dir.join(".rehearse").join(f)) {
-            all.extend(b);
-        }
-    }
-    assert!(!all.is_empty(), "no SQLite store under .rehearse/");
-    all
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
 /// `run --suspend-after 1s` exits 75 with the resume hint, no cleanup; the approval is
 /// made while nothing runs; `resume` ends green.
 fn suspended_then_resumed() -> World {
@@ -344,7 +329,7 @@ fn suspended_then_resumed() -> World {
 fn a_run_suspended_after_a_while_resumes_green_after_the_approval() {
     let w = suspended_then_resumed();
     assert!(
-        !contains(&store_bytes(w.dir.path()), CANARY),
+        !common::store_holds(&common::store_bytes(w.dir.path()), CANARY),
         "the canary is in the store"
     );
 }

@@ -171,3 +171,20 @@ checks:
     .unwrap();
     env_file
 }
+
+/// The bytes of the default SQLite store under `dir` (the database and its WAL).
+pub fn store_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for f in ["rehearse.db", "rehearse.db-wal"] {
+        if let Ok(b) = std::fs::read(dir.join(".rehearse").join(f)) {
+            all.extend(b);
+        }
+    }
+    assert!(!all.is_empty(), "no SQLite store under .rehearse/");
+    all
+}
+
+/// Whether `text` occurs in `bytes`.
+pub fn store_holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
