@@ -124,6 +124,7 @@ impl RunStore {
             hashes: file_hashes(plan),
             pending: Vec::new(),
             writes: tokio::task::JoinSet::new(),
+            failed: Arc::default(),
         })
     }
 
@@ -294,6 +295,9 @@ pub(crate) struct Streamer {
     hashes: BTreeMap<String, String>,
     pending: Vec<(usize, rehearse_runner::ScenarioResult, Option<String>)>,
     writes: tokio::task::JoinSet<Vec<usize>>,
+    /// A batch failed: no more are written (each would wait out the store's write
+    /// timeout, one after the other, at the run's end).
+    failed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Scenarios a batch holds at most before it is written.
@@ -315,13 +319,23 @@ impl Streamer {
 
     /// Writes what is pending, on a task of its own.
     fn flush(&mut self) {
+        use std::sync::atomic::Ordering;
         let batch = std::mem::take(&mut self.pending);
+        if self.failed.load(Ordering::Relaxed) {
+            return;
+        }
         let (store, run_id) = (Arc::clone(&self.store), self.run_id.clone());
+        let failed = Arc::clone(&self.failed);
         self.writes.spawn(async move {
+            // Batches queue for the one connection: once one failed, the rest give up.
+            if failed.load(Ordering::Relaxed) {
+                return Vec::new();
+            }
             match store.record_scenarios(&run_id, &batch).await {
                 Ok(()) => batch.iter().map(|(i, _, _)| *i).collect(),
                 Err(e) => {
-                    tracing::debug!("store: a batch of scenarios is left to the run's end: {e}");
+                    failed.store(true, Ordering::Relaxed);
+                    tracing::debug!("store: scenarios left to the run's end: {e}");
                     Vec::new()
                 }
             }
