@@ -13,7 +13,8 @@
 #
 # runner: one hyperfine run of, each a fresh process, against the peers' target server:
 #   the 1,000-request flow (500 x POST /payments, capture $.id, GET /payments/{id}, assert
-#   $.status == "completed") by rehearse (`rehearse run -q`, built-in environment), by
+#   $.status == "completed") by rehearse (`rehearse run -q`, built-in environment, the
+#   default SQLite store: one file per build, so an older build never meets a newer schema), by
 #   Hurl (`hurl --test`) and by the raw floor (flow-client: std-only HTTP/1.1, one
 #   connection); then the 1-step run (one POST, expect 201) by rehearse and Hurl.
 #   Targets: rehearse's rate >= 2x Hurl's and >= 70% of the floor's; 1 step no slower
@@ -102,10 +103,10 @@ H
   printf 'POST %s/payments\nContent-Type: application/json\n{"amount": 100, "currency": "EUR"}\nHTTP 201\n' "$base" >"$W/runner/flow-1.hurl"
 
   local r=(-N --warmup 3 --runs "$RUNS" --style none)
-  local flows=("$BIN run -q --color never $W/runner/flow-1000.yaml")
+  local flows=("$BIN run -q --color never --store $W/runner/new.db $W/runner/flow-1000.yaml")
   local names=(rehearse)
   if [ -n "${BASE_BIN:-}" ]; then
-    flows+=("$BASE_BIN run -q --color never $W/runner/flow-1000.yaml"); names+=(base)
+    flows+=("$BASE_BIN run -q --color never --store $W/runner/base.db $W/runner/flow-1000.yaml"); names+=(base)
   fi
   flows+=("$HURL_BIN --test --no-color $W/runner/flow-1000.hurl" "$fc $HOST:$TARGET_PORT 500")
   names+=(hurl floor)
@@ -114,9 +115,9 @@ H
   done
   echo "== 1,000 requests: ${names[*]} (hyperfine, $RUNS runs each)"
   hyperfine "${r[@]}" --export-json "$W/flow.json" "${flows[@]}" >/dev/null
-  local ones=("$BIN run -q --color never $W/runner/flow-1.yaml") onames=(rehearse)
+  local ones=("$BIN run -q --color never --store $W/runner/new.db $W/runner/flow-1.yaml") onames=(rehearse)
   if [ -n "${BASE_BIN:-}" ]; then
-    ones+=("$BASE_BIN run -q --color never $W/runner/flow-1.yaml"); onames+=(base)
+    ones+=("$BASE_BIN run -q --color never --store $W/runner/base.db $W/runner/flow-1.yaml"); onames+=(base)
   fi
   ones+=("$HURL_BIN --test --no-color $W/runner/flow-1.hurl"); onames+=(hurl)
   echo "== 1 step: ${onames[*]}"
