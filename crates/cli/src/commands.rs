@@ -846,10 +846,11 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, resumed: Option<crate::resume
             vec!["pre-flight checks failed; no business step ran".to_owned()],
         );
         result.preflight = checks;
-        let mut meta = crate::store::meta(&store, &result, &root, &plan, exit::NOT_READY);
+        let none = std::collections::BTreeSet::new();
+        let mut meta = crate::store::meta(&store, &result, &root, &plan, exit::NOT_READY, &none);
         meta.shard = crate::store::shard_of(args.select.shard());
         specs.options.trends = store
-            .record(&result, &meta, specs.want_trends(), None)
+            .record(&result, &meta, specs.want_trends(), &none)
             .await;
         specs.options.verified_fixed = store.verified_fixed(&result).await;
         crate::store::print_verified_fixed(&specs.options.verified_fixed, cli.quiet);
@@ -926,7 +927,7 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, resumed: Option<crate::resume
                             o.handle(&event);
                         }
                         if let Some(w) = streamer.as_mut() {
-                            w.handle(&event);
+                            w.handle(event);
                         }
                     }
                     Err(tokio::sync::mpsc::error::TryRecvError::Empty) if !last => break,
@@ -947,6 +948,11 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, resumed: Option<crate::resume
     let outcome = rehearse_runner::run(Arc::clone(&plan), options, tx, cancel.clone()).await;
     let _ = done_tx.send(());
     let (otlp, streamer) = console.await.unwrap_or_default();
+    // Before a retry, which needs the plan the streamer shares back to itself.
+    let written = match streamer {
+        Some(s) => s.finish().await,
+        None => std::collections::BTreeSet::new(),
+    };
     let (plan, outcome) = match outcome {
         Ok(r) if retry.times > 0 && !r.passed() && !suspension.suspended() => {
             let (plan, r) =
@@ -979,10 +985,10 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, resumed: Option<crate::resume
     let mut result = result;
     result.preflight = checks;
     let code = crate::resume::code(&suspension, exit::of_run(&result, true));
-    let mut meta = crate::store::meta(&store, &result, &root, &plan, code);
+    let mut meta = crate::store::meta(&store, &result, &root, &plan, code, &written);
     meta.shard = crate::store::shard_of(args.select.shard());
     specs.options.trends = store
-        .record(&result, &meta, specs.want_trends(), streamer)
+        .record(&result, &meta, specs.want_trends(), &written)
         .await;
     crate::resume::after_record(&store, &run_id, resumable, &suspension).await;
     specs.options.verified_fixed = store.verified_fixed(&result).await;

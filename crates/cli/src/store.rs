@@ -3,7 +3,7 @@
 //! be opened or written never loses the run: it is reported at once, the run goes on, its
 //! reports are written, and the run exits 2 (the store is part of the environment).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -93,7 +93,8 @@ impl RunStore {
             return Ok(Opening(None));
         }
         let url = url_of(args, root)?;
-        Ok(Opening(Some(tokio::spawn(async move {
+        let postgres = matches!(url, StoreUrl::Postgres(_));
+        let open = async move {
             match Store::open(&url).await {
                 Ok(s) => Self::Open(Arc::new(s)),
                 Err(e) => {
@@ -101,6 +102,18 @@ impl RunStore {
                     Self::Broken
                 }
             }
+        };
+        if postgres {
+            // PostgreSQL: network I/O, which the run's runtime drives.
+            return Ok(Opening(Some(tokio::spawn(open))));
+        }
+        // SQLite: on a thread of its own from the start. A task spawned on the run's
+        // (one-thread) runtime was first polled only once the suite had loaded, which is
+        // CPU work with no await in it, so a 1,000-scenario run waited ~7 ms for an opening
+        // that had not begun (the WAL read back, a checkpoint, the schema's version).
+        let runtime = tokio::runtime::Handle::current();
+        Ok(Opening(Some(tokio::task::spawn_blocking(move || {
+            runtime.block_on(open)
         }))))
     }
 
@@ -109,7 +122,7 @@ impl RunStore {
     pub(crate) fn streamer(
         &self,
         run_id: &str,
-        plan: &rehearse_runner::Plan,
+        plan: &Arc<rehearse_runner::Plan>,
         sharded: bool,
     ) -> Option<Streamer> {
         let Self::Open(store) = self else {
@@ -121,7 +134,7 @@ impl RunStore {
         Some(Streamer {
             store: Arc::clone(store),
             run_id: run_id.to_owned(),
-            hashes: file_hashes(plan),
+            plan: Arc::clone(plan),
             pending: Vec::new(),
             writes: tokio::task::JoinSet::new(),
             failed: Arc::default(),
@@ -131,22 +144,19 @@ impl RunStore {
     /// Records the run and, when `trends`, reads back the trends of its scenarios (a
     /// tenth of a short run's instructions, so only when a report shows them). On a store
     /// error the store becomes broken (and the run exits 2).
+    /// `written`: the scenarios (by index) a [`Streamer`] wrote already.
     pub(crate) async fn record(
         &mut self,
         result: &RunResult,
         meta: &RunMeta,
         trends: bool,
-        streamed: Option<Streamer>,
+        written: &BTreeSet<usize>,
     ) -> Option<Trends> {
         let Self::Open(store) = self else {
             return None;
         };
-        let written = match streamed {
-            Some(s) => s.finish().await,
-            None => std::collections::BTreeSet::new(),
-        };
         let done = async {
-            store.record_except(result, meta, &written).await?;
+            store.record_except(result, meta, written).await?;
             if !trends {
                 return Ok(None);
             }
@@ -234,13 +244,15 @@ pub(crate) fn trends(history: &History, result: &RunResult) -> Trends {
 }
 
 /// What the record keeps besides the result: the suite's commit and each scenario file's
-/// hash (to tell "the scenario changed" from "the platform changed").
+/// hash (to tell "the scenario changed" from "the platform changed"), but for the
+/// scenarios a [`Streamer`] wrote already (`written`, by index), which it hashed itself.
 pub(crate) fn meta(
     store: &RunStore,
     result: &RunResult,
     root: &Path,
     plan: &rehearse_runner::Plan,
     exit_code: u8,
+    written: &BTreeSet<usize>,
 ) -> RunMeta {
     let mut file_hashes = BTreeMap::new();
     if !matches!(store, RunStore::Open(_)) {
@@ -253,10 +265,16 @@ pub(crate) fn meta(
             shard: None,
         };
     }
-    let hashes = self::file_hashes(plan);
-    for s in &result.scenarios {
-        if let Some(hash) = hashes.get(&s.path) {
-            file_hashes.insert(s.path.clone(), hash.clone());
+    let left: BTreeSet<&str> = (result.scenarios.iter().enumerate())
+        .filter(|(i, _)| !written.contains(i))
+        .map(|(_, s)| s.path.as_str())
+        .collect();
+    if !left.is_empty() {
+        for s in &plan.scenarios {
+            let path = s.path.display().to_string();
+            if left.contains(path.as_str()) {
+                file_hashes.insert(path, hash_of(s));
+            }
         }
     }
     RunMeta {
@@ -268,18 +286,12 @@ pub(crate) fn meta(
     }
 }
 
-/// A SHA-256 of each scenario file's text, by the path results name it by: of the text the
-/// run loaded, not the file read again after it (the same bytes, but for a lone CR read as
-/// a line feed), so that a run of a thousand files opens none of them again.
-fn file_hashes(plan: &rehearse_runner::Plan) -> BTreeMap<String, String> {
+/// A SHA-256 of a scenario file's text: of the text the run loaded, not the file read
+/// again after it (the same bytes, but for a lone CR read as a line feed), so that a run of
+/// a thousand files opens none of them again.
+fn hash_of(s: &rehearse_scenario::Scenario) -> String {
     use sha2::Digest as _;
-    plan.scenarios
-        .iter()
-        .map(|s| {
-            let hash = sha2::Sha256::digest(s.span.source.text());
-            (s.path.display().to_string(), hex::encode(hash))
-        })
-        .collect()
+    hex::encode(sha2::Sha256::digest(s.span.source.text()))
 }
 
 /// Writes a run's scenarios that passed into the store as they finish, in batches, on
@@ -292,8 +304,9 @@ fn file_hashes(plan: &rehearse_runner::Plan) -> BTreeMap<String, String> {
 pub(crate) struct Streamer {
     store: Arc<Store>,
     run_id: String,
-    hashes: BTreeMap<String, String>,
-    pending: Vec<(usize, rehearse_runner::ScenarioResult, Option<String>)>,
+    /// Whose scenario files are hashed as their rows are made.
+    plan: Arc<rehearse_runner::Plan>,
+    pending: Vec<(usize, rehearse_runner::ScenarioResult)>,
     writes: tokio::task::JoinSet<Vec<usize>>,
     /// A batch failed: no more are written (each would wait out the store's write
     /// timeout, one after the other, at the run's end).
@@ -304,13 +317,13 @@ pub(crate) struct Streamer {
 const STREAM_BATCH: usize = 64;
 
 impl Streamer {
-    /// Takes a run's event: a scenario that passed joins the next batch.
-    pub(crate) fn handle(&mut self, event: &rehearse_runner::RunEvent) {
+    /// Takes a run's event, once every other consumer saw it: a scenario that passed joins
+    /// the next batch (moved there, not copied).
+    pub(crate) fn handle(&mut self, event: rehearse_runner::RunEvent) {
         if let rehearse_runner::RunEvent::ScenarioFinished { scenario, result } = event
             && result.status == rehearse_runner::Status::Passed
         {
-            let hash = self.hashes.get(&result.path).cloned();
-            self.pending.push((*scenario, result.clone(), hash));
+            self.pending.push((scenario, result));
             if self.pending.len() >= STREAM_BATCH {
                 self.flush();
             }
@@ -325,14 +338,19 @@ impl Streamer {
             return;
         }
         let (store, run_id) = (Arc::clone(&self.store), self.run_id.clone());
-        let failed = Arc::clone(&self.failed);
+        let (failed, plan) = (Arc::clone(&self.failed), Arc::clone(&self.plan));
         self.writes.spawn(async move {
             // Batches queue for the one connection: once one failed, the rest give up.
             if failed.load(Ordering::Relaxed) {
                 return Vec::new();
             }
-            match store.record_scenarios(&run_id, &batch).await {
-                Ok(()) => batch.iter().map(|(i, _, _)| *i).collect(),
+            let indices: Vec<usize> = batch.iter().map(|(i, _)| *i).collect();
+            let hash = move |i: usize, s: &rehearse_runner::ScenarioResult| {
+                let p = plan.scenarios.get(i)?;
+                (p.path.display().to_string() == s.path).then(|| hash_of(p))
+            };
+            match store.record_scenarios(&run_id, batch, hash).await {
+                Ok(()) => indices,
                 Err(e) => {
                     failed.store(true, Ordering::Relaxed);
                     tracing::debug!("store: scenarios left to the run's end: {e}");
@@ -344,8 +362,8 @@ impl Streamer {
 
     /// Waits for the batches in flight; gives the scenarios written (what is still
     /// pending is left to the record at the end, in its transaction).
-    async fn finish(mut self) -> std::collections::BTreeSet<usize> {
-        let mut written = std::collections::BTreeSet::new();
+    pub(crate) async fn finish(mut self) -> BTreeSet<usize> {
+        let mut written = BTreeSet::new();
         while let Some(done) = self.writes.join_next().await {
             written.extend(done.unwrap_or_default());
         }

@@ -170,13 +170,26 @@ impl Backend {
                 // The WAL is kept short: every process that opens the store first reads the
                 // whole WAL back (SQLite's recovery of the wal-index, as no connection
                 // outlives a run), so a WAL left to grow to SQLite's default of 1,000 pages
-                // (~4 MB) cost a 1-step run ~4 ms more with every run recorded. A checkpoint
-                // every 256 pages (1 MB, ten 1-step runs) bounds that; the file itself is cut
-                // back to 1 MB after a checkpoint of a large run.
+                // (~4 MB) cost a 1-step run ~4 ms more with every run recorded. Once it
+                // outgrows 1 MB (ten 1-step runs), the next opening checkpoints it, while the
+                // suite loads ([`checkpoint_if_long`]); the run's first write then starts the
+                // WAL over and cuts the file back to 1 MB.
+                //
+                // Not SQLite's own checkpoint inside a run's commits (every 256 pages
+                // before): there it competed for the CPU with the run (two `fsync`s, the WAL
+                // read back, the pages written again; four times in a 1,000-scenario run,
+                // docs/BENCHMARKS.md, "The store"). It stays as a backstop, at 16 MB (a run
+                // of several thousand scenarios).
+                //
+                // Temporary files in memory: a statement of many rows keeps a statement
+                // journal, which SQLite otherwise creates as a file in /var/tmp for every
+                // transaction.
                 conn.execute_batch(
                     "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA wal_autocheckpoint = 256; PRAGMA journal_size_limit = 1048576;",
+                     PRAGMA temp_store = MEMORY; \
+                     PRAGMA wal_autocheckpoint = 4096; PRAGMA journal_size_limit = 1048576;",
                 )?;
+                checkpoint_if_long(&conn, &path);
                 // No checkpoint when the connection closes: it cost every run two `fsync`s
                 // (the WAL, then the database) at exit, several milliseconds of a short
                 // run. The WAL is still folded into the database by SQLite's automatic
@@ -304,13 +317,19 @@ impl Backend {
         }
     }
 
-    /// Runs every batch in one transaction: all of it is written or none.
-    pub(crate) async fn write(&self, batches: Vec<Batch>) -> Result<(), DbError> {
+    /// Runs every batch `build` makes in one transaction: all of it is written or none.
+    /// The batches are made where they are written: for SQLite on the writer's thread, so
+    /// that a run's rows are not built on the thread that runs its scenarios.
+    pub(crate) async fn write_built(
+        &self,
+        build: impl FnOnce() -> Vec<Batch> + Send + 'static,
+    ) -> Result<(), DbError> {
         match self {
             Self::Sqlite(conn) => {
                 let conn = Arc::clone(conn);
                 joined(
                     tokio::task::spawn_blocking(move || {
+                        let batches = build();
                         let mut conn = lock(&conn)?;
                         let tx = conn.transaction()?;
                         for (sql, rows) in &batches {
@@ -339,6 +358,7 @@ impl Backend {
                 )
             }
             Self::Postgres(client) => {
+                let batches = build();
                 let mut client = client.lock().await;
                 let tx = client.transaction().await?;
                 for (sql, rows) in &batches {
@@ -420,6 +440,30 @@ impl Backend {
                 Ok(())
             }
         }
+    }
+}
+
+/// What the WAL may hold before a store's opening checkpoints it (SQLite's
+/// `journal_size_limit`, above: a WAL that was reset after a checkpoint is cut back to it,
+/// so one beyond it has frames no checkpoint has copied).
+const WAL_LIMIT: u64 = 1_048_576;
+
+/// Checkpoints the store at `path` when its WAL has outgrown [`WAL_LIMIT`]: passive, so
+/// it never waits for another process's reader or writer (what they hold is left to a
+/// later checkpoint), and a failure only leaves the WAL long.
+fn checkpoint_if_long(conn: &rusqlite::Connection, path: &Path) {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).map_or(true, |m| m.len() <= WAL_LIMIT) {
+        return;
+    }
+    match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+    }) {
+        Ok((frames, copied)) => {
+            tracing::debug!("store: checkpointed {copied} of {frames} WAL frames")
+        }
+        Err(e) => tracing::debug!("store: checkpoint left to the next opening: {e}"),
     }
 }
 

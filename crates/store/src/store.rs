@@ -11,7 +11,7 @@ use crate::error::StoreError;
 use crate::url::StoreUrl;
 
 /// The schema this binary writes and reads; `schema_version` holds a database's own.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The migrations, in order: (version, SQL). Embedded in the binary.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_ledger.sql")),
     (3, include_str!("../migrations/0003_shards.sql")),
     (4, include_str!("../migrations/0004_resume.sql")),
+    (5, include_str!("../migrations/0005_no_path_index.sql")),
 ];
 
 const SCHEMA_TABLE: &str =
@@ -187,22 +188,37 @@ impl Store {
     /// must be there already ([`Store::record_start`]); [`Store::record_except`] writes
     /// the rest when the run ends. Not for a shard of a sharded run (its rows are
     /// replaced as a whole).
+    /// `hash` gives the hash of a scenario's file; it is called, as the rows are made, on
+    /// the thread that writes them (SQLite's), not the caller's.
     pub async fn record_scenarios(
         &self,
         run_id: &str,
-        scenarios: &[(usize, ScenarioResult, Option<String>)],
+        scenarios: Vec<(usize, ScenarioResult)>,
+        hash: impl Fn(usize, &ScenarioResult) -> Option<String> + Send + 'static,
     ) -> Result<(), StoreError> {
-        let mut rows = ScenarioRows::default();
-        for (si, s, hash) in scenarios {
-            let at = Val::Int(Some(i64::try_from(*si).unwrap_or(i64::MAX)));
-            rows.push(run_id, at, s, hash.as_deref(), 0);
-        }
-        self.write(rows.batches().into()).await
+        let run_id = run_id.to_owned();
+        self.write_built(move || {
+            let mut rows = ScenarioRows::default();
+            for (si, s) in &scenarios {
+                let at = Val::Int(Some(i64::try_from(*si).unwrap_or(i64::MAX)));
+                rows.push(&run_id, at, s, hash(*si, s).as_deref(), 0);
+            }
+            rows.batches().into()
+        })
+        .await
     }
 
     /// Runs `batches` in one transaction, bounded by the write timeout.
     pub(crate) async fn write(&self, batches: Vec<Batch>) -> Result<(), StoreError> {
-        match tokio::time::timeout(WRITE_TIMEOUT, self.backend.write(batches)).await {
+        self.write_built(move || batches).await
+    }
+
+    /// [`Store::write`] of what `build` makes, made where it is written.
+    async fn write_built(
+        &self,
+        build: impl FnOnce() -> Vec<Batch> + Send + 'static,
+    ) -> Result<(), StoreError> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.backend.write_built(build)).await {
             Ok(r) => r.map_err(|e| self.query_error(e)),
             Err(_) => Err(StoreError::Query {
                 url: self.url.to_string(),

@@ -174,3 +174,73 @@ fn bump_to_99(path: &std::path::Path) -> i64 {
     .unwrap();
     99
 }
+
+/// A run of `n` scenarios, each one step whose request carried a 2 KB body: ~0.7 MB of
+/// rows.
+fn big_run(k: u32, n: usize) -> RunResult {
+    let mut r = run(k, Status::Passed, "1.0.0");
+    let step = rehearse_runner::StepResult {
+        offset: Some(Duration::ZERO),
+        name: "create".to_owned(),
+        location: "scenarios/s.yaml:3:5".to_owned(),
+        status: Status::Passed,
+        duration: Duration::from_millis(3),
+        attempts: vec![rehearse_runner::Attempt {
+            offset: Some(Duration::ZERO),
+            number: 1,
+            request: rehearse_runner::RequestRecord {
+                method: "POST".to_owned(),
+                url: "http://127.0.0.1:1/items".to_owned(),
+                headers: Vec::new(),
+                body: Some("x".repeat(2048)),
+            },
+            response: None,
+            duration: Duration::from_millis(3),
+            error: None,
+            failures: Vec::new(),
+        }],
+        failure: None,
+        captures: Vec::new(),
+    };
+    let one = r.scenarios.remove(0);
+    r.scenarios = (0..n)
+        .map(|i| ScenarioResult {
+            path: format!("scenarios/s{i:04}.yaml"),
+            steps: vec![step.clone()],
+            ..one.clone()
+        })
+        .collect();
+    r
+}
+
+/// Each run opens the store anew, as each `rehearse run` does, and SQLite's own checkpoint
+/// waits for 16 MB of WAL: the opening checkpoints a WAL beyond 1 MB, so it stays near one
+/// run's writes instead of growing with every run, and every run is still there.
+#[tokio::test]
+async fn the_wal_stays_near_one_runs_writes_however_many_runs_open_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    let url: StoreUrl = path.display().to_string().parse().unwrap();
+    let wal = dir.path().join("r.db-wal");
+    let mut largest = 0;
+    for k in 1..=12 {
+        let store = Store::open(&url).await.unwrap();
+        store
+            .record(&big_run(k, 300), &RunMeta::default())
+            .await
+            .unwrap();
+        drop(store);
+        largest = largest.max(std::fs::metadata(&wal).unwrap().len());
+    }
+    let db = std::fs::metadata(&path).unwrap().len();
+    assert!(
+        db > 6_000_000,
+        "12 runs of ~0.7 MB were folded in: {db} bytes"
+    );
+    assert!(
+        largest < 3_000_000,
+        "the WAL grew to {largest} bytes (12 runs of ~0.7 MB each)"
+    );
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.history("staging", 20).await.unwrap().runs.len(), 12);
+}
