@@ -2,21 +2,22 @@
 # Does recording slow a run? (issue #12, "Speed": under 5 % apart). Figures in
 # docs/BENCHMARKS.md, "The store".
 #
-# Usage: scripts/bench-store.sh [STEPS=1000] [SCENARIOS=1000] [RUNS=10]
+# Usage: scripts/bench-store.sh [STEPS=1000] [SCENARIOS=1000] [RUNS=40]
 #   env BIN=path/to/rehearse, TARGET_BIN=path/to/bench_target (default: release builds)
 #
 # Against the tiny local axum target of the runner's benchmark
-# (crates/runner/examples/bench_target.rs), with hyperfine, each pair side by side:
+# (crates/runner/examples/bench_target.rs), each pair interleaved (scripts/ab.py):
 #   (a) one scenario of STEPS steps (POST /items, capture, GET /items/{id}, as
 #       scripts/bench-runner.sh) with the default SQLite store and with --no-store;
 #   (b) SCENARIOS scenario files of two steps each, --jobs 64, the same two ways.
 # The store is a fresh SQLite file per command, growing over its runs as a real one does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 STEPS=${1:-1000}
 SCENARIOS=${2:-1000}
-RUNS=${3:-10}
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install -y hyperfine)" >&2; exit 4; }
+RUNS=${3:-40}
+command -v python3 >/dev/null || { echo "needs python3" >&2; exit 4; }
 # BIN / TARGET_BIN: other builds (e.g. debug ones) instead of building release.
 if [ -z "${BIN:-}" ]; then
   cargo build --release -q -p rehearse
@@ -59,13 +60,21 @@ for ((i = 1; i <= SCENARIOS; i++)); do
   { printf 'name: scenario %d\nsteps:\n' "$i"; pair "$i"; } >"$(printf '%s/many/scenarios/s%05d.yaml' "$WORK" "$i")"
 done
 
+# Interleaved pairs (scripts/ab.py), not hyperfine's series one after the other: those
+# drifted by ±10 % between series here, twice the difference looked for. Warm-up: three
+# runs each, so that both stores hold runs before the timed ones.
+for _ in 1 2 3; do
+  (cd "$WORK/steps" && "$BIN" run -q --color never --env bench-env.yaml --store "$WORK/steps.db" >/dev/null) || true
+  (cd "$WORK/many" && "$BIN" run -q --color never --jobs 64 --env bench-env.yaml --store "$WORK/many.db" >/dev/null) || true
+done
 cd "$WORK/steps"
-hyperfine -N --warmup 2 --runs "$RUNS" --export-markdown "$WORK/steps.md" \
-  -n "$STEPS steps, store" "$BIN run -q --color never --env bench-env.yaml --store $WORK/steps.db" \
-  -n "$STEPS steps, --no-store" "$BIN run -q --color never --env bench-env.yaml --no-store"
+python3 "$ROOT/scripts/ab.py" "$RUNS" "$STEPS steps, store" "$STEPS steps, --no-store" \
+  -- "$BIN" run -q --color never --env bench-env.yaml --store "$WORK/steps.db" \
+  -- "$BIN" run -q --color never --env bench-env.yaml --no-store
+echo
 cd "$WORK/many"
-hyperfine -N --warmup 1 --runs "$RUNS" --export-markdown "$WORK/many.md" \
-  -n "$SCENARIOS scenarios, store" "$BIN run -q --color never --jobs 64 --env bench-env.yaml --store $WORK/many.db" \
-  -n "$SCENARIOS scenarios, --no-store" "$BIN run -q --color never --jobs 64 --env bench-env.yaml --no-store"
-cat "$WORK/steps.md" "$WORK/many.md"
+python3 "$ROOT/scripts/ab.py" "$RUNS" "$SCENARIOS scenarios, store" "$SCENARIOS scenarios, --no-store" \
+  -- "$BIN" run -q --color never --jobs 64 --env bench-env.yaml --store "$WORK/many.db" \
+  -- "$BIN" run -q --color never --jobs 64 --env bench-env.yaml --no-store
+echo
 echo "store sizes: $(du -h "$WORK/steps.db" | cut -f1) ($STEPS steps), $(du -h "$WORK/many.db" | cut -f1) ($SCENARIOS scenarios)"

@@ -491,6 +491,11 @@ fn print_preflight(
 /// How often the console takes the run's events.
 const CONSOLE_TICK: std::time::Duration = std::time::Duration::from_millis(50);
 
+/// How often it takes them when it also hands passed scenarios to the store: each tick's
+/// are written while the run goes on, what came after the last tick when the run ends. At
+/// 50 ms, 40-50 % of a 100 ms run of 1,000 scenarios was left to its end.
+const STORE_TICK: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// What `run` and `preflight` are given.
 struct Input<'a> {
     select: &'a SelectArgs,
@@ -909,7 +914,12 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, resumed: Option<crate::resume
     let console = tokio::spawn(async move {
         let mut reporter =
             ConsoleReporter::stdout(console_options).with_owner_clocks(console_clocks);
-        let mut tick = tokio::time::interval(CONSOLE_TICK);
+        let every = if streamer.is_some() {
+            STORE_TICK
+        } else {
+            CONSOLE_TICK
+        };
+        let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // The run's end does not wait for the next tick.
@@ -930,7 +940,13 @@ pub(crate) async fn run(cli: &Cli, args: &RunArgs, resumed: Option<crate::resume
                             w.handle(event);
                         }
                     }
-                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) if !last => break,
+                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) if !last => {
+                        // What passed since the last tick is written in one transaction.
+                        if let Some(w) = streamer.as_mut() {
+                            w.flush();
+                        }
+                        break;
+                    }
                     Err(_) => return (otlp, streamer),
                 }
             }
