@@ -143,8 +143,8 @@ impl RunStore {
 
     /// Records the run and, when `trends`, reads back the trends of its scenarios (a
     /// tenth of a short run's instructions, so only when a report shows them). On a store
-    /// error the store becomes broken (and the run exits 2).
-    /// `written`: the scenarios (by index) a [`Streamer`] wrote already.
+    /// error the store becomes broken (and the run exits 2). `written`: the scenarios (by
+    /// index) a [`Streamer`] wrote already.
     pub(crate) async fn record(
         &mut self,
         result: &RunResult,
@@ -314,7 +314,7 @@ pub(crate) struct Streamer {
 }
 
 /// Scenarios a batch holds at most before it is written.
-/// (The console hands over what passed at each of its ticks, 20 a second, as one batch:
+/// (The console hands over what passed at each of its ticks, every 10 ms, as one batch:
 /// a transaction per 64 scenarios rewrote the same last pages of each table 16 times in a
 /// 1,000-scenario run.)
 const STREAM_BATCH: usize = 512;

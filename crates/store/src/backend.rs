@@ -192,10 +192,9 @@ impl Backend {
                 checkpoint_if_long(&conn, &path);
                 // No checkpoint when the connection closes: it cost every run two `fsync`s
                 // (the WAL, then the database) at exit, several milliseconds of a short
-                // run. The WAL is still folded into the database by SQLite's automatic
-                // checkpoint (every 256 pages, above, during a commit), and every reader reads
-                // through it, so nothing is lost or stale; the `-wal` file stays beside the
-                // database between runs.
+                // run. The WAL is still folded into the database by the next opening's
+                // checkpoint (above), and every reader reads through it, so nothing is lost
+                // or stale; the `-wal` file stays beside the database between runs.
                 conn.set_db_config(
                     rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
                     true,

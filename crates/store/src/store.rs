@@ -184,10 +184,10 @@ impl Store {
     }
 
     /// Records finished scenarios of a run still going, each with its steps and attempts,
-    /// in one transaction: `(index in the run, result, hash of its file)`. The run's row
-    /// must be there already ([`Store::record_start`]); [`Store::record_except`] writes
-    /// the rest when the run ends. Not for a shard of a sharded run (its rows are
-    /// replaced as a whole).
+    /// in one transaction: `(index in the run, result)`. The run's row must be there
+    /// already ([`Store::record_start`]); [`Store::record_except`] writes the rest when the
+    /// run ends. Not for a shard of a sharded run (its rows are replaced as a whole).
+    ///
     /// `hash` gives the hash of a scenario's file; it is called, as the rows are made, on
     /// the thread that writes them (SQLite's), not the caller's.
     pub async fn record_scenarios(
