@@ -23,6 +23,7 @@
 //! ```
 
 mod backend;
+mod doc;
 mod error;
 mod history;
 mod ledger;

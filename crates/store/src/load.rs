@@ -106,14 +106,23 @@ impl Store {
             .map_or(started_at, |t| t.with_timezone(&chrono::Utc));
         let verdict = text(run, 5);
         let exit_code = u8::try_from(int(run, 6)).unwrap_or(u8::MAX);
+        let mut legacy = false;
         let mut scenarios: Vec<(i64, ScenarioResult)> = self
             .rows(
-                "SELECT idx, path, name, owner, status, duration_ms, retries FROM scenarios WHERE run_id = $1 ORDER BY idx",
+                "SELECT idx, path, name, owner, status, duration_ms, retries, steps FROM scenarios WHERE run_id = $1 ORDER BY idx",
                 vec![Val::text(id)],
             )
             .await?
             .iter()
             .map(|r| {
+                // Schema 6 on: the steps in the row (crate::doc); before, rows of their own.
+                let (steps, cleanup) = match r.get(7).and_then(Val::as_text) {
+                    Some(json) => crate::doc::parse_steps(json, status).unwrap_or_default(),
+                    None => {
+                        legacy = true;
+                        (Vec::new(), Vec::new())
+                    }
+                };
                 (
                     int(r, 0),
                     ScenarioResult {
@@ -123,75 +132,15 @@ impl Store {
                         owner: opt_text(r, 3),
                         status: status(&text(r, 4)),
                         duration: millis(r, 5),
-                        steps: Vec::new(),
-                        cleanup: Vec::new(),
+                        steps,
+                        cleanup,
                         retries: u32::try_from(int(r, 6)).unwrap_or(0),
                     },
                 )
             })
             .collect();
-        let steps = self
-            .rows(
-                "SELECT scenario_idx, idx, phase, name, location, status, offset_ms, duration_ms, failure FROM steps WHERE run_id = $1 ORDER BY scenario_idx, idx",
-                vec![Val::text(id)],
-            )
-            .await?;
-        let attempts = self
-            .rows(
-                "SELECT scenario_idx, step_idx, number, method, url, status_code, offset_ms, duration_ms, error, request_excerpt, response_excerpt FROM attempts WHERE run_id = $1 ORDER BY scenario_idx, step_idx, number",
-                vec![Val::text(id)],
-            )
-            .await?;
-        let at: std::collections::HashMap<i64, usize> = scenarios
-            .iter()
-            .enumerate()
-            .map(|(n, (i, _))| (*i, n))
-            .collect();
-        let mut attempts = attempts.iter().peekable();
-        for r in &steps {
-            let (si, ti) = (int(r, 0), int(r, 1));
-            let location = text(r, 4);
-            let mut step = StepResult {
-                offset: opt_millis(r, 6),
-                name: text(r, 3),
-                location: location.clone(),
-                status: status(&text(r, 5)),
-                duration: millis(r, 7),
-                attempts: Vec::new(),
-                failure: opt_text(r, 8).map(|f| failure(&f, &location)),
-                captures: Vec::new(),
-            };
-            // Attempts come in the same order as steps: skip any of a step not found.
-            while let Some(a) = attempts.next_if(|a| (int(a, 0), int(a, 1)) <= (si, ti)) {
-                if (int(a, 0), int(a, 1)) != (si, ti) {
-                    continue;
-                }
-                step.attempts.push(Attempt {
-                    offset: opt_millis(a, 6),
-                    number: u32::try_from(int(a, 2)).unwrap_or(0),
-                    request: RequestRecord {
-                        method: text(a, 3),
-                        url: text(a, 4),
-                        headers: Vec::new(),
-                        body: opt_text(a, 9),
-                    },
-                    response: a.get(5).and_then(Val::as_int).map(|code| ResponseRecord {
-                        status: u16::try_from(code).unwrap_or(0),
-                        headers: Vec::new(),
-                        body: opt_text(a, 10).unwrap_or_default(),
-                    }),
-                    duration: millis(a, 7),
-                    error: opt_text(a, 8),
-                    failures: Vec::new(),
-                });
-            }
-            if let Some((_, s)) = at.get(&si).and_then(|n| scenarios.get_mut(*n)) {
-                if text(r, 2) == "cleanup" {
-                    s.cleanup.push(step);
-                } else {
-                    s.steps.push(step);
-                }
-            }
+        if legacy {
+            self.legacy_steps(id, &mut scenarios).await?;
         }
         let checks: Vec<CheckResult> = self
             .rows(
@@ -270,5 +219,78 @@ impl Store {
             shards,
             total,
         }))
+    }
+
+    /// The steps and attempts of a run recorded before schema 6, from their own tables,
+    /// into its scenarios (by index).
+    async fn legacy_steps(
+        &self,
+        id: &str,
+        scenarios: &mut [(i64, ScenarioResult)],
+    ) -> Result<(), StoreError> {
+        let steps = self
+            .rows(
+                "SELECT scenario_idx, idx, phase, name, location, status, offset_ms, duration_ms, failure FROM steps WHERE run_id = $1 ORDER BY scenario_idx, idx",
+                vec![Val::text(id)],
+            )
+            .await?;
+        let attempts = self
+            .rows(
+                "SELECT scenario_idx, step_idx, number, method, url, status_code, offset_ms, duration_ms, error, request_excerpt, response_excerpt FROM attempts WHERE run_id = $1 ORDER BY scenario_idx, step_idx, number",
+                vec![Val::text(id)],
+            )
+            .await?;
+        let at: std::collections::HashMap<i64, usize> = scenarios
+            .iter()
+            .enumerate()
+            .map(|(n, (i, _))| (*i, n))
+            .collect();
+        let mut attempts = attempts.iter().peekable();
+        for r in &steps {
+            let (si, ti) = (int(r, 0), int(r, 1));
+            let location = text(r, 4);
+            let mut step = StepResult {
+                offset: opt_millis(r, 6),
+                name: text(r, 3),
+                location: location.clone(),
+                status: status(&text(r, 5)),
+                duration: millis(r, 7),
+                attempts: Vec::new(),
+                failure: opt_text(r, 8).map(|f| failure(&f, &location)),
+                captures: Vec::new(),
+            };
+            // Attempts come in the same order as steps: skip any of a step not found.
+            while let Some(a) = attempts.next_if(|a| (int(a, 0), int(a, 1)) <= (si, ti)) {
+                if (int(a, 0), int(a, 1)) != (si, ti) {
+                    continue;
+                }
+                step.attempts.push(Attempt {
+                    offset: opt_millis(a, 6),
+                    number: u32::try_from(int(a, 2)).unwrap_or(0),
+                    request: RequestRecord {
+                        method: text(a, 3),
+                        url: text(a, 4),
+                        headers: Vec::new(),
+                        body: opt_text(a, 9),
+                    },
+                    response: a.get(5).and_then(Val::as_int).map(|code| ResponseRecord {
+                        status: u16::try_from(code).unwrap_or(0),
+                        headers: Vec::new(),
+                        body: opt_text(a, 10).unwrap_or_default(),
+                    }),
+                    duration: millis(a, 7),
+                    error: opt_text(a, 8),
+                    failures: Vec::new(),
+                });
+            }
+            if let Some((_, s)) = at.get(&si).and_then(|n| scenarios.get_mut(*n)) {
+                if text(r, 2) == "cleanup" {
+                    s.cleanup.push(step);
+                } else {
+                    s.steps.push(step);
+                }
+            }
+        }
+        Ok(())
     }
 }

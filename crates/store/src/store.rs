@@ -4,14 +4,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::SecondsFormat;
-use rehearse_runner::{RunResult, ScenarioResult, Status, StepResult};
+use rehearse_runner::{RunResult, ScenarioResult, Status};
 
 use crate::backend::{Backend, Batch, DbError, Val};
 use crate::error::StoreError;
 use crate::url::StoreUrl;
 
 /// The schema this binary writes and reads; `schema_version` holds a database's own.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// The migrations, in order: (version, SQL). Embedded in the binary.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_shards.sql")),
     (4, include_str!("../migrations/0004_resume.sql")),
     (5, include_str!("../migrations/0005_no_path_index.sql")),
+    (6, include_str!("../migrations/0006_steps_document.sql")),
 ];
 
 const SCHEMA_TABLE: &str =
@@ -262,10 +263,6 @@ fn ms(d: Duration) -> Val {
     Val::int(d.as_millis())
 }
 
-fn opt_ms(d: Option<Duration>) -> Val {
-    Val::Int(d.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
-}
-
 /// The version a `version` pre-flight check saw (`deployed version is 1.6.0, …`).
 pub fn deployed_version(result: &RunResult) -> Option<String> {
     result
@@ -297,9 +294,7 @@ fn verdict(result: &RunResult) -> String {
 }
 
 const INSERT_RUN: &str = "INSERT INTO runs (id, environment, rehearse_version, deployed_version, bank_api_version, git_commit, started_at, ended_at, verdict, exit_code, interrupted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO UPDATE SET deployed_version = excluded.deployed_version, bank_api_version = excluded.bank_api_version, git_commit = excluded.git_commit, ended_at = excluded.ended_at, verdict = excluded.verdict, exit_code = excluded.exit_code, interrupted = excluded.interrupted";
-const INSERT_SCENARIO: &str = "INSERT INTO scenarios (run_id, idx, path, name, file_hash, owner, status, duration_ms, flaky, retries, failure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
-const INSERT_STEP: &str = "INSERT INTO steps (run_id, scenario_idx, idx, phase, name, location, status, offset_ms, duration_ms, failure) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-const INSERT_ATTEMPT: &str = "INSERT INTO attempts (run_id, scenario_idx, step_idx, number, method, url, status_code, offset_ms, duration_ms, error, request_excerpt, response_excerpt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const INSERT_SCENARIO: &str = "INSERT INTO scenarios (run_id, idx, path, name, file_hash, owner, status, duration_ms, flaky, retries, failure, steps) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 const INSERT_CHECK: &str = "INSERT INTO checks (run_id, idx, name, kind, owner, status, evidence, duration_ms, location) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 fn rows_of(result: &RunResult, meta: &RunMeta, written: &BTreeSet<usize>) -> Vec<Batch> {
@@ -363,19 +358,18 @@ fn rows_of(result: &RunResult, meta: &RunMeta, written: &BTreeSet<usize>) -> Vec
     batches
 }
 
-/// The rows of scenarios: each one's row, its steps and their attempts.
+/// The rows of scenarios: one each, its steps and their attempts a JSON document in it
+/// (crate::doc).
 #[derive(Default)]
 struct ScenarioRows {
     scenarios: Vec<Vec<Val>>,
-    steps: Vec<Vec<Val>>,
-    attempts: Vec<Vec<Val>>,
 }
 
 impl ScenarioRows {
     fn push(&mut self, id: &str, at: Val, s: &ScenarioResult, hash: Option<&str>, retries: u32) {
         self.scenarios.push(vec![
             Val::text(id),
-            at.clone(),
+            at,
             Val::text(&s.path),
             Val::text(&s.name),
             Val::opt(hash),
@@ -385,39 +379,12 @@ impl ScenarioRows {
             Val::int(i64::from(s.status == Status::Flaky)),
             Val::int(retries),
             Val::Text(s.first_failure().map(|(st, f)| format!("{}: {f}", st.name))),
+            Val::text(crate::doc::steps_json(s)),
         ]);
-        let all = s
-            .steps
-            .iter()
-            .map(|st| ("steps", st))
-            .chain(s.cleanup.iter().map(|st| ("cleanup", st)));
-        for (ti, (phase, st)) in all.enumerate() {
-            self.steps.push(step_row(id, at.clone(), ti, phase, st));
-            for a in &st.attempts {
-                self.attempts.push(vec![
-                    Val::text(id),
-                    at.clone(),
-                    Val::int(ti),
-                    Val::int(a.number),
-                    Val::text(&a.request.method),
-                    Val::text(&a.request.url),
-                    Val::Int(a.response.as_ref().map(|r| i64::from(r.status))),
-                    opt_ms(a.offset),
-                    ms(a.duration),
-                    Val::opt(a.error.as_deref()),
-                    Val::opt(a.request.body.as_deref()),
-                    Val::opt(a.response.as_ref().map(|r| r.body.as_str())),
-                ]);
-            }
-        }
     }
 
-    fn batches(self) -> [Batch; 3] {
-        [
-            (INSERT_SCENARIO, self.scenarios),
-            (INSERT_STEP, self.steps),
-            (INSERT_ATTEMPT, self.attempts),
-        ]
+    fn batches(self) -> [Batch; 1] {
+        [(INSERT_SCENARIO, self.scenarios)]
     }
 }
 
@@ -491,19 +458,4 @@ fn shard_run_rows(result: &RunResult, meta: &RunMeta, shard: ShardOf, run: Vec<V
         vec![vec![Val::text(id), Val::Text(deployed_version(result))]],
     ));
     out
-}
-
-fn step_row(id: &str, si: Val, ti: usize, phase: &str, st: &StepResult) -> Vec<Val> {
-    vec![
-        Val::text(id),
-        si,
-        Val::int(ti),
-        Val::text(phase),
-        Val::text(&st.name),
-        Val::text(&st.location),
-        Val::text(st.status.as_str()),
-        opt_ms(st.offset),
-        ms(st.duration),
-        Val::Text(st.failure.as_ref().map(ToString::to_string)),
-    ]
 }

@@ -244,3 +244,229 @@ async fn the_wal_stays_near_one_runs_writes_however_many_runs_open_the_store() {
     let store = Store::open(&url).await.unwrap();
     assert_eq!(store.history("staging", 20).await.unwrap().runs.len(), 12);
 }
+
+/// A scenario of two steps (the second a poll of two attempts, failing) and a cleanup
+/// step, with excerpts that JSON must escape.
+fn run_with_steps() -> RunResult {
+    use rehearse_runner::{Attempt, Failure, RequestRecord, ResponseRecord, StepResult};
+    let attempt = |number: u32, code: Option<u16>, body: &str| Attempt {
+        offset: Some(Duration::from_millis(u64::from(number) * 7)),
+        number,
+        request: RequestRecord {
+            method: "GET".to_owned(),
+            url: format!("http://127.0.0.1:1/payments/p{number}?q=\"x\""),
+            headers: vec![("authorization".to_owned(), "***".to_owned())],
+            body: (number == 1).then(|| "{\"amount\":\"12.50\",\"note\":\"ä\\n\"}".to_owned()),
+        },
+        response: code.map(|status| ResponseRecord {
+            status,
+            headers: Vec::new(),
+            body: body.to_owned(),
+        }),
+        duration: Duration::from_millis(3),
+        error: code.is_none().then(|| "connection refused".to_owned()),
+        failures: Vec::new(),
+    };
+    let step = |name: &str, attempts: Vec<Attempt>, failure: Option<Failure>| StepResult {
+        offset: Some(Duration::from_millis(1)),
+        name: name.to_owned(),
+        location: format!("scenarios/pay.yaml:{}:5", name.len()),
+        status: if failure.is_some() {
+            Status::Failed
+        } else {
+            Status::Passed
+        },
+        duration: Duration::from_millis(11),
+        attempts,
+        failure,
+        captures: vec![("id".to_owned(), "p1".to_owned())],
+    };
+    let mut r = run(1, Status::Failed, "1.0.0");
+    r.scenarios[0].steps = vec![
+        step(
+            "create",
+            vec![attempt(1, Some(201), "{\"id\":\"p1\"}")],
+            None,
+        ),
+        step(
+            "settled",
+            vec![
+                attempt(2, None, ""),
+                attempt(3, Some(200), "<pending> \t\""),
+            ],
+            Some(Failure {
+                check: "$.status".to_owned(),
+                expected: "\"settled\"".to_owned(),
+                actual: "\"pending\", got it".to_owned(),
+                location: Some("scenarios/pay.yaml:7:5".to_owned()),
+                source_line: None,
+            }),
+        ),
+    ];
+    r.scenarios[0].cleanup = vec![step("delete", vec![attempt(4, Some(204), "")], None)];
+    r
+}
+
+/// What `report merge` and `resume` read back of a run's steps: every step in its phase,
+/// every attempt, excerpts as written.
+async fn steps_read_back(store: &Store) {
+    let written = run_with_steps();
+    store.record(&written, &RunMeta::default()).await.unwrap();
+    let back = store.load_run("run-1").await.unwrap().unwrap().result;
+    let (w, b) = (&written.scenarios[0], &back.scenarios[0]);
+    let shown = |steps: &[rehearse_runner::StepResult]| -> Vec<String> {
+        steps
+            .iter()
+            .map(|st| {
+                let attempts: Vec<String> = st
+                    .attempts
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{} {} {} {:?} {:?} {:?} {:?} {:?} {:?}",
+                            a.number,
+                            a.request.method,
+                            a.request.url,
+                            a.request.body,
+                            a.response.as_ref().map(|r| (r.status, &r.body)),
+                            a.error,
+                            a.offset,
+                            a.duration,
+                            (),
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{} {} {} {:?} {:?} {:?} {:?}",
+                    st.name,
+                    st.location,
+                    st.status.as_str(),
+                    st.offset,
+                    st.duration,
+                    st.failure.as_ref().map(ToString::to_string),
+                    attempts,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(shown(&b.steps), shown(&w.steps));
+    assert_eq!(shown(&b.cleanup), shown(&w.cleanup));
+    assert_eq!(
+        b.steps[1].failure.as_ref().unwrap().actual,
+        "\"pending\", got it"
+    );
+    assert!(
+        b.steps[0].attempts[0].request.headers.is_empty(),
+        "headers are not kept"
+    );
+    assert!(b.steps[0].captures.is_empty(), "captures are not kept");
+}
+
+#[tokio::test]
+async fn steps_read_back_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url: StoreUrl = dir
+        .path()
+        .join("r.db")
+        .display()
+        .to_string()
+        .parse()
+        .unwrap();
+    steps_read_back(&Store::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn steps_read_back_on_postgres() {
+    let pg = postgres::Postgres::start();
+    let url: StoreUrl = pg.url().parse().unwrap();
+    steps_read_back(&Store::open(&url).await.unwrap()).await;
+}
+
+/// A store written by a rehearse before schema 6 (steps and attempts in rows of their own)
+/// is migrated on opening, and its runs still read back with their steps.
+#[tokio::test]
+async fn a_run_recorded_before_schema_6_keeps_its_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version BIGINT NOT NULL, applied_at TEXT NOT NULL);",
+        )
+        .unwrap();
+        for (v, sql) in [
+            include_str!("../migrations/0001_runs.sql"),
+            include_str!("../migrations/0002_ledger.sql"),
+            include_str!("../migrations/0003_shards.sql"),
+            include_str!("../migrations/0004_resume.sql"),
+            include_str!("../migrations/0005_no_path_index.sql"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?1, 'then')",
+                [i64::try_from(v).unwrap() + 1],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO runs VALUES ('old', 'staging', '0.1.0', NULL, NULL, NULL, \
+               '2026-11-01T00:00:00.000000Z', '2026-11-01T00:00:01.000000Z', 'failed', 1, 0);
+             INSERT INTO scenarios VALUES ('old', 0, 'scenarios/pay.yaml', 'pay', NULL, NULL, \
+               'failed', 40, 0, 0, 'settled: $.status: expected \"settled\", got \"pending\"');
+             INSERT INTO steps VALUES ('old', 0, 0, 'steps', 'create', 'scenarios/pay.yaml:3:5', \
+               'passed', 0, 10, NULL);
+             INSERT INTO steps VALUES ('old', 0, 1, 'steps', 'settled', 'scenarios/pay.yaml:7:5', \
+               'failed', 10, 20, '$.status: expected \"settled\", got \"pending\"');
+             INSERT INTO steps VALUES ('old', 0, 2, 'cleanup', 'delete', 'scenarios/pay.yaml:12:5', \
+               'passed', 30, 5, NULL);
+             INSERT INTO attempts VALUES ('old', 0, 0, 1, 'POST', 'http://h/payments', 201, 0, \
+               10, NULL, '{\"amount\":1}', '{\"id\":\"p1\"}');
+             INSERT INTO attempts VALUES ('old', 0, 1, 1, 'GET', 'http://h/payments/p1', 200, \
+               10, 9, NULL, NULL, 'pending');
+             INSERT INTO attempts VALUES ('old', 0, 1, 2, 'GET', 'http://h/payments/p1', 200, \
+               20, 9, NULL, NULL, 'pending');",
+        )
+        .unwrap();
+    }
+    let url: StoreUrl = path.display().to_string().parse().unwrap();
+    let store = Store::open(&url).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 6);
+    let old = store.load_run("old").await.unwrap().unwrap().result;
+    let s = &old.scenarios[0];
+    let names: Vec<(&str, usize)> = s
+        .steps
+        .iter()
+        .chain(&s.cleanup)
+        .map(|st| (st.name.as_str(), st.attempts.len()))
+        .collect();
+    assert_eq!(names, [("create", 1), ("settled", 2), ("delete", 0)]);
+    assert_eq!(s.cleanup.len(), 1);
+    assert_eq!(
+        s.steps[1].failure.as_ref().unwrap().to_string(),
+        "$.status: expected \"settled\", got \"pending\""
+    );
+    assert_eq!(
+        s.steps[0].attempts[0].response.as_ref().unwrap().body,
+        "{\"id\":\"p1\"}"
+    );
+    // A new run in the same store is kept the new way, and both read back.
+    store
+        .record(&run_with_steps(), &RunMeta::default())
+        .await
+        .unwrap();
+    let new = store.load_run("run-1").await.unwrap().unwrap().result;
+    assert_eq!(new.scenarios[0].steps.len(), 2);
+    assert_eq!(new.scenarios[0].steps[1].attempts.len(), 2);
+    let rows: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT COUNT(*) FROM steps WHERE run_id = 'run-1'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(rows, 0, "a new run's steps are in its scenario's row");
+}
