@@ -1,9 +1,11 @@
 //! A run read back from the store (`rehearse report merge --run RUN_ID`): the shards of a
 //! sharded run joined into one [`RunResult`], for the same reporters a live run uses.
 //!
-//! What the store keeps is what comes back: scenarios, steps (their failure as text),
+//! What the store keeps is what comes back: scenarios, steps (with their failure),
 //! attempts (method, URL, status code, masked excerpts of the bodies) and pre-flight checks.
-//! What it does not keep does not: tags, captures, headers.
+//! What it does not keep does not: tags, captures, headers. Steps and attempts are a JSON
+//! document in the scenario's row since schema 6 (crate::doc); a run recorded before keeps
+//! them in rows of their own, whose failures are stored as text and split back here.
 
 use std::time::Duration;
 
