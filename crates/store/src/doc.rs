@@ -24,8 +24,8 @@ struct Step<'a> {
     name: Cow<'a, str>,
     #[serde(borrow)]
     location: Cow<'a, str>,
-    #[serde(borrow)]
-    status: Cow<'a, str>,
+    /// As `Status` serialises: the words of `Status::as_str`.
+    status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     offset_ms: Option<u64>,
     duration_ms: u64,
@@ -81,7 +81,7 @@ pub(crate) fn steps_json(s: &ScenarioResult) -> String {
             phase: Cow::Borrowed(phase),
             name: Cow::Borrowed(&st.name),
             location: Cow::Borrowed(&st.location),
-            status: Cow::Borrowed(st.status.as_str()),
+            status: st.status,
             offset_ms: st.offset.map(millis),
             duration_ms: millis(st.duration),
             failure: st.failure.as_ref().map(|f| StepFailure {
@@ -111,10 +111,7 @@ pub(crate) fn steps_json(s: &ScenarioResult) -> String {
 }
 
 /// The steps and cleanup steps a document holds; `None` when it is not one.
-pub(crate) fn parse_steps(
-    json: &str,
-    status: impl Fn(&str) -> Status,
-) -> Option<(Vec<StepResult>, Vec<StepResult>)> {
+pub(crate) fn parse_steps(json: &str) -> Option<(Vec<StepResult>, Vec<StepResult>)> {
     let doc: Vec<Step<'_>> = serde_json::from_str(json).ok()?;
     let (mut steps, mut cleanup) = (Vec::new(), Vec::new());
     for st in doc {
@@ -122,7 +119,7 @@ pub(crate) fn parse_steps(
         let step = StepResult {
             offset: st.offset_ms.map(Duration::from_millis),
             name: st.name.into_owned(),
-            status: status(&st.status),
+            status: st.status,
             duration: Duration::from_millis(st.duration_ms),
             attempts: st
                 .attempts

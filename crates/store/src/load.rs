@@ -119,7 +119,7 @@ impl Store {
             .map(|r| {
                 // Schema 6 on: the steps in the row (crate::doc); before, rows of their own.
                 let (steps, cleanup) = match r.get(7).and_then(Val::as_text) {
-                    Some(json) => crate::doc::parse_steps(json, status).unwrap_or_default(),
+                    Some(json) => crate::doc::parse_steps(json).unwrap_or_default(),
                     None => {
                         legacy = true;
                         (Vec::new(), Vec::new())
