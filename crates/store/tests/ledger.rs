@@ -77,13 +77,7 @@ async fn ledger_round_trip(store: &Store) {
 #[tokio::test]
 async fn ledger_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let url: StoreUrl = dir
-        .path()
-        .join("r.db")
-        .display()
-        .to_string()
-        .parse()
-        .unwrap();
+    let url = StoreUrl::Sqlite(dir.path().join("r.db"));
     let store = Store::open(&url).await.unwrap();
     ledger_round_trip(&store).await;
 }

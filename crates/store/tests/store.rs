@@ -96,13 +96,7 @@ async fn five_runs(store: &Store) {
 #[tokio::test]
 async fn history_of_five_runs_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let url: StoreUrl = dir
-        .path()
-        .join("sub/r.db")
-        .display()
-        .to_string()
-        .parse()
-        .unwrap();
+    let url = StoreUrl::Sqlite(dir.path().join("sub/r.db"));
     let store = Store::open(&url).await.unwrap();
     five_runs(&store).await;
 }
@@ -138,7 +132,7 @@ async fn a_stopped_server_is_unreachable_and_its_password_never_shown() {
 async fn opening_a_current_store_is_a_no_op_and_a_newer_one_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.db");
-    let url: StoreUrl = path.display().to_string().parse().unwrap();
+    let url = StoreUrl::Sqlite(path.clone());
     let store = Store::open(&url).await.unwrap();
     store
         .record(&run(1, Status::Passed, "1.0.0"), &RunMeta::default())
@@ -220,7 +214,7 @@ fn big_run(k: u32, n: usize) -> RunResult {
 async fn the_wal_stays_near_one_runs_writes_however_many_runs_open_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.db");
-    let url: StoreUrl = path.display().to_string().parse().unwrap();
+    let url = StoreUrl::Sqlite(path.clone());
     let wal = dir.path().join("r.db-wal");
     let mut largest = 0;
     for k in 1..=12 {
@@ -365,13 +359,7 @@ async fn steps_read_back(store: &Store) {
 #[tokio::test]
 async fn steps_read_back_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    let url: StoreUrl = dir
-        .path()
-        .join("r.db")
-        .display()
-        .to_string()
-        .parse()
-        .unwrap();
+    let url = StoreUrl::Sqlite(dir.path().join("r.db"));
     steps_read_back(&Store::open(&url).await.unwrap()).await;
 }
 
@@ -431,7 +419,7 @@ async fn a_run_recorded_before_schema_6_keeps_its_steps() {
         )
         .unwrap();
     }
-    let url: StoreUrl = path.display().to_string().parse().unwrap();
+    let url = StoreUrl::Sqlite(path.clone());
     let store = Store::open(&url).await.unwrap();
     assert_eq!(store.schema_version().await.unwrap(), 6);
     let old = store.load_run("old").await.unwrap().unwrap().result;
