@@ -445,6 +445,7 @@ impl ScenarioRun<'_> {
                 follow: req.follow_redirects,
                 jar: self.jar.as_mut(),
                 cookies: cookies.clone(),
+                wire: self.clients.wire.as_deref(),
             };
             let span_id = crate::trace::span_id();
             let sending = exchange(

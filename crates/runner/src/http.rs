@@ -32,6 +32,9 @@ pub enum ClientError {
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub(crate) plain: reqwest::Client,
+    /// The lean HTTP/1.1 path for plain `http://` requests (`wire.rs`); none when a proxy
+    /// variable is set, so that reqwest sends through the proxy.
+    pub(crate) wire: Option<std::sync::Arc<crate::wire::Wire>>,
 }
 
 impl Clients {
@@ -65,7 +68,10 @@ impl Clients {
             what: "the HTTP client".to_owned(),
             message: chain(&source),
         })?;
-        Ok(Self { plain })
+        Ok(Self {
+            plain,
+            wire: crate::wire::Wire::for_this_process().map(std::sync::Arc::new),
+        })
     }
 
     /// The pooled client itself, for a command that sends its own requests with the
@@ -78,7 +84,7 @@ impl Clients {
 
 fn build(tls: rustls::ClientConfig) -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
-        .user_agent(concat!("rehearse/", env!("CARGO_PKG_VERSION")))
+        .user_agent(crate::wire::USER_AGENT)
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -26,6 +26,7 @@ mod select;
 mod send;
 mod tls;
 mod trace;
+mod wire;
 mod world;
 
 pub use control::{

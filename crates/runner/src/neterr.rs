@@ -44,13 +44,53 @@ pub(crate) fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         .url()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| host.clone());
+    let reading = e.is_body() || e.is_decode();
+    render(classify(e, &chain), &host, &name, timeout, reading)
+}
+
+/// One failure of the lean HTTP/1.1 path (`wire.rs`), in the same words as reqwest's.
+pub(crate) fn describe_wire(
+    e: &crate::wire::WireError,
+    url: &reqwest::Url,
+    timeout: Duration,
+) -> String {
+    use crate::wire::WireError as W;
+    tracing::debug!(error = ?e, "request failed");
+    let host = host_port(url);
+    let name = url.host_str().unwrap_or_default().to_owned();
+    let (kind, reading) = match e {
+        W::Message(m) => return m.clone(),
+        W::Dns => (Kind::Dns, false),
+        W::Connect(io)
+        | W::Io {
+            error: io,
+            body: false,
+        } => (io_error(io), false),
+        W::Io { error, body: true } => (io_error(error), true),
+        W::Closed { body } => (Kind::Closed, *body),
+        W::NotHttp(detail) => (Kind::NotHttp(detail.clone()), false),
+    };
+    render(kind, &host, &name, timeout, reading)
+}
+
+fn io_error(e: &io::Error) -> Kind {
+    match e.kind() {
+        io::ErrorKind::TimedOut => Kind::Timeout { connecting: false },
+        io::ErrorKind::ConnectionRefused => Kind::Refused,
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => Kind::Reset,
+        io::ErrorKind::UnexpectedEof => Kind::Closed,
+        _ => Kind::Other(e.to_string()),
+    }
+}
+
+fn render(kind: Kind, host: &str, name: &str, timeout: Duration, reading: bool) -> String {
     let within = humantime::format_duration(timeout);
-    let reading = if e.is_body() || e.is_decode() {
+    let reading = if reading {
         "while reading the response body, "
     } else {
         ""
     };
-    match classify(e, &chain) {
+    match kind {
         Kind::Timeout { connecting: true } => {
             format!("could not connect to {host} within {within} (is it reachable from here?)")
         }

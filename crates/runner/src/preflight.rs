@@ -202,6 +202,7 @@ async fn run_check(
             let prepared = prepare(t, request, vars).map_err(|e| e.message)?;
             let session = Session {
                 follow: request.follow_redirects,
+                wire: clients.wire.as_deref(),
                 ..Session::default()
             };
             let ex = exchange(

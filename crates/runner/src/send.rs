@@ -6,15 +6,12 @@ use std::time::{Duration, Instant};
 
 use crate::cookies::{Jar, cookie_header};
 use crate::decode::{ACCEPT_ENCODING, MAX_BODY, decode, size};
-use crate::prepare::Prepared;
+use crate::prepare::{Payload, Prepared};
 use crate::response::Response;
 
-/// The tracing headers every request carries, named once (a name given as text is parsed
-/// and checked on every request).
-const TRACEPARENT: reqwest::header::HeaderName =
-    reqwest::header::HeaderName::from_static("traceparent");
-const RUN_HEADER: reqwest::header::HeaderName =
-    reqwest::header::HeaderName::from_static("x-rehearse-run");
+/// The tracing headers every request carries.
+const TRACEPARENT: &str = "traceparent";
+const RUN_HEADER: &str = "x-rehearse-run";
 
 /// Redirects followed at most, as browsers and Hurl do.
 pub(crate) const MAX_REDIRECTS: usize = 10;
@@ -28,6 +25,8 @@ pub(crate) struct Session<'a> {
     pub(crate) jar: Option<&'a mut Jar>,
     /// `request.cookies`, rendered: sent with this request only.
     pub(crate) cookies: Vec<(String, String)>,
+    /// The lean HTTP/1.1 path for plain `http://` (none: reqwest sends every request).
+    pub(crate) wire: Option<&'a crate::wire::Wire>,
 }
 
 /// Sends a prepared request with the run's tracing headers, follows no redirect, keeps no
@@ -125,29 +124,16 @@ async fn hops(
     let mut body = p.body.as_ref();
     let mut set_cookie_values = Vec::new();
     let mut redirects = 0usize;
+    let traceparent = format!("00-{trace_id}-{span_id}-01");
     loop {
-        let left = timeout.saturating_sub(started.elapsed());
-        let mut builder = client
-            .request(method.clone(), url.clone())
-            .timeout(left.max(Duration::from_millis(1)))
-            .header(TRACEPARENT, format!("00-{trace_id}-{span_id}-01"))
-            .header(RUN_HEADER, run_id);
-        let mut own_cookie = None;
-        let mut asks_encoding = false;
-        for (k, v) in headers.iter() {
-            if k.eq_ignore_ascii_case("cookie") {
-                own_cookie = Some(v.as_str());
-                continue;
-            }
-            asks_encoding |= k.eq_ignore_ascii_case("accept-encoding");
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        if !asks_encoding {
-            builder = builder.header(
-                reqwest::header::ACCEPT_ENCODING,
-                reqwest::header::HeaderValue::from_static(ACCEPT_ENCODING),
-            );
-        }
+        let left = timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(1));
+        let own_cookie = headers
+            .iter()
+            .rev()
+            .find(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            .map(|(_, v)| v.as_str());
         let same_origin = url.origin() == origin;
         let from_jar = session
             .jar
@@ -155,34 +141,79 @@ async fn hops(
             .map(|j| j.for_url(&url))
             .unwrap_or_default();
         let request_cookies: &[(String, String)] = if same_origin { &session.cookies } else { &[] };
-        if let Some(cookie) = cookie_header(own_cookie, request_cookies, &from_jar) {
-            if redirects == 0 {
-                *sent_cookie = Some(cookie.clone());
-            }
-            builder = builder.header("cookie", cookie);
+        let cookie = cookie_header(own_cookie, request_cookies, &from_jar);
+        if redirects == 0 {
+            sent_cookie.clone_from(&cookie);
         }
-        if let Some(b) = body {
-            let (b, len) = crate::prepare::reqwest_body(b);
-            if let Some(len) = len {
-                builder = builder.header(reqwest::header::CONTENT_LENGTH, len);
+        let stream_len = match body {
+            Some(Payload::Stream { len, .. }) => Some(len.to_string()),
+            _ => None,
+        };
+        // This hop's headers, in the order they are given to the client.
+        let mut list: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + 5);
+        list.push((TRACEPARENT, &traceparent));
+        list.push((RUN_HEADER, run_id));
+        let mut asks_encoding = false;
+        for (k, v) in headers.iter() {
+            if k.eq_ignore_ascii_case("cookie") {
+                continue;
             }
-            builder = builder.body(b);
+            asks_encoding |= k.eq_ignore_ascii_case("accept-encoding");
+            list.push((k, v));
         }
-        let resp = builder
-            .send()
-            .await
-            .map_err(|e| crate::neterr::describe(&e, timeout))?;
-        let status = resp.status().as_u16();
-        let resp_headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        if !asks_encoding {
+            list.push(("accept-encoding", ACCEPT_ENCODING));
+        }
+        if let Some(c) = &cookie {
+            list.push(("cookie", c));
+        }
+        if let Some(len) = &stream_len {
+            list.push(("content-length", len));
+        }
+        let in_memory = match body {
+            None => Some(None),
+            Some(Payload::Bytes(b)) => Some(Some(b)),
+            Some(Payload::Stream { .. }) => None,
+        };
+        let lean = session
+            .wire
+            .zip(in_memory)
+            .filter(|_| crate::wire::eligible(&url, method.as_str(), &list));
+        let (status, resp_headers, mut pending) = if let Some((wire, bytes)) = lean {
+            let reply =
+                tokio::time::timeout(left, wire.exchange(method.as_str(), &url, &list, bytes))
+                    .await
+                    .map_err(|_| {
+                        format!("no response within {}", humantime::format_duration(timeout))
+                    })?
+                    .map_err(|e| crate::neterr::describe_wire(&e, &url, timeout))?;
+            (reply.status, reply.headers, Pending::Read(reply.body))
+        } else {
+            let mut builder = client.request(method.clone(), url.clone()).timeout(left);
+            for (k, v) in &list {
+                builder = builder.header(*k, *v);
+            }
+            if let Some(b) = body {
+                let (b, _) = crate::prepare::reqwest_body(b);
+                builder = builder.body(b);
+            }
+            let resp = builder
+                .send()
+                .await
+                .map_err(|e| crate::neterr::describe(&e, timeout))?;
+            let status = resp.status().as_u16();
+            let resp_headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            (status, resp_headers, Pending::Reqwest(resp))
+        };
         let set_cookies: Vec<&str> = resp_headers
             .iter()
             .filter(|(k, _)| k == "set-cookie")
@@ -217,7 +248,7 @@ async fn hops(
                 return Err(format!("a redirect to `{next}`, which is not http(s)"));
             }
             // The hop's body is read (and dropped) so its connection can be reused.
-            let _ = read_body(resp, timeout).await;
+            let _ = pending.read(timeout).await;
             redirects += 1;
             // 301, 302 and 303 go on as GET without a body (HEAD stays HEAD), as browsers
             // and Hurl do; 307 and 308 repeat the request as it was.
@@ -247,11 +278,26 @@ async fn hops(
             .map(|(_, v)| v.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        let raw = read_body(resp, timeout).await?;
+        let raw = pending.read(timeout).await?;
         let decoded = decode(raw, &encoding, MAX_BODY)?;
         let mut response = Response::new(status, resp_headers, decoded);
         response.set_cookie_values = set_cookie_values;
         return Ok(response);
+    }
+}
+
+/// A hop's body: read already (the lean path), or still to read from reqwest.
+enum Pending {
+    Read(Vec<u8>),
+    Reqwest(reqwest::Response),
+}
+
+impl Pending {
+    async fn read(&mut self, timeout: Duration) -> Result<Vec<u8>, String> {
+        match std::mem::replace(self, Self::Read(Vec::new())) {
+            Self::Read(b) => Ok(b),
+            Self::Reqwest(resp) => read_body(resp, timeout).await,
+        }
     }
 }
 

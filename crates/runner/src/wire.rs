@@ -1,0 +1,820 @@
+//! A lean HTTP/1.1 exchange for plain `http://` requests: one kept connection per host and
+//! port, the request written in one system call, the response head parsed by `httparse`
+//! and its body read by `Content-Length`, chunks or until the connection closes.
+//!
+//! Why: a sequential flow on loopback spends most of its time per request in reqwest's
+//! layers (tower services, hyper's dispatcher, the URL parsed again into a `Uri`): ~65,000
+//! instructions a request, where this path takes a few thousand (#10, docs/BENCHMARKS.md).
+//! Everything unusual goes to reqwest instead (see [`eligible`]): https, a proxy in the
+//! environment, credentials in the URL, a streamed body, or a header that frames the
+//! message itself. The bytes on the wire are those hyper would write: the same header
+//! names (lowercase), the same defaults (`user-agent`, `accept: */*`, `host` last).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::decode::{MAX_BODY, size};
+
+/// The `user-agent` every request carries unless it sets its own (as `http.rs` gives
+/// reqwest).
+pub(crate) const USER_AGENT: &str = concat!("rehearse/", env!("CARGO_PKG_VERSION"));
+
+/// A connection idle longer than this is not reused (reqwest's pool: the same 30 s).
+const IDLE: Duration = Duration::from_secs(30);
+/// Idle connections kept per host and port.
+const MAX_IDLE: usize = 256;
+/// A response head larger than this is not HTTP we can use.
+const MAX_HEAD: usize = 256 * 1024;
+/// Response headers at most (hyper's limit is 100).
+const MAX_HEADERS: usize = 128;
+
+/// Request headers this path leaves to reqwest: they frame or route the message.
+const FRAMING: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "expect",
+    "upgrade",
+    "te",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+];
+
+/// The proxy variables reqwest reads for an `http://` URL: when one is set, every request
+/// goes through reqwest so that the proxy is used.
+const PROXY_VARS: &[&str] = &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"];
+
+/// Kept connections, by `host:port`.
+#[derive(Debug, Default)]
+pub(crate) struct Wire {
+    idle: Mutex<HashMap<String, Vec<(TcpStream, Instant)>>>,
+}
+
+/// A whole response.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    /// Names lowercase, values of one name together, in the order first seen (as
+    /// reqwest's `HeaderMap` yields them).
+    pub(crate) headers: Vec<(String, String)>,
+    /// As sent (before `Content-Encoding` is undone).
+    pub(crate) body: Vec<u8>,
+}
+
+/// Why an exchange failed.
+#[derive(Debug)]
+pub(crate) enum WireError {
+    /// The host name did not resolve.
+    Dns,
+    /// Connecting failed.
+    Connect(io::Error),
+    /// Writing or reading failed; `body`: while reading the body.
+    Io { error: io::Error, body: bool },
+    /// The peer closed the connection before a whole response.
+    Closed { body: bool },
+    /// The bytes that came back are not an HTTP/1 response.
+    NotHttp(String),
+    /// A complete message for the step (a body over the cap).
+    Message(String),
+}
+
+impl Wire {
+    /// A pool, or none when a proxy variable is set (reqwest then sends every request).
+    pub(crate) fn for_this_process() -> Option<Self> {
+        let proxied = PROXY_VARS
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+        (!proxied).then(Self::default)
+    }
+
+    /// Sends one request and reads its whole response. `headers` are the request's own
+    /// (names as given); the defaults and `host` are added here. No timeout: the caller
+    /// bounds the future.
+    pub(crate) async fn exchange(
+        &self,
+        method: &str,
+        url: &reqwest::Url,
+        headers: &[(&str, &str)],
+        body: Option<&Bytes>,
+    ) -> Result<Reply, WireError> {
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let key = format!("{host}:{port}");
+        let request = encode(method, url, &key, headers, body);
+        let head_only = method.eq_ignore_ascii_case("HEAD");
+        // A kept connection may have been closed by the server while idle: when it
+        // fails before a byte of the response arrives, the request goes again on a new
+        // one (as browsers, curl and hyper do).
+        if let Some(conn) = self.take(&key) {
+            match round_trip(conn, &request, head_only).await {
+                Ok((reply, keep)) => {
+                    self.give_back(key, keep);
+                    return Ok(reply);
+                }
+                Err(Trip::Stale) => {}
+                Err(Trip::Failed(e)) => return Err(e),
+            }
+        }
+        let conn = connect(url, port).await?;
+        match round_trip(conn, &request, head_only).await {
+            Ok((reply, keep)) => {
+                self.give_back(key, keep);
+                Ok(reply)
+            }
+            Err(Trip::Stale) => Err(WireError::Closed { body: false }),
+            Err(Trip::Failed(e)) => Err(e),
+        }
+    }
+
+    fn take(&self, key: &str) -> Option<TcpStream> {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let list = idle.get_mut(key)?;
+        while let Some((conn, since)) = list.pop() {
+            if since.elapsed() < IDLE {
+                return Some(conn);
+            }
+        }
+        None
+    }
+
+    fn give_back(&self, key: String, conn: Option<TcpStream>) {
+        let Some(conn) = conn else { return };
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let list = idle.entry(key).or_default();
+        if list.len() < MAX_IDLE {
+            list.push((conn, Instant::now()));
+        }
+    }
+}
+
+/// Whether a request can take this path: plain `http://`, no credentials in the URL, a
+/// body in memory, and headers that are valid and do not frame the message.
+pub(crate) fn eligible(url: &reqwest::Url, method: &str, headers: &[(&str, &str)]) -> bool {
+    url.scheme() == "http"
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && is_token(method)
+        && !method.eq_ignore_ascii_case("CONNECT")
+        && headers.iter().all(|(k, v)| {
+            is_token(k) && valid_value(v) && !FRAMING.iter().any(|f| k.eq_ignore_ascii_case(f))
+        })
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// What `HeaderValue` accepts: no control character but tab.
+fn valid_value(s: &str) -> bool {
+    s.bytes().all(|b| (b >= 32 && b != 127) || b == b'\t')
+}
+
+/// The request's bytes: request line, headers (lowercase names, one name's values
+/// together), defaults, `host` last, then the body.
+fn encode(
+    method: &str,
+    url: &reqwest::Url,
+    authority: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Bytes>,
+) -> Vec<u8> {
+    let body_len = body.map_or(0, Bytes::len);
+    let mut out = Vec::with_capacity(256 + headers.len() * 48 + body_len);
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(url.path().as_bytes());
+    if let Some(q) = url.query() {
+        out.push(b'?');
+        out.extend_from_slice(q.as_bytes());
+    }
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    let mut written = vec![false; headers.len()];
+    for i in 0..headers.len() {
+        if written[i] {
+            continue;
+        }
+        let name = headers[i].0;
+        for j in i..headers.len() {
+            if !written[j] && headers[j].0.eq_ignore_ascii_case(name) {
+                written[j] = true;
+                line(&mut out, name, headers[j].1);
+            }
+        }
+    }
+    let has = |n: &str| headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+    if body_len > 0 {
+        line(&mut out, "content-length", &body_len.to_string());
+    }
+    if !has("user-agent") {
+        line(&mut out, "user-agent", USER_AGENT);
+    }
+    if !has("accept") {
+        line(&mut out, "accept", "*/*");
+    }
+    // `host:port` without a default port, as hyper writes it (the URL has dropped :80).
+    let host = match url.port() {
+        Some(_) => authority,
+        None => url.host_str().unwrap_or(authority),
+    };
+    line(&mut out, "host", host);
+    out.extend_from_slice(b"\r\n");
+    if let Some(b) = body {
+        out.extend_from_slice(b);
+    }
+    out
+}
+
+fn line(out: &mut Vec<u8>, name: &str, value: &str) {
+    for b in name.bytes() {
+        out.push(b.to_ascii_lowercase());
+    }
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+async fn connect(url: &reqwest::Url, port: u16) -> Result<TcpStream, WireError> {
+    // `host_str` brackets an IPv6 address; an IP literal needs no lookup.
+    let host = url.host_str().unwrap_or_default();
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .parse::<std::net::IpAddr>();
+    let addrs: Vec<SocketAddr> = match literal {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| WireError::Dns)?
+            .collect(),
+    };
+    if addrs.is_empty() {
+        return Err(WireError::Dns);
+    }
+    let mut last = None;
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(WireError::Connect(last.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::NotConnected, "no address")
+    })))
+}
+
+enum Trip {
+    /// Nothing came back on a reused connection: send again on a new one.
+    Stale,
+    Failed(WireError),
+}
+
+/// One request and its response on `conn`; the connection back when it can be reused.
+async fn round_trip(
+    mut conn: TcpStream,
+    request: &[u8],
+    head_only: bool,
+) -> Result<(Reply, Option<TcpStream>), Trip> {
+    if let Err(e) = conn.write_all(request).await {
+        return Err(if is_stale(&e) {
+            Trip::Stale
+        } else {
+            Trip::Failed(WireError::Io {
+                error: e,
+                body: false,
+            })
+        });
+    }
+    let mut buf = Vec::with_capacity(8 * 1024);
+    loop {
+        // The head, skipping informational (1xx) responses but 101.
+        let (status, headers, version, head_len) = loop {
+            if let Some(parsed) = parse_head(&buf).map_err(Trip::Failed)? {
+                break parsed;
+            }
+            if buf.len() > MAX_HEAD {
+                return Err(Trip::Failed(WireError::NotHttp(
+                    "message head is too large".to_owned(),
+                )));
+            }
+            match fill(&mut conn, &mut buf).await {
+                Ok(0) if buf.is_empty() => return Err(Trip::Stale),
+                Ok(0) => return Err(Trip::Failed(WireError::Closed { body: false })),
+                Ok(_) => {}
+                Err(e) if buf.is_empty() && is_stale(&e) => return Err(Trip::Stale),
+                Err(e) => {
+                    return Err(Trip::Failed(WireError::Io {
+                        error: e,
+                        body: false,
+                    }));
+                }
+            }
+        };
+        if (100..200).contains(&status) && status != 101 {
+            buf.drain(..head_len);
+            continue;
+        }
+        buf.drain(..head_len);
+        let (body, reusable) = read_body(&mut conn, buf, status, &headers, version, head_only)
+            .await
+            .map_err(Trip::Failed)?;
+        let reply = Reply {
+            status,
+            headers: grouped(headers),
+            body,
+        };
+        return Ok((reply, reusable.then_some(conn)));
+    }
+}
+
+/// A connection the server closed while it sat idle.
+fn is_stale(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
+}
+
+async fn fill(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    if buf.capacity() - buf.len() < 4096 {
+        buf.reserve(buf.capacity().max(8 * 1024));
+    }
+    conn.read_buf(buf).await
+}
+
+type Head = (u16, Vec<(String, String)>, u8, usize);
+
+fn parse_head(buf: &[u8]) -> Result<Option<Head>, WireError> {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut resp = httparse::Response::new(&mut slots);
+    match resp.parse(buf) {
+        Ok(httparse::Status::Partial) => Ok(None),
+        Ok(httparse::Status::Complete(len)) => {
+            let status = resp.code.unwrap_or(0);
+            let version = resp.version.unwrap_or(1);
+            let headers = resp
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_ascii_lowercase(),
+                        String::from_utf8_lossy(h.value).into_owned(),
+                    )
+                })
+                .collect();
+            Ok(Some((status, headers, version, len)))
+        }
+        Err(e) => Err(WireError::NotHttp(match e {
+            httparse::Error::Version => "invalid HTTP version parsed".to_owned(),
+            httparse::Error::Status => "invalid HTTP status-code parsed".to_owned(),
+            httparse::Error::TooManyHeaders => "too many headers".to_owned(),
+            other => format!("invalid HTTP response: {other}"),
+        })),
+    }
+}
+
+/// Values of one name together, names in the order first seen.
+fn grouped(headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut names: Vec<&str> = Vec::new();
+    for (k, _) in &headers {
+        if !names.contains(&k.as_str()) {
+            names.push(k);
+        }
+    }
+    if names.len() == headers.len() {
+        return headers;
+    }
+    let mut out = Vec::with_capacity(headers.len());
+    for n in names {
+        out.extend(headers.iter().filter(|(k, _)| k == n).cloned());
+    }
+    out
+}
+
+fn over_cap(announced: Option<usize>) -> WireError {
+    WireError::Message(match announced {
+        Some(n) => format!("a body of {n} bytes, over the limit of {}", size(MAX_BODY)),
+        None => format!(
+            "a body over the limit of {} (the response is larger)",
+            size(MAX_BODY)
+        ),
+    })
+}
+
+/// The body after the head (`buf` holds what was read past it), and whether the
+/// connection can carry another request.
+async fn read_body(
+    conn: &mut TcpStream,
+    mut buf: Vec<u8>,
+    status: u16,
+    headers: &[(String, String)],
+    version: u8,
+    head_only: bool,
+) -> Result<(Vec<u8>, bool), WireError> {
+    fn values<'h>(headers: &'h [(String, String)], name: &'h str) -> impl Iterator<Item = &'h str> {
+        headers
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    let tokens = |name: &str| {
+        values(headers, name)
+            .flat_map(|v| v.split(','))
+            .map(|t| t.trim().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    };
+    let connection = tokens("connection");
+    let keep_alive = if version == 0 {
+        connection.iter().any(|t| t == "keep-alive")
+    } else {
+        !connection.iter().any(|t| t == "close")
+    };
+    if head_only || status == 204 || status == 304 || status == 101 {
+        return Ok((Vec::new(), keep_alive && buf.is_empty() && status != 101));
+    }
+    let chunked = tokens("transfer-encoding")
+        .last()
+        .is_some_and(|t| t == "chunked");
+    if chunked {
+        let body = chunks(conn, buf).await?;
+        return Ok((body.0, keep_alive && body.1));
+    }
+    let lengths: Vec<&str> = values(headers, "content-length").collect();
+    if let Some(first) = lengths.first() {
+        let n: u64 = first
+            .split(',')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .map_err(|_| WireError::NotHttp("invalid content-length parsed".to_owned()))?;
+        if lengths
+            .iter()
+            .flat_map(|v| v.split(','))
+            .any(|v| v.trim().parse::<u64>().ok() != Some(n))
+        {
+            return Err(WireError::NotHttp(
+                "invalid content-length parsed".to_owned(),
+            ));
+        }
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
+        if n > MAX_BODY {
+            return Err(over_cap(Some(n)));
+        }
+        if buf.capacity() < n {
+            buf.reserve(n - buf.len());
+        }
+        while buf.len() < n {
+            match conn.read_buf(&mut buf).await {
+                Ok(0) => return Err(WireError::Closed { body: true }),
+                Ok(_) => {}
+                Err(error) => return Err(WireError::Io { error, body: true }),
+            }
+        }
+        // Bytes past the body: the server sent more than one response; do not reuse.
+        let clean = buf.len() == n;
+        buf.truncate(n);
+        return Ok((buf, keep_alive && clean));
+    }
+    // Neither: the body ends when the connection closes.
+    loop {
+        if buf.len() > MAX_BODY {
+            return Err(over_cap(None));
+        }
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(buf.capacity().max(8 * 1024));
+        }
+        match conn.read_buf(&mut buf).await {
+            Ok(0) => return Ok((buf, false)),
+            Ok(_) => {}
+            Err(error) => return Err(WireError::Io { error, body: true }),
+        }
+    }
+}
+
+/// A chunked body: the data, and whether it ended cleanly (nothing read past it).
+async fn chunks(conn: &mut TcpStream, mut buf: Vec<u8>) -> Result<(Vec<u8>, bool), WireError> {
+    let bad = |what: &str| WireError::NotHttp(format!("invalid chunked body: {what}"));
+    let mut body = Vec::new();
+    let mut at = 0usize;
+    loop {
+        // The size line.
+        let line_end = loop {
+            if let Some(i) = find_crlf(&buf[at..]) {
+                break at + i;
+            }
+            if buf.len() - at > 4096 {
+                return Err(bad("a chunk size line over 4 KiB"));
+            }
+            more(conn, &mut buf).await?;
+        };
+        let line = std::str::from_utf8(&buf[at..line_end]).map_err(|_| bad("a size line"))?;
+        let hex = line.split(';').next().unwrap_or_default().trim();
+        let n = usize::from_str_radix(hex, 16).map_err(|_| bad("a chunk size"))?;
+        at = line_end + 2;
+        if n == 0 {
+            // Trailers, up to an empty line.
+            loop {
+                let end = loop {
+                    if let Some(i) = find_crlf(&buf[at..]) {
+                        break at + i;
+                    }
+                    if buf.len() - at > MAX_HEAD {
+                        return Err(bad("trailers too large"));
+                    }
+                    more(conn, &mut buf).await?;
+                };
+                let empty = end == at;
+                at = end + 2;
+                if empty {
+                    return Ok((body, at == buf.len()));
+                }
+            }
+        }
+        if body.len().saturating_add(n) > MAX_BODY {
+            return Err(over_cap(None));
+        }
+        while buf.len() < at.saturating_add(n).saturating_add(2) {
+            more(conn, &mut buf).await?;
+        }
+        body.extend_from_slice(&buf[at..at + n]);
+        if &buf[at + n..at + n + 2] != b"\r\n" {
+            return Err(bad("a chunk not followed by CRLF"));
+        }
+        at += n + 2;
+        // Keep the buffer small on a long body.
+        if at > 64 * 1024 {
+            buf.drain(..at);
+            at = 0;
+        }
+    }
+}
+
+async fn more(conn: &mut TcpStream, buf: &mut Vec<u8>) -> Result<(), WireError> {
+    match fill(conn, buf).await {
+        Ok(0) => Err(WireError::Closed { body: true }),
+        Ok(_) => Ok(()),
+        Err(error) => Err(WireError::Io { error, body: true }),
+    }
+}
+
+fn find_crlf(b: &[u8]) -> Option<usize> {
+    b.windows(2).position(|w| w == b"\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    //! Against real sockets on loopback: servers that answer in each framing.
+
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// A server that answers each request on a connection with the next of `replies`
+    /// (then closes when `close`), and reports every request head it read.
+    async fn server(
+        replies: Vec<&'static [u8]>,
+        close: bool,
+    ) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = l.local_addr().unwrap().port();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut replies = replies.into_iter();
+            while let Ok((mut s, _)) = l.accept().await {
+                loop {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0_u8; 4096];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    if buf.is_empty() {
+                        break;
+                    }
+                    let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+                    let Some(reply) = replies.next() else { return };
+                    let _ = s.write_all(reply).await;
+                    if close {
+                        break;
+                    }
+                }
+            }
+        });
+        (port, rx)
+    }
+
+    fn url(port: u16, path: &str) -> reqwest::Url {
+        reqwest::Url::parse(&format!("http://127.0.0.1:{port}{path}")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn writes_the_request_as_hyper_would_and_reads_a_sized_body() {
+        let (port, mut seen) = server(
+            vec![b"HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: 1\r\nSet-Cookie: a=1\r\nx-a: 2\r\n\r\nhello"],
+            false,
+        )
+        .await;
+        let body = Bytes::from_static(b"{\"a\":1}");
+        let r = Wire::default()
+            .exchange(
+                "POST",
+                &url(port, "/p?q=1#frag"),
+                &[("Content-Type", "application/json"), ("X-Trace", "t")],
+                Some(&body),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status, 201);
+        assert_eq!(r.body, b"hello");
+        assert_eq!(
+            r.headers,
+            [
+                ("content-length".to_owned(), "5".to_owned()),
+                ("x-a".to_owned(), "1".to_owned()),
+                ("x-a".to_owned(), "2".to_owned()),
+                ("set-cookie".to_owned(), "a=1".to_owned()),
+            ]
+        );
+        let head = seen.recv().await.unwrap();
+        assert_eq!(
+            head,
+            format!(
+                "POST /p?q=1 HTTP/1.1\r\ncontent-type: application/json\r\nx-trace: t\r\ncontent-length: 7\r\nuser-agent: {USER_AGENT}\r\naccept: */*\r\nhost: 127.0.0.1:{port}\r\n\r\n{{\"a\":1}}"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn keeps_the_connection_and_reads_chunks_and_skips_100_continue() {
+        let (port, mut seen) = server(
+            vec![
+                b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+            ],
+            false,
+        )
+        .await;
+        let wire = Wire::default();
+        let first = wire
+            .exchange("GET", &url(port, "/a"), &[], None)
+            .await
+            .unwrap();
+        assert_eq!((first.status, first.body.as_slice()), (200, &b"abc"[..]));
+        let second = wire
+            .exchange("GET", &url(port, "/b"), &[], None)
+            .await
+            .unwrap();
+        assert_eq!(second.body, b"ok");
+        // Both on one connection: the server's loop read both heads.
+        assert!(seen.recv().await.unwrap().starts_with("GET /a "));
+        assert!(seen.recv().await.unwrap().starts_with("GET /b "));
+        assert_eq!(
+            wire.idle
+                .lock()
+                .unwrap()
+                .values()
+                .map(Vec::len)
+                .sum::<usize>(),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_while_idle_is_replaced_and_the_request_sent_again() {
+        // Each connection answers once and closes, without saying so.
+        let (port, _seen) = server(
+            vec![
+                b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\n1",
+                b"HTTP/1.1 200 OK\r\ncontent-length: 1\r\n\r\n2",
+            ],
+            true,
+        )
+        .await;
+        let wire = Wire::default();
+        assert_eq!(
+            wire.exchange("GET", &url(port, "/"), &[], None)
+                .await
+                .unwrap()
+                .body,
+            b"1"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            wire.exchange("GET", &url(port, "/"), &[], None)
+                .await
+                .unwrap()
+                .body,
+            b"2"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_until_close_and_head_without_body() {
+        let (port, _) = server(vec![b"HTTP/1.0 200 OK\r\n\r\nuntil the end"], true).await;
+        let r = Wire::default()
+            .exchange("GET", &url(port, "/"), &[], None)
+            .await
+            .unwrap();
+        assert_eq!(r.body, b"until the end");
+        let (port, _) = server(
+            vec![b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n"],
+            false,
+        )
+        .await;
+        let r = Wire::default()
+            .exchange("HEAD", &url(port, "/"), &[], None)
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.body.len()), (200, 0));
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_cap_is_refused_before_it_is_read() {
+        let (port, _) = server(
+            vec![b"HTTP/1.1 200 OK\r\ncontent-length: 999999999999\r\n\r\n"],
+            false,
+        )
+        .await;
+        let e = Wire::default()
+            .exchange("GET", &url(port, "/"), &[], None)
+            .await
+            .unwrap_err();
+        let WireError::Message(m) = e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            m.starts_with("a body of 999999999999 bytes, over the limit of"),
+            "{m}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_truncated_body_and_a_reply_that_is_not_http() {
+        let (port, _) = server(
+            vec![b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc"],
+            true,
+        )
+        .await;
+        let e = Wire::default()
+            .exchange("GET", &url(port, "/"), &[], None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, WireError::Closed { body: true }), "{e:?}");
+        let (port, _) = server(vec![b"SSH-2.0-OpenSSH_9.2\r\n"], true).await;
+        let e = Wire::default()
+            .exchange("GET", &url(port, "/"), &[], None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, WireError::NotHttp(_)), "{e:?}");
+    }
+
+    #[test]
+    fn what_goes_to_reqwest_instead() {
+        let u = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert!(eligible(&u("http://h:1/x"), "GET", &[("x-a", "1")]));
+        assert!(!eligible(&u("https://h/x"), "GET", &[]));
+        assert!(!eligible(&u("http://user:pw@h/x"), "GET", &[]));
+        assert!(!eligible(
+            &u("http://h/x"),
+            "GET",
+            &[("Content-Length", "3")]
+        ));
+        assert!(!eligible(&u("http://h/x"), "GET", &[("Host", "other")]));
+        assert!(!eligible(
+            &u("http://h/x"),
+            "GET",
+            &[("x-a", "1\r\nx-b: 2")]
+        ));
+        assert!(!eligible(&u("http://h/x"), "GET", &[("bad name", "1")]));
+        assert!(!eligible(&u("http://h/x"), "CONNECT", &[]));
+    }
+}
