@@ -87,6 +87,17 @@ fn read_capped(r: impl Read, cap: usize) -> std::io::Result<Vec<u8>> {
 }
 
 /// A size in binary units, as people read it: `1 GiB`, `64 KiB`, `512 bytes`.
+/// A response body over [`MAX_BODY`]: `announced` when its length was given up front.
+pub(crate) fn over_limit(announced: Option<usize>) -> String {
+    match announced {
+        Some(n) => format!("a body of {n} bytes, over the limit of {}", size(MAX_BODY)),
+        None => format!(
+            "a body over the limit of {} (the response is larger)",
+            size(MAX_BODY)
+        ),
+    }
+}
+
 pub(crate) fn size(n: usize) -> String {
     const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit, name) in UNITS {

@@ -345,10 +345,10 @@ fn disposition_escape(s: &str) -> String {
 
 /// The body as reqwest sends it: bytes are shared (no copy), files are read in chunks
 /// as the connection takes them, so a 512 MiB upload never sits in memory.
-pub(crate) fn reqwest_body(p: &Payload) -> (reqwest::Body, Option<u64>) {
+pub(crate) fn reqwest_body(p: &Payload) -> reqwest::Body {
     match p {
-        Payload::Bytes(b) => (reqwest::Body::from(b.clone()), None),
-        Payload::Stream { pieces, len, .. } => {
+        Payload::Bytes(b) => reqwest::Body::from(b.clone()),
+        Payload::Stream { pieces, .. } => {
             use futures::StreamExt as _;
             let pieces = pieces.clone();
             let stream = futures::stream::iter(pieces)
@@ -375,7 +375,7 @@ pub(crate) fn reqwest_body(p: &Payload) -> (reqwest::Body, Option<u64>) {
                     }
                 })
                 .flatten();
-            (reqwest::Body::wrap_stream(stream), Some(*len))
+            reqwest::Body::wrap_stream(stream)
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::cookies::{Jar, cookie_header};
-use crate::decode::{ACCEPT_ENCODING, MAX_BODY, decode, size};
+use crate::decode::{ACCEPT_ENCODING, MAX_BODY, decode, over_limit};
 use crate::prepare::{Payload, Prepared};
 use crate::response::Response;
 
@@ -79,10 +79,7 @@ pub(crate) async fn exchange(
     let guard = timeout.saturating_add(Duration::from_millis(250));
     let outcome = match tokio::time::timeout(guard, outcome).await {
         Ok(r) => r,
-        Err(_) => Err(format!(
-            "no response within {}",
-            humantime::format_duration(timeout)
-        )),
+        Err(_) => Err(no_response(timeout)),
     };
     let outcome = outcome.map_err(|e| {
         if e.contains("timed out") || e.contains("operation timed out") {
@@ -179,13 +176,11 @@ async fn hops(
             .wire
             .zip(in_memory)
             .filter(|_| crate::wire::eligible(&url, method.as_str(), &list));
-        let (status, resp_headers, mut pending) = if let Some((wire, bytes)) = lean {
+        let (status, resp_headers, pending) = if let Some((wire, bytes)) = lean {
             let reply =
                 tokio::time::timeout(left, wire.exchange(method.as_str(), &url, &list, bytes))
                     .await
-                    .map_err(|_| {
-                        format!("no response within {}", humantime::format_duration(timeout))
-                    })?
+                    .map_err(|_| no_response(timeout))?
                     .map_err(|e| crate::neterr::describe_wire(&e, &url, timeout))?;
             (reply.status, reply.headers, Pending::Read(reply.body))
         } else {
@@ -194,8 +189,7 @@ async fn hops(
                 builder = builder.header(*k, *v);
             }
             if let Some(b) = body {
-                let (b, _) = crate::prepare::reqwest_body(b);
-                builder = builder.body(b);
+                builder = builder.body(crate::prepare::reqwest_body(b));
             }
             let resp = builder
                 .send()
@@ -286,6 +280,11 @@ async fn hops(
     }
 }
 
+/// A step's request that ran out of time (as reqwest's timeout is worded, `neterr.rs`).
+fn no_response(timeout: Duration) -> String {
+    format!("no response within {}", humantime::format_duration(timeout))
+}
+
 /// A hop's body: read already (the lean path), or still to read from reqwest.
 enum Pending {
     Read(Vec<u8>),
@@ -293,8 +292,8 @@ enum Pending {
 }
 
 impl Pending {
-    async fn read(&mut self, timeout: Duration) -> Result<Vec<u8>, String> {
-        match std::mem::replace(self, Self::Read(Vec::new())) {
+    async fn read(self, timeout: Duration) -> Result<Vec<u8>, String> {
+        match self {
             Self::Read(b) => Ok(b),
             Self::Reqwest(resp) => read_body(resp, timeout).await,
         }
@@ -308,10 +307,7 @@ async fn read_body(mut resp: reqwest::Response, timeout: Duration) -> Result<Vec
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(0);
     if announced > MAX_BODY {
-        return Err(format!(
-            "a body of {announced} bytes, over the limit of {}",
-            size(MAX_BODY)
-        ));
+        return Err(over_limit(Some(announced)));
     }
     let mut body = Vec::with_capacity(announced);
     while let Some(chunk) = resp
@@ -320,10 +316,7 @@ async fn read_body(mut resp: reqwest::Response, timeout: Duration) -> Result<Vec
         .map_err(|e| crate::neterr::describe(&e, timeout))?
     {
         if body.len().saturating_add(chunk.len()) > MAX_BODY {
-            return Err(format!(
-                "a body over the limit of {} (the response is larger)",
-                size(MAX_BODY)
-            ));
+            return Err(over_limit(None));
         }
         body.extend_from_slice(&chunk);
     }

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::decode::{MAX_BODY, size};
+use crate::decode::{MAX_BODY, over_limit};
 
 /// The `user-agent` every request carries unless it sets its own (as `http.rs` gives
 /// reqwest).
@@ -419,13 +419,7 @@ fn grouped(headers: Vec<(String, String)>) -> Vec<(String, String)> {
 }
 
 fn over_cap(announced: Option<usize>) -> WireError {
-    WireError::Message(match announced {
-        Some(n) => format!("a body of {n} bytes, over the limit of {}", size(MAX_BODY)),
-        None => format!(
-            "a body over the limit of {} (the response is larger)",
-            size(MAX_BODY)
-        ),
-    })
+    WireError::Message(over_limit(announced))
 }
 
 /// The body after the head (`buf` holds what was read past it), and whether the
@@ -508,10 +502,7 @@ async fn read_body(
         if buf.len() > MAX_BODY {
             return Err(over_cap(None));
         }
-        if buf.capacity() - buf.len() < 4096 {
-            buf.reserve(buf.capacity().max(8 * 1024));
-        }
-        match conn.read_buf(&mut buf).await {
+        match fill(conn, &mut buf).await {
             Ok(0) => return Ok((buf, false)),
             Ok(_) => {}
             Err(error) => return Err(WireError::Io { error, body: true }),
@@ -632,6 +623,13 @@ mod tests {
         (port, rx)
     }
 
+    /// One request for `/` on a pool of its own.
+    async fn once(port: u16, method: &str) -> Result<Reply, WireError> {
+        Wire::default()
+            .exchange(method, &url(port, "/"), &[], None)
+            .await
+    }
+
     fn url(port: u16, path: &str) -> reqwest::Url {
         reqwest::Url::parse(&format!("http://127.0.0.1:{port}{path}")).unwrap()
     }
@@ -740,20 +738,14 @@ mod tests {
     #[tokio::test]
     async fn a_body_until_close_and_head_without_body() {
         let (port, _) = server(vec![b"HTTP/1.0 200 OK\r\n\r\nuntil the end"], true).await;
-        let r = Wire::default()
-            .exchange("GET", &url(port, "/"), &[], None)
-            .await
-            .unwrap();
+        let r = once(port, "GET").await.unwrap();
         assert_eq!(r.body, b"until the end");
         let (port, _) = server(
             vec![b"HTTP/1.1 200 OK\r\ncontent-length: 99\r\n\r\n"],
             false,
         )
         .await;
-        let r = Wire::default()
-            .exchange("HEAD", &url(port, "/"), &[], None)
-            .await
-            .unwrap();
+        let r = once(port, "HEAD").await.unwrap();
         assert_eq!((r.status, r.body.len()), (200, 0));
     }
 
@@ -764,10 +756,7 @@ mod tests {
             false,
         )
         .await;
-        let e = Wire::default()
-            .exchange("GET", &url(port, "/"), &[], None)
-            .await
-            .unwrap_err();
+        let e = once(port, "GET").await.unwrap_err();
         let WireError::Message(m) = e else {
             panic!("{e:?}")
         };
@@ -784,16 +773,10 @@ mod tests {
             true,
         )
         .await;
-        let e = Wire::default()
-            .exchange("GET", &url(port, "/"), &[], None)
-            .await
-            .unwrap_err();
+        let e = once(port, "GET").await.unwrap_err();
         assert!(matches!(e, WireError::Closed { body: true }), "{e:?}");
         let (port, _) = server(vec![b"SSH-2.0-OpenSSH_9.2\r\n"], true).await;
-        let e = Wire::default()
-            .exchange("GET", &url(port, "/"), &[], None)
-            .await
-            .unwrap_err();
+        let e = once(port, "GET").await.unwrap_err();
         assert!(matches!(e, WireError::NotHttp(_)), "{e:?}");
     }
 
