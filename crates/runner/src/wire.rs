@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -34,6 +35,14 @@ const MAX_IDLE: usize = 256;
 const MAX_HEAD: usize = 256 * 1024;
 /// Response headers at most (hyper's limit is 100).
 const MAX_HEADERS: usize = 128;
+
+/// How long a lone exchange polls its socket for the reply before it parks (see
+/// [`Spin`]). Loopback replies from a local stack come in 20-100 µs here.
+const SPIN: Duration = Duration::from_micros(200);
+/// Replies in a row that took longer than [`SPIN`] before a connection stops polling...
+const MISSES: u8 = 3;
+/// ...for this many requests, then tries again.
+const REST: u16 = 64;
 
 /// Request headers this path leaves to reqwest: they frame or route the message.
 const FRAMING: &[&str] = &[
@@ -56,7 +65,67 @@ const PROXY_VARS: &[&str] = &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_prox
 /// Kept connections, by `host:port`.
 #[derive(Debug, Default)]
 pub(crate) struct Wire {
-    idle: Mutex<HashMap<String, Vec<(TcpStream, Instant)>>>,
+    idle: Mutex<HashMap<String, Vec<(Conn, Instant)>>>,
+    /// Exchanges under way: only a lone one polls for its reply ([`Spin`]).
+    busy: AtomicUsize,
+}
+
+/// A connection and what it has learnt about its server's replies.
+#[derive(Debug)]
+struct Conn {
+    stream: TcpStream,
+    spin: Spin,
+}
+
+/// Whether to poll the socket for a reply before parking the task.
+///
+/// Why: parking means the thread sleeps in `epoll_wait` and the core goes idle; waking it
+/// again when the reply lands costs more than the reply itself on loopback (on this VM a
+/// 1,000-request flow against a local server took 125 ms parked and 80 ms polling, of
+/// which the server needs ~50; #10, docs/BENCHMARKS.md). So an exchange that is the only
+/// one in flight reads its socket in a loop for up to [`SPIN`] before it waits as usual.
+/// A server that is farther away is learnt per connection: after [`MISSES`] slow replies
+/// in a row the connection stops polling for [`REST`] requests, so a remote staging host
+/// costs at most a few polls a connection and many jobs in flight never poll.
+#[derive(Debug, Default)]
+struct Spin {
+    misses: u8,
+    rest: u16,
+}
+
+impl Spin {
+    fn wanted(&mut self) -> bool {
+        if self.rest > 0 {
+            self.rest -= 1;
+            return false;
+        }
+        true
+    }
+
+    fn missed(&mut self) {
+        self.misses += 1;
+        if self.misses >= MISSES {
+            self.misses = 0;
+            self.rest = REST;
+        }
+    }
+}
+
+/// Counts an exchange under way until dropped.
+struct Busy<'w>(&'w AtomicUsize);
+
+impl<'w> Busy<'w> {
+    /// The guard, and whether no other exchange was under way.
+    fn enter(count: &'w AtomicUsize) -> (Self, bool) {
+        let before = count.fetch_add(1, Ordering::Relaxed);
+        (Self(count), before == 0)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A whole response.
@@ -111,11 +180,12 @@ impl Wire {
         let key = format!("{host}:{port}");
         let request = encode(method, url, &key, headers, body);
         let head_only = method.eq_ignore_ascii_case("HEAD");
+        let (_busy, alone) = Busy::enter(&self.busy);
         // A kept connection may have been closed by the server while idle: when it
         // fails before a byte of the response arrives, the request goes again on a new
         // one (as browsers, curl and hyper do).
         if let Some(conn) = self.take(&key) {
-            match round_trip(conn, &request, head_only).await {
+            match round_trip(conn, &request, head_only, alone).await {
                 Ok((reply, keep)) => {
                     self.give_back(key, keep);
                     return Ok(reply);
@@ -124,8 +194,11 @@ impl Wire {
                 Err(Trip::Failed(e)) => return Err(e),
             }
         }
-        let conn = connect(url, port).await?;
-        match round_trip(conn, &request, head_only).await {
+        let conn = Conn {
+            stream: connect(url, port).await?,
+            spin: Spin::default(),
+        };
+        match round_trip(conn, &request, head_only, alone).await {
             Ok((reply, keep)) => {
                 self.give_back(key, keep);
                 Ok(reply)
@@ -135,7 +208,7 @@ impl Wire {
         }
     }
 
-    fn take(&self, key: &str) -> Option<TcpStream> {
+    fn take(&self, key: &str) -> Option<Conn> {
         let mut idle = self
             .idle
             .lock()
@@ -149,7 +222,7 @@ impl Wire {
         None
     }
 
-    fn give_back(&self, key: String, conn: Option<TcpStream>) {
+    fn give_back(&self, key: String, conn: Option<Conn>) {
         let Some(conn) = conn else { return };
         let mut idle = self
             .idle
@@ -292,11 +365,12 @@ enum Trip {
 
 /// One request and its response on `conn`; the connection back when it can be reused.
 async fn round_trip(
-    mut conn: TcpStream,
+    mut conn: Conn,
     request: &[u8],
     head_only: bool,
-) -> Result<(Reply, Option<TcpStream>), Trip> {
-    if let Err(e) = conn.write_all(request).await {
+    alone: bool,
+) -> Result<(Reply, Option<Conn>), Trip> {
+    if let Err(e) = conn.stream.write_all(request).await {
         return Err(if is_stale(&e) {
             Trip::Stale
         } else {
@@ -307,6 +381,8 @@ async fn round_trip(
         });
     }
     let mut buf = Vec::with_capacity(8 * 1024);
+    // Polled for once: the wait for the first bytes of the reply.
+    let mut spin = (alone && conn.spin.wanted()).then_some(&mut conn.spin);
     loop {
         // The head, skipping informational (1xx) responses but 101.
         let (status, headers, version, head_len) = loop {
@@ -318,7 +394,19 @@ async fn round_trip(
                     "message head is too large".to_owned(),
                 )));
             }
-            match fill(&mut conn, &mut buf).await {
+            let got = match spin.take().map(|spin| (poll(&conn.stream, &mut buf), spin)) {
+                Some((Ok(Some(n)), spin)) => {
+                    spin.misses = 0;
+                    Ok(n)
+                }
+                Some((Ok(None), spin)) => {
+                    spin.missed();
+                    fill(&mut conn.stream, &mut buf).await
+                }
+                Some((Err(e), _)) => Err(e),
+                None => fill(&mut conn.stream, &mut buf).await,
+            };
+            match got {
                 Ok(0) if buf.is_empty() => return Err(Trip::Stale),
                 Ok(0) => return Err(Trip::Failed(WireError::Closed { body: false })),
                 Ok(_) => {}
@@ -336,9 +424,10 @@ async fn round_trip(
             continue;
         }
         buf.drain(..head_len);
-        let (body, reusable) = read_body(&mut conn, buf, status, &headers, version, head_only)
-            .await
-            .map_err(Trip::Failed)?;
+        let (body, reusable) =
+            read_body(&mut conn.stream, buf, status, &headers, version, head_only)
+                .await
+                .map_err(Trip::Failed)?;
         let reply = Reply {
             status,
             headers: grouped(headers),
@@ -357,6 +446,33 @@ fn is_stale(e: &io::Error) -> bool {
             | io::ErrorKind::BrokenPipe
             | io::ErrorKind::UnexpectedEof
     )
+}
+
+/// Reads what has arrived, trying the socket again for up to [`SPIN`]; `None` when nothing
+/// came in that time (then the caller waits as usual). The system call is made on the
+/// socket itself: tokio's `try_read` answers from its own readiness flag, which only a
+/// park refreshes.
+fn poll(conn: &TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
+    use std::io::Read as _;
+    let socket = socket2::SockRef::from(conn);
+    let start = Instant::now();
+    let len = buf.len();
+    buf.resize(buf.capacity().max(len + 4096), 0);
+    let got = loop {
+        match (&*socket).read(&mut buf[len..]) {
+            Ok(n) => break Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if start.elapsed() >= SPIN {
+                    break Ok(None);
+                }
+                std::hint::spin_loop();
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    buf.truncate(len + got.as_ref().ok().copied().flatten().unwrap_or(0));
+    got
 }
 
 async fn fill(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
@@ -799,5 +915,75 @@ mod tests {
         ));
         assert!(!eligible(&u("http://h/x"), "GET", &[("bad name", "1")]));
         assert!(!eligible(&u("http://h/x"), "CONNECT", &[]));
+    }
+
+    #[tokio::test]
+    async fn poll_reads_what_has_arrived_and_gives_up_after_its_budget() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let conn = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        let (mut peer, _) = l.accept().unwrap();
+        let mut buf = b"HT".to_vec();
+        let started = Instant::now();
+        assert_eq!(poll(&conn, &mut buf).unwrap(), None);
+        assert!(started.elapsed() >= SPIN);
+        assert_eq!(buf, b"HT", "nothing read, nothing added");
+        std::io::Write::write_all(&mut peer, b"TP/1.1").unwrap();
+        assert_eq!(poll(&conn, &mut buf).unwrap(), Some(6));
+        assert_eq!(buf, b"HTTP/1.1");
+        drop(peer);
+        assert_eq!(
+            poll(&conn, &mut buf).unwrap(),
+            Some(0),
+            "closed by the peer"
+        );
+        assert_eq!(buf, b"HTTP/1.1");
+    }
+
+    #[test]
+    fn slow_replies_in_a_row_stop_the_polling_for_a_while() {
+        let mut spin = Spin::default();
+        for _ in 0..MISSES - 1 {
+            assert!(spin.wanted());
+            spin.missed();
+        }
+        // A fast reply between slow ones: the count starts again.
+        spin.misses = 0;
+        for _ in 0..MISSES - 1 {
+            assert!(spin.wanted());
+            spin.missed();
+        }
+        assert!(spin.wanted());
+        spin.missed();
+        for _ in 0..REST {
+            assert!(!spin.wanted());
+        }
+        assert!(spin.wanted(), "tried again after the rest");
+    }
+
+    #[test]
+    fn only_a_lone_exchange_polls() {
+        let count = AtomicUsize::new(0);
+        let (first, alone) = Busy::enter(&count);
+        assert!(alone);
+        let (second, alone) = Busy::enter(&count);
+        assert!(!alone, "another exchange is under way");
+        drop(first);
+        drop(second);
+        assert!(Busy::enter(&count).1);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_cannot_answer_while_polled_is_learnt() {
+        // The server runs on this test's one thread: it cannot answer while the exchange
+        // polls, so every poll misses and the kept connection then rests.
+        let reply: &'static [u8] = b"HTTP/1.1 204 No Content\r\n\r\n";
+        let (port, _seen) = server(vec![reply; 4], false).await;
+        let wire = Wire::default();
+        for _ in 0..MISSES {
+            let got = wire.exchange("GET", &url(port, "/"), &[], None).await;
+            assert_eq!(got.unwrap().status, 204);
+        }
+        let conn = wire.take(&format!("127.0.0.1:{port}")).unwrap();
+        assert_eq!((conn.spin.misses, conn.spin.rest), (0, REST));
     }
 }
