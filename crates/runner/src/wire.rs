@@ -473,7 +473,9 @@ fn poll(conn: &TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<usize>> {
                 if start.elapsed() >= SPIN {
                     break Ok(None);
                 }
-                std::hint::spin_loop();
+                // Yield rather than spin: the report store's writer thread may want this
+                // core, and a busy loop cost a run 17 ms of it (docs/BENCHMARKS.md).
+                std::thread::yield_now();
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => break Err(e),
