@@ -276,6 +276,10 @@ pub async fn run(
             .cloned();
         let task = tasks.spawn(async move {
             let _admitted = admitted;
+            // Counted while it runs: an exchange polls for its reply only in a run of one
+            // scenario at a time (wire.rs, `Wire::scenario`).
+            let wire = clients.wire.clone();
+            let _on_wire = wire.as_deref().map(crate::wire::Wire::scenario);
             let _running = suspension
                 .as_deref()
                 .map(crate::resume::Suspension::running);
