@@ -278,8 +278,7 @@ pub async fn run(
             let _admitted = admitted;
             // Counted while it runs: an exchange polls for its reply only in a run of one
             // scenario at a time (wire.rs, `Wire::scenario`).
-            let wire = clients.wire.clone();
-            let _on_wire = wire.as_deref().map(crate::wire::Wire::scenario);
+            let _on_wire = clients.wire.as_deref().map(crate::wire::Wire::scenario);
             let _running = suspension
                 .as_deref()
                 .map(crate::resume::Suspension::running);

@@ -125,7 +125,7 @@ fn spare_core() -> bool {
 pub(crate) struct Busy<'w>(&'w AtomicUsize);
 
 impl<'w> Busy<'w> {
-    /// The guard, and whether no other exchange was under way.
+    /// The guard, and whether nothing else it counts was under way.
     fn enter(count: &'w AtomicUsize) -> (Self, bool) {
         let before = count.fetch_add(1, Ordering::Relaxed);
         (Self(count), before == 0)
