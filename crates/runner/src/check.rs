@@ -348,7 +348,7 @@ fn query(path: &PathKey, json: &Json, t: &Templates, vars: &Vars) -> Result<Opti
             rendered = rehearse_scenario::parse_json_path(&text).map_err(|e| {
                 format!(
                     "`{}` renders to `{text}`, which is not a JSONPath: {}",
-                    tpl.source,
+                    tpl.source(),
                     e.lines().next().unwrap_or_default()
                 )
             })?;

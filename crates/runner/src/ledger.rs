@@ -64,7 +64,7 @@ pub trait Recorder: Send + Sync + fmt::Debug {
 /// looks for.
 pub fn step_reads(step: &Step) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let mut tpl = |t: &Tpl| out.extend(t.vars.iter().cloned());
+    let mut tpl = |t: &Tpl| out.extend(t.vars().iter().cloned());
     match &step.action {
         Action::Request(r) => {
             tpl(&r.url);

@@ -131,7 +131,7 @@ pub(crate) fn prepare(t: &Templates, req: &Request, vars: &Vars) -> Result<Prepa
             return Err(error(
                 format!(
                     "header name `{k}` (from `{}`) is not a valid name: letters, digits and !#$%&'*+-.^_`|~ only",
-                    name.source
+                    name.source()
                 ),
                 Some(name),
             ));
@@ -155,7 +155,7 @@ pub(crate) fn prepare(t: &Templates, req: &Request, vars: &Vars) -> Result<Prepa
                 req.headers
                     .iter()
                     .map(|(k, _)| k)
-                    .find(|k| k.source.eq_ignore_ascii_case("authorization"))
+                    .find(|k| k.source().eq_ignore_ascii_case("authorization"))
                     .or(req.headers.first().map(|(k, _)| k)),
             ));
         }

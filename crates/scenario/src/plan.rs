@@ -127,11 +127,13 @@ impl Check {
     pub fn identity(&self) -> String {
         let target = match &self.kind {
             CheckKind::Request { request, .. } => {
-                format!("{} {}", request.method, request.url.source)
+                format!("{} {}", request.method, request.url.source())
             }
-            CheckKind::Heartbeat { url, .. } | CheckKind::Version { url, .. } => url.source.clone(),
+            CheckKind::Heartbeat { url, .. } | CheckKind::Version { url, .. } => {
+                url.source().to_owned()
+            }
             CheckKind::SecretPresent(name) => name.clone(),
-            CheckKind::Reachable { target, .. } => target.source.clone(),
+            CheckKind::Reachable { target, .. } => target.source().to_owned(),
         };
         format!("{}|{}|{target}", self.kind_name(), self.name)
     }

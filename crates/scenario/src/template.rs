@@ -45,14 +45,49 @@ pub const FUNCTIONS: &[&str] = &["secret", "env", "uuid", "now", "fixture"];
 /// A compiled piece of text that may hold templates.
 #[derive(Clone, Debug)]
 pub struct Tpl {
-    kind: TplKind,
-    /// The text as written.
-    pub source: String,
+    /// What every template of the same text shares (see [`Templates::compile`]).
+    core: Arc<Core>,
     /// Where it was written.
     pub span: Option<Span>,
-    /// The variables it reads.
-    pub vars: Vec<String>,
 }
+
+/// The part of a template that depends only on its text: one per distinct text in a
+/// suite. A fragment included by 5,000 scenarios, or a URL written in 1,000 steps, has one
+/// `Core`; each template holding it is a pointer and a span (32 bytes, against 128 and some
+/// 300 on the heap when each had its own copies: issue #10).
+#[derive(Debug)]
+struct Core {
+    kind: TplKind,
+    /// The text as written.
+    source: String,
+    /// The variables it reads, sorted.
+    vars: Vec<String>,
+}
+
+/// A [`Core`] in the table of texts compiled, found by its text.
+#[derive(Debug)]
+struct ByText(Arc<Core>);
+
+impl std::borrow::Borrow<str> for ByText {
+    fn borrow(&self) -> &str {
+        &self.0.source
+    }
+}
+
+impl std::hash::Hash for ByText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As `str` hashes: `Borrow<str>` lookups must find it.
+        self.0.source.as_str().hash(state);
+    }
+}
+
+impl PartialEq for ByText {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.source == other.0.source
+    }
+}
+
+impl Eq for ByText {}
 
 #[derive(Clone, Debug)]
 enum TplKind {
@@ -74,16 +109,32 @@ impl Tpl {
     /// A literal that needs no rendering.
     pub fn literal(text: impl Into<String>) -> Self {
         Self {
-            kind: TplKind::Literal,
-            source: text.into(),
+            core: Arc::new(Core {
+                kind: TplKind::Literal,
+                source: text.into(),
+                vars: Vec::new(),
+            }),
             span: None,
-            vars: Vec::new(),
         }
     }
 
     /// True when the text holds no template.
     pub fn is_literal(&self) -> bool {
-        matches!(self.kind, TplKind::Literal)
+        matches!(self.core.kind, TplKind::Literal)
+    }
+
+    /// The text as written.
+    pub fn source(&self) -> &str {
+        &self.core.source
+    }
+
+    /// The variables it reads, sorted.
+    pub fn vars(&self) -> &[String] {
+        &self.core.vars
+    }
+
+    fn kind(&self) -> &TplKind {
+        &self.core.kind
     }
 }
 
@@ -120,7 +171,7 @@ pub struct Templates {
     /// `{{ platform }}/payments/{{ payment_id }}`), and each minijinja template costs a few
     /// kilobytes (its instruction buffer starts at 256 instructions), which made a 5,000-file
     /// run hold hundreds of megabytes of identical templates (issue #10).
-    by_source: HashMap<String, (TplKind, Vec<String>)>,
+    by_source: std::collections::HashSet<ByText>,
     filters: crate::filters::Known,
     fixtures: Arc<RwLock<BTreeMap<String, Json>>>,
 }
@@ -178,7 +229,7 @@ impl Templates {
         Self {
             env,
             next: 0,
-            by_source: HashMap::new(),
+            by_source: std::collections::HashSet::new(),
             filters: crate::filters::Known::default(),
             fixtures,
         }
@@ -210,27 +261,26 @@ impl Templates {
         text: &str,
         span: Option<&Span>,
     ) -> Result<(Tpl, Vec<String>), String> {
-        if !text.contains("{{") && !text.contains("{%") {
+        if let Some(ByText(core)) = self.by_source.get(text) {
             return Ok((
                 Tpl {
-                    kind: TplKind::Literal,
-                    source: text.to_owned(),
+                    core: Arc::clone(core),
                     span: span.cloned(),
-                    vars: Vec::new(),
                 },
-                Vec::new(),
+                core.vars.clone(),
             ));
         }
-        if let Some((kind, vars)) = self.by_source.get(text) {
-            return Ok((
-                Tpl {
-                    kind: kind.clone(),
+        if !text.contains("{{") && !text.contains("{%") {
+            let tpl = Tpl {
+                core: Arc::new(Core {
+                    kind: TplKind::Literal,
                     source: text.to_owned(),
-                    span: span.cloned(),
-                    vars: vars.clone(),
-                },
-                vars.clone(),
-            ));
+                    vars: Vec::new(),
+                }),
+                span: span.cloned(),
+            };
+            self.by_source.insert(ByText(Arc::clone(&tpl.core)));
+            return Ok((tpl, Vec::new()));
         }
         // minijinja's parser and compiler recurse: bound the expressions first.
         crate::bounds::check_template(text)?;
@@ -256,14 +306,16 @@ impl Templates {
             .filter(|v| !FUNCTIONS.contains(&v.as_str()))
             .collect();
         vars.sort();
-        self.by_source
-            .insert(text.to_owned(), (kind.clone(), vars.clone()));
+        let core = Arc::new(Core {
+            kind,
+            source: text.to_owned(),
+            vars: vars.clone(),
+        });
+        self.by_source.insert(ByText(Arc::clone(&core)));
         Ok((
             Tpl {
-                kind,
-                source: text.to_owned(),
+                core,
                 span: span.cloned(),
-                vars: vars.clone(),
             },
             vars,
         ))
@@ -271,8 +323,8 @@ impl Templates {
 
     /// Renders a template to text.
     pub fn render_string(&self, tpl: &Tpl, vars: &Vars) -> Result<String, RenderError> {
-        match &tpl.kind {
-            TplKind::Literal => Ok(tpl.source.clone()),
+        match tpl.kind() {
+            TplKind::Literal => Ok(tpl.source().to_owned()),
             TplKind::Text(name, pieces) => {
                 match pieces.as_deref().and_then(|p| render_pieces(p, vars)) {
                     Some(text) => Ok(text),
@@ -288,15 +340,15 @@ impl Templates {
 
     /// Renders a template to JSON: a whole-string expression keeps its type.
     pub fn render_json(&self, tpl: &Tpl, vars: &Vars) -> Result<Json, RenderError> {
-        match &tpl.kind {
-            TplKind::Literal => Ok(Json::String(tpl.source.clone())),
+        match tpl.kind() {
+            TplKind::Literal => Ok(Json::String(tpl.source().to_owned())),
             TplKind::Text(..) => self.render_string(tpl, vars).map(Json::String),
             // `tojson` and back gives the variable's value itself.
             TplKind::Typed(_, Some(var)) if vars.contains_key(var) => Ok(vars[var].clone()),
             TplKind::Typed(name, _) => {
                 let text = self.render_named(name, tpl, vars)?;
                 serde_json::from_str(&text).map_err(|e| RenderError {
-                    message: format!("`{}` did not give a JSON value: {e}", tpl.source),
+                    message: format!("`{}` did not give a JSON value: {e}", tpl.source()),
                     span: tpl.span.clone(),
                     missing: Vec::new(),
                 })
@@ -331,7 +383,7 @@ impl Templates {
             .and_then(|t| t.render(ctx))
             .map_err(|e| {
                 let missing: Vec<String> = tpl
-                    .vars
+                    .vars()
                     .iter()
                     .filter(|v| !vars.contains_key(*v))
                     .cloned()
@@ -339,7 +391,7 @@ impl Templates {
                 let message = if e.kind() == ErrorKind::OutOfFuel {
                     format!(
                         "template `{}` used more than {} steps (a loop too large?)",
-                        crate::excerpt(&tpl.source, 60),
+                        crate::excerpt(tpl.source(), 60),
                         thousands(FUEL)
                     )
                 } else if e.kind() == ErrorKind::UndefinedError && !missing.is_empty() {
@@ -349,7 +401,7 @@ impl Templates {
                         missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
                     )
                 } else {
-                    format!("failed to render `{}`: {}", tpl.source, template_error_message(&e))
+                    format!("failed to render `{}`: {}", tpl.source(), template_error_message(&e))
                 };
                 RenderError {
                     message,
@@ -599,12 +651,12 @@ mod tests {
             let (tpl, _) = t.compile(text, None).unwrap();
             for v in &values {
                 let vars: Vars = Arc::new(HashMap::from([("v".to_owned(), v.clone())]));
-                let name = match &tpl.kind {
+                let name = match tpl.kind() {
                     TplKind::Text(name, _) | TplKind::Typed(name, _) => name.clone(),
                     TplKind::Literal => unreachable!(),
                 };
                 let slow = t.render_named(&name, &tpl, &vars).unwrap();
-                match &tpl.kind {
+                match tpl.kind() {
                     TplKind::Typed(..) => assert_eq!(
                         t.render_json(&tpl, &vars).unwrap(),
                         serde_json::from_str::<Json>(&slow).unwrap(),

@@ -39,6 +39,12 @@ pub struct Compiler<'a> {
     pub(super) schemas: HashMap<String, Arc<jsonschema::Validator>>,
     /// JSONPaths without templates, by their text.
     pub(super) json_paths: HashMap<String, serde_json_path::JsonPath>,
+    /// Fragments read and parsed without a problem, by real path: read once per suite
+    /// however many scenarios include them. Their steps share one source text, so their
+    /// spans and templates do too (a 5,000-file suite read and kept its two fragments
+    /// 5,000 times: issue #10). A fragment with a problem is read again by each scenario
+    /// that includes it, which reports the problem as its own.
+    pub(super) fragment_files: HashMap<PathBuf, std::rc::Rc<crate::model::FragmentFile>>,
 }
 
 pub(super) struct Ctx<'s> {
@@ -138,6 +144,7 @@ impl<'a> Compiler<'a> {
                 .map(|(k, v)| (k.as_str(), v))
                 .collect(),
             schemas: HashMap::new(),
+            fragment_files: HashMap::new(),
             json_paths: HashMap::new(),
         }
     }

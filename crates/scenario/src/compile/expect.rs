@@ -179,9 +179,9 @@ impl Compiler<'_> {
         if ctx.problems.0.len() > before {
             return None;
         }
-        if !tpl.vars.is_empty() && tpl.vars.iter().all(|v| ctx.literals.contains_key(v)) {
+        if !tpl.vars().is_empty() && tpl.vars().iter().all(|v| ctx.literals.contains_key(v)) {
             let vars: crate::template::Vars = std::sync::Arc::new(
-                tpl.vars
+                tpl.vars()
                     .iter()
                     .filter_map(|v| Some((v.clone(), ctx.literals.get(v)?.clone())))
                     .collect(),

@@ -1,4 +1,4 @@
-//! `include:` steps: fragments (inside the suite, read once per scenario), their
+//! `include:` steps: fragments (inside the suite, read once per suite), their
 //! parameters, and the include chain (no cycle, at most `MAX_INCLUDE_DEPTH` deep, at most
 //! `MAX_STEPS` steps in all).
 
@@ -59,7 +59,7 @@ fn chain(stack: &[PathBuf], last: Option<&Path>) -> String {
 }
 
 impl Compiler<'_> {
-    /// The fragment an include names, read once per scenario: `None` after a problem
+    /// The fragment an include names, read once per suite: `None` after a problem
     /// (pushed).
     fn fragment(
         &mut self,
@@ -135,9 +135,17 @@ impl Compiler<'_> {
         if let Some(cached) = ctx.fragments.get(&real) {
             return cached.clone().map(|f| (real, f));
         }
+        if let Some(f) = self.fragment_files.get(&real) {
+            ctx.fragments.insert(real.clone(), Some(Rc::clone(f)));
+            return Some((real, Rc::clone(f)));
+        }
         let parsed = match read_source(path) {
             Ok(source) => match parse_as::<FragmentFile>(&source) {
-                Ok(f) => Some(Rc::new(f)),
+                Ok(f) => {
+                    let f = Rc::new(f);
+                    self.fragment_files.insert(real.clone(), Rc::clone(&f));
+                    Some(f)
+                }
                 Err(ps) => {
                     ctx.problems.0.extend(ps.0);
                     None

@@ -83,14 +83,17 @@ impl Compiler<'_> {
         };
         let url = self.text(&r.url, ctx);
         // A template that failed to compile is a literal now, and already a problem.
-        let failed_template = url.source.contains("{{") || url.source.contains("{%");
+        let failed_template = url.source().contains("{{") || url.source().contains("{%");
         if url.is_literal()
             && !failed_template
-            && !(url.source.starts_with("http://") || url.source.starts_with("https://"))
+            && !(url.source().starts_with("http://") || url.source().starts_with("https://"))
         {
             ctx.problems.push(
                 Problem::new(
-                    format!("`{}` is not an absolute http(s) URL", shorten(&url.source)),
+                    format!(
+                        "`{}` is not an absolute http(s) URL",
+                        shorten(url.source())
+                    ),
                     r.url.span.as_ref(),
                 )
                 .with_help(
@@ -109,7 +112,7 @@ impl Compiler<'_> {
         if let Some(a) = &r.auth
             && let Some((name, _)) = headers
                 .iter()
-                .find(|(k, _)| k.is_literal() && k.source.eq_ignore_ascii_case("authorization"))
+                .find(|(k, _)| k.is_literal() && k.source().eq_ignore_ascii_case("authorization"))
         {
             ctx.problems.push(
                 Problem::new(
@@ -122,7 +125,7 @@ impl Compiler<'_> {
         if r.multipart.is_some()
             && let Some((name, _)) = headers
                 .iter()
-                .find(|(k, _)| k.is_literal() && k.source.eq_ignore_ascii_case("content-type"))
+                .find(|(k, _)| k.is_literal() && k.source().eq_ignore_ascii_case("content-type"))
         {
             ctx.problems.push(
                 Problem::new(

@@ -18,11 +18,11 @@ impl Compiler<'_> {
     /// values are plain text (no function, no capture, no scenario var of the same name):
     /// `{{ host }}/x` with `host: example.com` gives `example.com/x`.
     pub(super) fn known_text(&self, tpl: &Tpl, ctx: &Ctx<'_>) -> Option<String> {
-        if tpl.is_literal() || tpl.source.contains('(') || tpl.source.contains("{%") {
+        if tpl.is_literal() || tpl.source().contains('(') || tpl.source().contains("{%") {
             return None;
         }
         let mut vars = std::collections::HashMap::new();
-        for v in &tpl.vars {
+        for v in tpl.vars() {
             if ctx.known.count(v) != 1 {
                 return None;
             }
@@ -235,12 +235,12 @@ pub(super) fn compile_value(
 /// A URL whose variables are known at validation and give no scheme.
 pub(super) fn url_without_scheme(text: &str, tpl: &Tpl, span: Option<&Span>) -> Problem {
     let first = tpl
-        .source
+        .source()
         .trim_start()
         .strip_prefix("{{")
         .and_then(|r| r.split("}}").next())
         .map(str::trim)
-        .filter(|v| tpl.vars.iter().any(|k| k == v));
+        .filter(|v| tpl.vars().iter().any(|k| k == v));
     let help = match first {
         Some(var) => format!(
             "give `{var}` its scheme in the environment: `{var}: https://{}`",
@@ -251,7 +251,7 @@ pub(super) fn url_without_scheme(text: &str, tpl: &Tpl, span: Option<&Span>) -> 
     Problem::new(
         format!(
             "`{}` gives `{text}`, which is not an absolute http(s) URL",
-            tpl.source
+            tpl.source()
         ),
         span,
     )
