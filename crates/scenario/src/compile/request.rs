@@ -90,10 +90,7 @@ impl Compiler<'_> {
         {
             ctx.problems.push(
                 Problem::new(
-                    format!(
-                        "`{}` is not an absolute http(s) URL",
-                        shorten(url.source())
-                    ),
+                    format!("`{}` is not an absolute http(s) URL", shorten(url.source())),
                     r.url.span.as_ref(),
                 )
                 .with_help(
