@@ -570,6 +570,24 @@ impl serde::Serialize for ForJinja<'_> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn templates_of_one_text_share_their_core_and_keep_their_own_spans() {
+        let mut t = engine();
+        let file = crate::span::SourceFile::new("s.yaml", "a: x\nb: x\n");
+        let here = crate::span::Span::file_start(&file);
+        let (a, _) = t.compile("{{ base }}/p/{{ id }}", None).unwrap();
+        let (b, vars) = t.compile("{{ base }}/p/{{ id }}", Some(&here)).unwrap();
+        assert!(Arc::ptr_eq(&a.core, &b.core));
+        assert_eq!(vars, ["base", "id"]);
+        assert!(a.span.is_none() && b.span.is_some());
+        let (l1, _) = t.compile("EUR", None).unwrap();
+        let (l2, _) = t.compile("EUR", None).unwrap();
+        assert!(Arc::ptr_eq(&l1.core, &l2.core) && l1.is_literal());
+        let (other, _) = t.compile("{{ base }}/q", None).unwrap();
+        assert!(!Arc::ptr_eq(&a.core, &other.core));
+        assert_eq!(std::mem::size_of::<Tpl>(), 32);
+    }
     use super::*;
 
     #[derive(Debug)]

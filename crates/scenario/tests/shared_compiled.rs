@@ -71,3 +71,103 @@ fn a_schema_used_by_many_steps_of_many_files_is_compiled_once() {
     assert!(places[0].ends_with("a.yaml:6:23"), "{places:?}");
     assert!(places[3].ends_with("b.yaml:9:23"), "{places:?}");
 }
+
+const FRAGMENT: &str = r#"params:
+  id: null
+steps:
+  - name: read it
+    request: { url: "{{ base }}/payments/{{ id }}" }
+    expect: { status: 200 }
+"#;
+
+fn including(id: &str) -> String {
+    format!(
+        "name: reads payment {id}\nsteps:\n  - include:\n      file: _fragments/read.yaml\n      with: {{ id: \"{id}\" }}\n"
+    )
+}
+
+#[test]
+fn a_fragment_included_by_many_files_is_read_once_and_each_keeps_its_own_params() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("_fragments")).unwrap();
+    std::fs::write(dir.path().join("_fragments/read.yaml"), FRAGMENT).unwrap();
+    std::fs::write(dir.path().join("a.yaml"), including("p-1")).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), including("p-2")).unwrap();
+    let mut env = Environment::new("test");
+    env.vars
+        .push(("base".into(), TplValue::Json("http://localhost:1".into())));
+    let mut templates = Templates::new(Arc::new(NoWorld));
+    let mut compiler =
+        Compiler::new(&env, dir.path().join("fixtures"), &mut templates).with_root(dir.path());
+    let a = compiler.compile_file(&dir.path().join("a.yaml")).unwrap();
+    // Changed after the first read: the suite's copy is the one read at its first include.
+    std::fs::write(dir.path().join("_fragments/read.yaml"), "not: [a fragment").unwrap();
+    let b = compiler.compile_file(&dir.path().join("b.yaml")).unwrap();
+
+    let read = |s: &rehearse_scenario::Scenario| {
+        s.steps
+            .iter()
+            .find(|st| matches!(st.action, Action::Request(_)))
+            .expect("the fragment's request")
+            .clone()
+    };
+    let (ra, rb) = (read(&a), read(&b));
+    // One text in memory for both, and each step still points at the fragment's line.
+    assert!(Arc::ptr_eq(&ra.span.source, &rb.span.source));
+    assert!(
+        ra.span.to_string().ends_with("read.yaml:4:5"),
+        "{}",
+        ra.span
+    );
+    assert!(
+        rb.span.to_string().ends_with("read.yaml:4:5"),
+        "{}",
+        rb.span
+    );
+    // Each include binds its own parameter.
+    let bound = |s: &rehearse_scenario::Scenario| {
+        s.steps
+            .iter()
+            .find_map(|st| match &st.action {
+                Action::Bind(vars) => Some(format!("{:?}", vars)),
+                _ => None,
+            })
+            .expect("the include's parameters")
+    };
+    assert!(bound(&a).contains("p-1") && !bound(&a).contains("p-2"));
+    assert!(bound(&b).contains("p-2"));
+}
+
+#[test]
+fn a_broken_fragment_is_reported_by_every_file_that_includes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("_fragments")).unwrap();
+    std::fs::write(
+        dir.path().join("_fragments/read.yaml"),
+        "steps:\n  - name: x\n    request: { url: [not, a, url] }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.yaml"), including("p-1")).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), including("p-2")).unwrap();
+    let env = Environment::new("test");
+    let mut templates = Templates::new(Arc::new(NoWorld));
+    let mut compiler =
+        Compiler::new(&env, dir.path().join("fixtures"), &mut templates).with_root(dir.path());
+    for f in ["a.yaml", "b.yaml"] {
+        let problems = compiler
+            .compile_file(&dir.path().join(f))
+            .expect_err("the fragment is broken");
+        assert!(
+            problems.0.iter().any(|p| p
+                .span
+                .as_ref()
+                .is_some_and(|s| s.to_string().contains("read.yaml:3"))),
+            "{f}: {:?}",
+            problems
+                .0
+                .iter()
+                .map(|p| (&p.message, p.span.as_ref().map(ToString::to_string)))
+                .collect::<Vec<_>>()
+        );
+    }
+}
