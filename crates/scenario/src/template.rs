@@ -170,7 +170,8 @@ pub struct Templates {
     /// Compiled templates by source text: a suite repeats the same texts (fragments,
     /// `{{ platform }}/payments/{{ payment_id }}`), and each minijinja template costs a few
     /// kilobytes (its instruction buffer starts at 256 instructions), which made a 5,000-file
-    /// run hold hundreds of megabytes of identical templates (issue #10).
+    /// run hold hundreds of megabytes of identical templates (issue #10). Literals are
+    /// here too, so that every `Tpl` of one text shares one [`Core`].
     by_source: std::collections::HashSet<ByText>,
     filters: crate::filters::Known,
     fixtures: Arc<RwLock<BTreeMap<String, Json>>>,
