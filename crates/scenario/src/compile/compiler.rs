@@ -44,7 +44,7 @@ pub struct Compiler<'a> {
     /// spans and templates do too (a 5,000-file suite read and kept its two fragments
     /// 5,000 times: issue #10). A fragment with a problem is read again by each scenario
     /// that includes it, which reports the problem as its own.
-    pub(super) fragment_files: HashMap<PathBuf, std::rc::Rc<crate::model::FragmentFile>>,
+    pub(super) fragment_files: HashMap<PathBuf, Rc<FragmentFile>>,
 }
 
 pub(super) struct Ctx<'s> {
@@ -59,9 +59,9 @@ pub(super) struct Ctx<'s> {
     /// as real paths (for cycles).
     pub(super) include_stack: Vec<PathBuf>,
     pub(super) real_stack: Vec<PathBuf>,
-    /// Fragments read for this scenario, by real path (`None`: it had problems, reported
-    /// once): a fragment included many times is read and parsed once.
-    pub(super) fragments: HashMap<PathBuf, Option<Rc<FragmentFile>>>,
+    /// Fragments that had problems in this scenario, by real path: reported once however
+    /// often it includes them (those without are in [`Compiler::fragment_files`]).
+    pub(super) broken_fragments: HashSet<PathBuf>,
     /// Steps compiled so far, fragments expanded (bounded by `MAX_STEPS`).
     pub(super) steps: usize,
     pub(super) file: &'s Path,
@@ -79,7 +79,7 @@ impl Ctx<'_> {
             names: HashSet::new(),
             include_stack: vec![file.to_owned()],
             real_stack: vec![real_path(file)],
-            fragments: HashMap::new(),
+            broken_fragments: HashSet::new(),
             steps: 0,
             file,
             reads: BTreeSet::new(),

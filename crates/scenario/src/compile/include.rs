@@ -132,38 +132,29 @@ impl Compiler<'_> {
             );
             return None;
         }
-        if let Some(cached) = ctx.fragments.get(&real) {
-            return cached.clone().map(|f| (real, f));
-        }
         if let Some(f) = self.fragment_files.get(&real) {
-            ctx.fragments.insert(real.clone(), Some(Rc::clone(f)));
             return Some((real, Rc::clone(f)));
         }
-        let parsed = match read_source(path) {
+        if ctx.broken_fragments.contains(&real) {
+            return None;
+        }
+        match read_source(path) {
             Ok(source) => match parse_as::<FragmentFile>(&source) {
                 Ok(f) => {
                     let f = Rc::new(f);
                     self.fragment_files.insert(real.clone(), Rc::clone(&f));
-                    Some(f)
+                    return Some((real, f));
                 }
-                Err(ps) => {
-                    ctx.problems.0.extend(ps.0);
-                    None
-                }
+                Err(ps) => ctx.problems.0.extend(ps.0),
             },
             // Read but unreadable (not UTF-8): the problem names its own position.
-            Err(p) if p.span.is_some() => {
-                ctx.problems.push(p);
-                None
-            }
-            Err(p) => {
-                ctx.problems
-                    .push(Problem::new(p.message, Some(at)).with_help_opt(p.help));
-                None
-            }
-        };
-        ctx.fragments.insert(real.clone(), parsed.clone());
-        parsed.map(|f| (real, f))
+            Err(p) if p.span.is_some() => ctx.problems.push(p),
+            Err(p) => ctx
+                .problems
+                .push(Problem::new(p.message, Some(at)).with_help_opt(p.help)),
+        }
+        ctx.broken_fragments.insert(real);
+        None
     }
 
     pub(super) fn include(
