@@ -19,21 +19,36 @@ steps:
     expect: { schema: schemas/payment.json }
 "#;
 
-#[test]
-fn a_schema_used_by_many_steps_of_many_files_is_compiled_once() {
+/// A suite folder holding `files` (path, text), folders made as needed.
+fn suite(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("fixtures/schemas")).unwrap();
-    std::fs::write(
-        dir.path().join("fixtures/schemas/payment.json"),
-        r#"{"type": "object", "required": ["id"]}"#,
-    )
-    .unwrap();
-    for f in ["a.yaml", "b.yaml"] {
-        std::fs::write(dir.path().join(f), SCENARIO).unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
+    dir
+}
+
+/// An environment with `base` set.
+fn environment() -> Environment {
     let mut env = Environment::new("test");
     env.vars
         .push(("base".into(), TplValue::Json("http://localhost:1".into())));
+    env
+}
+
+#[test]
+fn a_schema_used_by_many_steps_of_many_files_is_compiled_once() {
+    let dir = suite(&[
+        (
+            "fixtures/schemas/payment.json",
+            r#"{"type": "object", "required": ["id"]}"#,
+        ),
+        ("a.yaml", SCENARIO),
+        ("b.yaml", SCENARIO),
+    ]);
+    let env = environment();
     let mut templates = Templates::new(Arc::new(NoWorld));
     let mut compiler = Compiler::new(&env, dir.path().join("fixtures"), &mut templates);
 
@@ -88,14 +103,12 @@ fn including(id: &str) -> String {
 
 #[test]
 fn a_fragment_included_by_many_files_is_read_once_and_each_keeps_its_own_params() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("_fragments")).unwrap();
-    std::fs::write(dir.path().join("_fragments/read.yaml"), FRAGMENT).unwrap();
-    std::fs::write(dir.path().join("a.yaml"), including("p-1")).unwrap();
-    std::fs::write(dir.path().join("b.yaml"), including("p-2")).unwrap();
-    let mut env = Environment::new("test");
-    env.vars
-        .push(("base".into(), TplValue::Json("http://localhost:1".into())));
+    let dir = suite(&[
+        ("_fragments/read.yaml", FRAGMENT),
+        ("a.yaml", &including("p-1")),
+        ("b.yaml", &including("p-2")),
+    ]);
+    let env = environment();
     let mut templates = Templates::new(Arc::new(NoWorld));
     let mut compiler =
         Compiler::new(&env, dir.path().join("fixtures"), &mut templates).with_root(dir.path());
@@ -140,15 +153,14 @@ fn a_fragment_included_by_many_files_is_read_once_and_each_keeps_its_own_params(
 
 #[test]
 fn a_broken_fragment_is_reported_by_every_file_that_includes_it() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("_fragments")).unwrap();
-    std::fs::write(
-        dir.path().join("_fragments/read.yaml"),
-        "steps:\n  - name: x\n    request: { url: [not, a, url] }\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("a.yaml"), including("p-1")).unwrap();
-    std::fs::write(dir.path().join("b.yaml"), including("p-2")).unwrap();
+    let dir = suite(&[
+        (
+            "_fragments/read.yaml",
+            "steps:\n  - name: x\n    request: { url: [not, a, url] }\n",
+        ),
+        ("a.yaml", &including("p-1")),
+        ("b.yaml", &including("p-2")),
+    ]);
     let env = Environment::new("test");
     let mut templates = Templates::new(Arc::new(NoWorld));
     let mut compiler =
