@@ -480,6 +480,76 @@ fn validate_reports_every_problem_with_file_line_col() {
     assert!(t.contains("2 problems found"), "{t}");
 }
 
+/// A long file's parsed tree is kept in the cache folder, outside the suite; editing the
+/// file (even to text of the same length) is seen at once, and a damaged entry is only a
+/// parse more, never a wrong answer.
+#[test]
+fn a_long_flow_is_read_from_the_cache_until_it_changes() {
+    let p = Project::new(&env_for("http://127.0.0.1:9"));
+    let cache = tempfile::tempdir().unwrap();
+    let steps: String = (1000..1300)
+        .map(|i| format!("  - name: ping {i}\n    request: {{ url: \"{{{{ base }}}}/x\" }}\n    expect: {{ status: 200 }}\n"))
+        .collect();
+    let good = format!("name: long\nsteps:\n{steps}");
+    p.scenario("long.yaml", &good);
+    let validate = || {
+        p.cmd(&["validate", "--env", "test"])
+            .env("REHEARSE_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let entries = || -> Vec<PathBuf> {
+        std::fs::read_dir(cache.path().join("trees-v1"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    for _ in 0..2 {
+        let out = validate();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        assert!(text(&out).contains("300 steps"), "{}", text(&out));
+    }
+    assert_eq!(entries().len(), 1, "one entry for the one long file");
+    assert!(
+        !p.path(".rehearse").exists(),
+        "nothing written into the suite"
+    );
+
+    // The same length, one key misspelt: the edit is reported with its position.
+    let bad = good.replacen("status: 200", "statux: 200", 1);
+    assert_eq!(bad.len(), good.len());
+    p.scenario("long.yaml", &bad);
+    let out = validate();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains("scenarios/long.yaml:5:"),
+        "{}",
+        text(&out)
+    );
+
+    // Back to the good text, its entry damaged: still valid, the entry written anew.
+    p.scenario("long.yaml", &good);
+    for entry in entries() {
+        let mut bytes = std::fs::read(&entry).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        std::fs::write(&entry, bytes).unwrap();
+    }
+    let out = validate();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Off: nothing is written.
+    let off = tempfile::tempdir().unwrap();
+    let out = p
+        .cmd(&["validate", "--env", "test"])
+        .env("REHEARSE_CACHE_DIR", "off")
+        .env("XDG_CACHE_HOME", off.path())
+        .env("HOME", off.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(std::fs::read_dir(off.path()).unwrap().count(), 0);
+}
+
 #[test]
 fn help_documents_exit_codes() {
     let out = Command::new(BIN).arg("run").arg("--help").output().unwrap();

@@ -68,7 +68,7 @@ fn syntax_problem(e: SyntaxError, invalid: bool) -> Problem {
 pub(super) fn parse_as<T: serde::de::DeserializeOwned>(
     source: &Arc<SourceFile>,
 ) -> Result<T, Problems> {
-    let parsed = node::parse(source).map_err(|e| Problems(vec![syntax_problem(e, true)]))?;
+    let parsed = node::parse_cached(source).map_err(|e| Problems(vec![syntax_problem(e, true)]))?;
     let mut problems: Vec<Problem> = parsed
         .problems
         .into_iter()
