@@ -8,7 +8,7 @@
 //! before, so a kept tree changes no result and no message.
 //!
 //! - **Which files**: those of at least [`MIN_BYTES`] (a short file parses faster than its
-//!   entry can be read), whose parse found no problem (a file with a duplicate key is
+//!   entry can be read) and at most [`MAX_BYTES`], whose parse found no problem (a file with a duplicate key is
 //!   parsed every time, so its problem is always reported).
 //! - **The key**: SHA-256 of the format's version, this executable's size and modification
 //!   time (so any other build of rehearse, which may read YAML differently, has keys of its
@@ -19,7 +19,8 @@
 //!   `~/.cache/rehearse`, in `trees-v1/`. `REHEARSE_CACHE_DIR=off` (or empty) turns it off.
 //!   Nothing is written into the suite. Writing is best-effort (a read-only home only costs
 //!   the parse) and atomic (a temporary file renamed), and the folder is cut back to
-//!   [`KEEP`] entries, the most recently written, when it holds more than [`MAX_ENTRIES`].
+//!   [`KEEP`] entries, the most recently written, when it holds more than [`MAX_ENTRIES`]
+//!   (or to 192 MiB when it holds more than [`MAX_FOLDER_BYTES`]).
 //! - **Safety**: an entry is input like any other file. Every length, offset and count in
 //!   it is checked against the file and the bounds of the parser itself ([`MAX_DEPTH`],
 //!   [`MAX_NODES`]); what fails a check is a miss, never a panic.
@@ -38,10 +39,16 @@ use crate::span::{SourceFile, Span};
 /// Files shorter than this are always parsed (about a 100-step flow is 16 KiB).
 pub(crate) const MIN_BYTES: usize = 16 * 1024;
 
+/// Files longer than this are always parsed: a scenario is not this long (25,000 steps),
+/// and its entry would be tens of megabytes.
+pub(crate) const MAX_BYTES: usize = 4 * 1024 * 1024;
+
 /// Entries kept after the folder is cut back...
 const KEEP: usize = 384;
-/// ...when it holds more than this.
+/// ...when it holds more than this...
 const MAX_ENTRIES: usize = 512;
+/// ...or more bytes than this (then cut to three quarters of it).
+const MAX_FOLDER_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The first bytes of an entry; the last byte is the format's version.
 const MAGIC: &[u8; 8] = b"RHTREE\0\x01";
@@ -103,7 +110,9 @@ fn key_of(text: &str) -> [u8; 32] {
 /// the cache is on.
 pub(crate) fn parse_cached(source: &Arc<SourceFile>) -> Result<Parsed<'_>, SyntaxError> {
     match folder() {
-        Some(dir) if source.text().len() >= MIN_BYTES => parse_in(dir, source),
+        Some(dir) if (MIN_BYTES..=MAX_BYTES).contains(&source.text().len()) => {
+            parse_in(dir, source)
+        }
         _ => parse(source),
     }
 }
@@ -153,22 +162,38 @@ fn store(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Removes the least recently written entries once there are more than [`MAX_ENTRIES`].
+/// Removes the least recently written entries once there are more than [`MAX_ENTRIES`]
+/// or they hold more than [`MAX_FOLDER_BYTES`].
 fn prune(dir: &Path) {
+    prune_to(dir, MAX_ENTRIES, KEEP, MAX_FOLDER_BYTES);
+}
+
+fn prune_to(dir: &Path, max_entries: usize, keep: usize, max_bytes: u64) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut entries: Vec<(std::time::SystemTime, PathBuf)> = read
+    let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = read
         .filter_map(Result::ok)
         .filter(|e| e.path().extension().is_some_and(|x| x == "tree"))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some((meta.modified().ok()?, meta.len(), e.path()))
+        })
         .collect();
-    if entries.len() <= MAX_ENTRIES {
+    let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
+    if entries.len() <= max_entries && total <= max_bytes {
         return;
     }
     entries.sort();
-    for (_, p) in &entries[..entries.len() - KEEP] {
-        let _ = std::fs::remove_file(p);
+    let mut left = entries.len();
+    for (_, len, p) in &entries {
+        if left <= keep && total <= max_bytes / 4 * 3 {
+            break;
+        }
+        if std::fs::remove_file(p).is_ok() {
+            total = total.saturating_sub(*len);
+        }
+        left -= 1;
     }
 }
 
@@ -527,6 +552,40 @@ mod tests {
         let third = parse_in(dir.path(), &source).unwrap();
         assert!(same(&first.root, &third.root));
         assert_ne!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
+    fn the_folder_is_cut_back_oldest_first_by_count_and_by_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        for i in 0..6u64 {
+            let p = dir.path().join(format!("{i}.tree"));
+            std::fs::write(&p, vec![0u8; 100]).unwrap();
+            let f = std::fs::File::options().write(true).open(&p).unwrap();
+            f.set_modified(old + std::time::Duration::from_secs(i))
+                .unwrap();
+        }
+        std::fs::write(dir.path().join("other.txt"), "not an entry").unwrap();
+        let names = || {
+            let mut n: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        // Within both bounds: nothing removed.
+        prune_to(dir.path(), 6, 4, 600);
+        assert_eq!(names().len(), 7);
+        // Too many: cut to 4, the oldest first; other files are left alone.
+        prune_to(dir.path(), 5, 4, 10_000);
+        assert_eq!(
+            names(),
+            ["2.tree", "3.tree", "4.tree", "5.tree", "other.txt"]
+        );
+        // Too many bytes (400 > 300): cut to three quarters of them (225), so 2 are left.
+        prune_to(dir.path(), 100, 100, 300);
+        assert_eq!(names(), ["4.tree", "5.tree", "other.txt"]);
     }
 
     #[test]
