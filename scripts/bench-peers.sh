@@ -19,6 +19,9 @@
 #   connection); then the 1-step run (one POST, expect 201) by rehearse and Hurl.
 #   Targets: rehearse's rate >= 2x Hurl's and >= 70% of the floor's; 1 step no slower
 #   than Hurl. Medians of RUNS.
+#   Each command runs once as a check first, so rehearse's parse cache (~/.cache/rehearse,
+#   docs/FORMAT.md) is warm, as when a user runs the same flow again;
+#   REHEARSE_CACHE_DIR=off in the environment measures every run parsing the file.
 # mock: wrk (lib-wrk.sh: warm-up, REPS x DUR, median) at 32 connections against WireMock
 #   standalone with its journal off (its stub GET) and against `rehearse mock-bank`
 #   (journal on, auth checked, v1-v3): GET /v2/payments/{id} fresh, POST /v2/payments (a
