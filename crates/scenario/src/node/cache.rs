@@ -446,14 +446,19 @@ mod tests {
         \x20     text\n\
         \x20   expect: { status: 200, json: { \"$.a\": null, \"$.b\": false } }\n";
 
+    /// The key and the entry of a file that parses.
+    fn entry_of(source: &Arc<SourceFile>) -> ([u8; 32], Vec<u8>) {
+        let key = key_of(source.text());
+        let bytes = encode(&parse(source).unwrap().root, source, &key).unwrap();
+        (key, bytes)
+    }
+
     #[test]
     fn an_entry_gives_back_the_tree_the_parser_made() {
         let source = SourceFile::new("a.yaml", TEXT);
-        let parsed = parse(&source).unwrap();
-        let key = key_of(source.text());
-        let bytes = encode(&parsed.root, &source, &key).unwrap();
+        let (key, bytes) = entry_of(&source);
         let back = decode(&bytes, &source, &key).unwrap();
-        assert!(same(&parsed.root, &back), "{back:#?}");
+        assert!(same(&parse(&source).unwrap().root, &back), "{back:#?}");
         // Unescaped scalars are slices of the file, not copies.
         let Kind::Map(entries) = &back.kind else {
             panic!("not a mapping")
@@ -473,9 +478,7 @@ mod tests {
     #[test]
     fn an_entry_for_other_bytes_or_damaged_is_not_used_and_never_panics() {
         let source = SourceFile::new("a.yaml", TEXT);
-        let parsed = parse(&source).unwrap();
-        let key = key_of(source.text());
-        let bytes = encode(&parsed.root, &source, &key).unwrap();
+        let (key, bytes) = entry_of(&source);
         // Another file of the same length: another key.
         let other = SourceFile::new("a.yaml", TEXT.replace("first", "frist"));
         assert!(decode(&bytes, &other, &key_of(other.text())).is_none());
