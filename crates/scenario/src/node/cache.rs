@@ -49,6 +49,8 @@ const KEEP: usize = 384;
 const MAX_ENTRIES: usize = 512;
 /// ...or more bytes than this (then cut to three quarters of it).
 const MAX_FOLDER_BYTES: u64 = 256 * 1024 * 1024;
+/// A temporary entry older than this was left by a process that died writing it.
+const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The first bytes of an entry; the last byte is the format's version.
 const MAGIC: &[u8; 8] = b"RHTREE\0\x01";
@@ -61,6 +63,7 @@ fn folder() -> Option<&'static Path> {
     static FOLDER: OnceLock<Option<PathBuf>> = OnceLock::new();
     FOLDER
         .get_or_init(|| {
+            build_stamp()?;
             let base = match std::env::var_os("REHEARSE_CACHE_DIR") {
                 Some(v) if v.is_empty() || v == "off" => return None,
                 Some(v) => PathBuf::from(v),
@@ -76,30 +79,31 @@ fn folder() -> Option<&'static Path> {
         .as_deref()
 }
 
-/// This executable's size and modification time: another build reads with its own keys.
-fn build_stamp() -> &'static [u8] {
-    static STAMP: OnceLock<Vec<u8>> = OnceLock::new();
-    STAMP.get_or_init(|| {
-        let mut stamp = env!("CARGO_PKG_VERSION").as_bytes().to_vec();
-        if let Some(meta) = std::env::current_exe()
-            .ok()
-            .and_then(|p| std::fs::metadata(p).ok())
-        {
+/// This executable's version, size and modification time: another build reads with its
+/// own keys. `None` when they cannot be known (the binary replaced while it runs): then
+/// the cache is off, rather than shared by every build of one version.
+fn build_stamp() -> Option<&'static [u8]> {
+    static STAMP: OnceLock<Option<Vec<u8>>> = OnceLock::new();
+    STAMP
+        .get_or_init(|| {
+            let meta = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+            let modified = meta
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?;
+            let mut stamp = env!("CARGO_PKG_VERSION").as_bytes().to_vec();
             stamp.extend_from_slice(&meta.len().to_le_bytes());
-            if let Ok(t) = meta.modified()
-                && let Ok(d) = t.duration_since(std::time::UNIX_EPOCH)
-            {
-                stamp.extend_from_slice(&d.as_nanos().to_le_bytes());
-            }
-        }
-        stamp
-    })
+            stamp.extend_from_slice(&modified.as_nanos().to_le_bytes());
+            Some(stamp)
+        })
+        .as_deref()
 }
 
 fn key_of(text: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(MAGIC);
-    let stamp = build_stamp();
+    let stamp = build_stamp().unwrap_or_default();
     h.update((stamp.len() as u64).to_le_bytes());
     h.update(stamp);
     h.update(text.as_bytes());
@@ -135,8 +139,11 @@ pub(crate) fn parse_in<'a>(
     }
     let parsed = parse(source)?;
     // Best-effort: a folder that cannot be written only costs the next run this parse.
+    // An entry past the read cap (aliases can repeat a node many times) would never be
+    // read: not written.
     if parsed.problems.is_empty()
         && let Some(bytes) = encode(&parsed.root, source, &key)
+        && bytes.len() as u64 <= cap
     {
         let _ = store(dir, &path, &bytes);
     }
@@ -153,7 +160,12 @@ fn store(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         std::process::id(),
         WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes));
+    // A new file, never one already there (nor what a planted link points to).
+    let written = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes));
     if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
@@ -172,14 +184,24 @@ fn prune_to(dir: &Path, max_entries: usize, keep: usize, max_bytes: u64) {
     let Ok(read) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = read
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "tree"))
-        .filter_map(|e| {
-            let meta = e.metadata().ok()?;
-            Some((meta.modified().ok()?, meta.len(), e.path()))
-        })
-        .collect();
+    let now = std::time::SystemTime::now();
+    let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
+    for e in read.filter_map(Result::ok) {
+        let (path, Ok(meta)) = (e.path(), e.metadata()) else {
+            continue;
+        };
+        let Ok(modified) = meta.modified() else {
+            continue;
+        };
+        match path.extension().and_then(|x| x.to_str()) {
+            Some("tree") => entries.push((modified, meta.len(), path)),
+            // Left by a process killed between writing and renaming.
+            Some("tmp") if now.duration_since(modified).is_ok_and(|d| d > STALE_TMP) => {
+                let _ = std::fs::remove_file(&path);
+            }
+            _ => {}
+        }
+    }
     let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
     if entries.len() <= max_entries && total <= max_bytes {
         return;
@@ -212,7 +234,7 @@ const MAP: u8 = 7;
 pub(crate) fn encode(root: &Node<'_>, source: &SourceFile, key: &[u8; 32]) -> Option<Vec<u8>> {
     let text = source.text();
     let mut body = Vec::with_capacity(text.len());
-    node_out(root, text, &mut body)?;
+    node_out(root, text, 0, &mut body)?;
     let mut out = Vec::with_capacity(HEADER + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(key);
@@ -222,7 +244,12 @@ pub(crate) fn encode(root: &Node<'_>, source: &SourceFile, key: &[u8; 32]) -> Op
     Some(out)
 }
 
-fn node_out(node: &Node<'_>, text: &str, out: &mut Vec<u8>) -> Option<()> {
+/// `None` past [`MAX_DEPTH`]: an alias can nest a tree deeper than the parser lets a file
+/// open, and [`decode`] refuses such an entry, so it is not written.
+fn node_out(node: &Node<'_>, text: &str, depth: usize, out: &mut Vec<u8>) -> Option<()> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
     let tag = match &node.kind {
         Kind::Null => NULL,
         Kind::Bool(false) => FALSE,
@@ -242,14 +269,14 @@ fn node_out(node: &Node<'_>, text: &str, out: &mut Vec<u8>) -> Option<()> {
         Kind::Seq(items) => {
             varint(items.len() as u64, out);
             for item in items {
-                node_out(item, text, out)?;
+                node_out(item, text, depth + 1, out)?;
             }
         }
         Kind::Map(entries) => {
             varint(entries.len() as u64, out);
             for (k, v) in entries {
-                node_out(k, text, out)?;
-                node_out(v, text, out)?;
+                node_out(k, text, depth + 1, out)?;
+                node_out(v, text, depth + 1, out)?;
             }
         }
         _ => {}
@@ -302,6 +329,7 @@ pub(crate) fn decode<'a>(
         at: 0,
         source,
         nodes: 0,
+        declared: 0,
     };
     let root = r.node(0)?;
     (r.at == body.len()).then_some(root)
@@ -312,6 +340,8 @@ struct Reader<'b, 'a> {
     at: usize,
     source: &'a Arc<SourceFile>,
     nodes: usize,
+    /// Children announced by the counts read so far.
+    declared: usize,
 }
 
 impl<'a> Reader<'_, 'a> {
@@ -337,11 +367,15 @@ impl<'a> Reader<'_, 'a> {
         usize::try_from(self.varint()?).ok()
     }
 
-    /// A count of children: each takes at least three bytes, so a count the rest of the
-    /// entry cannot hold is refused before anything is allocated for it.
+    /// A count of children. Every node but the root is announced by exactly one count and
+    /// takes at least three bytes, so the counts read so far, together, may announce no
+    /// more nodes than [`MAX_NODES`] and than the entry can hold: refused before anything
+    /// is allocated for them.
     fn count(&mut self, per: usize) -> Option<usize> {
         let n = self.usize()?;
-        (n.checked_mul(per * 3)? <= self.body.len() - self.at).then_some(n)
+        self.declared = self.declared.checked_add(n.checked_mul(per)?)?;
+        (self.declared <= MAX_NODES && self.declared.checked_mul(3)? <= self.body.len())
+            .then_some(n)
     }
 
     fn text(&mut self) -> Option<Cow<'a, str>> {
@@ -366,7 +400,7 @@ impl<'a> Reader<'_, 'a> {
         }
         let tag = self.byte()?;
         let offset = self.usize()?;
-        if offset > self.source.text().len() {
+        if !self.source.text().is_char_boundary(offset) {
             return None;
         }
         let id = u32::try_from(self.varint()?).ok()?;
@@ -544,10 +578,18 @@ mod tests {
         let first = parse_in(dir.path(), &source).unwrap();
         let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(entries.len(), 1, "one entry, no temporary file left");
+        let path = entries[0].as_ref().unwrap().path();
+        let written = std::fs::metadata(&path).unwrap().modified().unwrap();
+        // The entry is one this build reads, and the second parse did not write it again.
+        let key = key_of(source.text());
+        assert!(decode(&std::fs::read(&path).unwrap(), &source, &key).is_some());
         let second = parse_in(dir.path(), &source).unwrap();
         assert!(same(&first.root, &second.root));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().modified().unwrap(),
+            written
+        );
         // Damaged on disk: parsed again, the same tree, and the entry written anew.
-        let path = entries[0].as_ref().unwrap().path();
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 1;
@@ -589,6 +631,59 @@ mod tests {
         // Too many bytes (400 > 300): cut to three quarters of them (225), so 2 are left.
         prune_to(dir.path(), 100, 100, 300);
         assert_eq!(names(), ["4.tree", "5.tree", "other.txt"]);
+    }
+
+    /// The deepest tree the parser makes is kept; one nested deeper through an alias is
+    /// not written, since no entry that deep is read.
+    #[test]
+    fn the_deepest_tree_the_parser_allows_is_kept_and_no_deeper() {
+        let deepest = format!("{}0{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        let source = SourceFile::new("deep.yaml", deepest);
+        let (key, bytes) = entry_of(&source);
+        assert!(same(
+            &parse(&source).unwrap().root,
+            &decode(&bytes, &source, &key).unwrap()
+        ));
+        let half = MAX_DEPTH / 2 + 1;
+        let aliased = format!(
+            "a: &x {}0{}\nb: {}*x{}\n",
+            "[".repeat(half),
+            "]".repeat(half),
+            "[".repeat(half),
+            "]".repeat(half)
+        );
+        let source = SourceFile::new("alias.yaml", aliased);
+        let parsed = parse(&source).expect("each part is within the parser's depth");
+        assert!(encode(&parsed.root, &source, &key_of(source.text())).is_none());
+    }
+
+    #[test]
+    fn a_temporary_entry_left_by_a_dead_process_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::time::SystemTime::now() - STALE_TMP * 2;
+        for (name, when) in [
+            (".a.1.0.tmp", old),
+            (".b.2.0.tmp", std::time::SystemTime::now()),
+        ] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, "half an entry").unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(&p)
+                .unwrap()
+                .set_modified(when)
+                .unwrap();
+        }
+        prune_to(dir.path(), 10, 10, 1 << 20);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            [".b.2.0.tmp"],
+            "a fresh one may still be being written"
+        );
     }
 
     #[test]
