@@ -9,7 +9,7 @@
 #       BASE_BIN=path/to/rehearse (optional: an older build, measured beside it: A/B)
 #       PEERS_DIR=/work/shared/peers  RUNS=30 (hyperfine)  DUR=10s REPS=3 WARM=5s
 #       WARM_JAVA=15s (lib-wrk.sh)  PIN=1 (server on CPU 1, load on CPU 0; env.sh)
-#       BANK_PORT=18085
+#       BANK_PORT=18085  KEEP_TARGET=1 (use a running target server as it is)
 #
 # runner: one hyperfine run of, each a fresh process, against the peers' target server:
 #   the 1,000-request flow (500 x POST /payments, capture $.id, GET /payments/{id}, assert
@@ -67,6 +67,12 @@ runner() {
   local base="http://$HOST:$TARGET_PORT" fc="$PEERS_CARGO_TARGET/release/flow-client"
   [ -x "$HURL_BIN" ] || { echo "Hurl not found at $HURL_BIN" >&2; exit 4; }
   [ -x "$fc" ] || "$PEERS_DIR/target-server.sh" build >/dev/null
+  # A fresh target server for each series: it keeps every payment, and a long-running one
+  # slowed every contender (medians of 200 ms against 127 ms after a restart, 12-07).
+  # KEEP_TARGET=1 uses a running one as it is.
+  if [ "${KEEP_TARGET:-0}" != 1 ] && curl -fsS "$base/health" >/dev/null 2>&1; then
+    "$PEERS_DIR/target-server.sh" stop >/dev/null 2>&1 || true
+  fi
   if ! curl -fsS "$base/health" >/dev/null 2>&1; then
     "$PEERS_DIR/target-server.sh" start >/dev/null
     STARTED_TARGET=1
