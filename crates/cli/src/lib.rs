@@ -23,6 +23,7 @@ mod schedule;
 mod signals;
 mod stack;
 pub mod store;
+mod tree_cache;
 
 use std::process::ExitCode;
 
@@ -43,6 +44,8 @@ pub fn main() -> ExitCode {
     };
     init_tracing(&cli);
     panic::install();
+    // Where long files' parsed trees are kept; nothing is looked up until one is loaded.
+    tree_cache::install();
     // One thread: a run is a few sequential flows or many waiting on the network. Every
     // thread more costs responses cross-thread wake-ups: a 1,000-request flow took 15-40 %
     // longer on two workers than on one, and one worker beside the main thread ~10 % longer

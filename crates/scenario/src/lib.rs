@@ -57,7 +57,7 @@ pub use files::{FileError, MAX_FILE_BYTES, fixture_len, fixture_path, read_cappe
 pub use filters::FILTERS;
 pub use matcher::{CheckError, JsonType, Matcher, Mismatch, OPERATORS, Op, excerpt, json_eq};
 pub use model::{EnvironmentFile, FragmentFile, OwnersFile, ScenarioFile};
-pub use node::did_you_mean;
+pub use node::{TreeStore, did_you_mean, set_tree_store};
 pub use plan::{
     Action, Approval, ApprovalMode, Auth, Bank, BankAuth, Body, BodyCheck, BodyCheckKind, Capture,
     CaptureFrom, Check, CheckKind, ClockKind, CookieAttr, CookieCheck, Decision, Environment,

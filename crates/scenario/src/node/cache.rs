@@ -1,5 +1,5 @@
-//! Parsed trees kept between processes, keyed by the file's bytes: a long flow that did
-//! not change since the last run or `validate` is not parsed again.
+//! Parsed trees kept between processes, keyed by the file's text: a long flow that did not
+//! change since the last run or `validate` is not parsed again.
 //!
 //! Why: reading the YAML text is three quarters of loading a file (granit-parser's events
 //! alone about 2,600 instructions each), and loading a 1,000-step flow took a quarter of a
@@ -7,27 +7,23 @@
 //! small part of that; decoding into the model, compiling and every check still run as
 //! before, so a kept tree changes no result and no message.
 //!
+//! This module makes, checks and reads entries; where they are kept is the application's
+//! business, behind [`TreeStore`] (the CLI keeps them in the user's cache folder). With
+//! no store installed ([`set_tree_store`]) every file is parsed.
+//!
 //! - **Which files**: those of at least [`MIN_BYTES`] (a short file parses faster than its
-//!   entry can be read) and at most [`MAX_BYTES`], whose parse found no problem (a file with a duplicate key is
-//!   parsed every time, so its problem is always reported).
-//! - **The key**: SHA-256 of the format's version, this executable's size and modification
-//!   time (so any other build of rehearse, which may read YAML differently, has keys of its
-//!   own) and the file's bytes. An entry also holds the whole key, the file's length and the
-//!   SHA-256 of its own contents: an entry that is not exactly one this build wrote for
-//!   these bytes is ignored, and the file parsed.
-//! - **Where**: `$REHEARSE_CACHE_DIR`, else `$XDG_CACHE_HOME/rehearse`, else
-//!   `~/.cache/rehearse`, in `trees-v1/`. `REHEARSE_CACHE_DIR=off` (or empty) turns it off.
-//!   Nothing is written into the suite. Writing is best-effort (a read-only home only costs
-//!   the parse) and atomic (a temporary file renamed), and the folder is cut back to
-//!   [`KEEP`] entries, the most recently written, when it holds more than [`MAX_ENTRIES`]
-//!   (or to 192 MiB when it holds more than [`MAX_FOLDER_BYTES`]).
+//!   entry can be read) and at most [`MAX_BYTES`], whose parse found no problem (a file
+//!   with a duplicate key is parsed every time, so its problem is always reported).
+//! - **The key**: SHA-256 of the format's version, the store's build stamp (so another
+//!   build of rehearse, which may read YAML differently, has keys of its own) and the
+//!   file's text. An entry also holds the whole key, the text's length and the SHA-256 of
+//!   its own contents: an entry that is not exactly one written for this text is ignored,
+//!   and the file parsed.
 //! - **Safety**: an entry is input like any other file. Every length, offset and count in
 //!   it is checked against the file and the bounds of the parser itself ([`MAX_DEPTH`],
 //!   [`MAX_NODES`]); what fails a check is a miss, never a panic.
 
 use std::borrow::Cow;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
@@ -43,93 +39,62 @@ pub(crate) const MIN_BYTES: usize = 16 * 1024;
 /// and its entry would be tens of megabytes.
 pub(crate) const MAX_BYTES: usize = 4 * 1024 * 1024;
 
-/// Entries kept after the folder is cut back...
-const KEEP: usize = 384;
-/// ...when it holds more than this...
-const MAX_ENTRIES: usize = 512;
-/// ...or more bytes than this (then cut to three quarters of it).
-const MAX_FOLDER_BYTES: u64 = 256 * 1024 * 1024;
-/// A temporary entry older than this was left by a process that died writing it.
-const STALE_TMP: std::time::Duration = std::time::Duration::from_secs(600);
-
 /// The first bytes of an entry; the last byte is the format's version.
 const MAGIC: &[u8; 8] = b"RHTREE\0\x01";
 /// Magic, key, file length, checksum of the contents.
 const HEADER: usize = 8 + 32 + 8 + 32;
 
-/// The folder of the format's entries, or `None` when the cache is off or no folder is
-/// known.
-fn folder() -> Option<&'static Path> {
-    static FOLDER: OnceLock<Option<PathBuf>> = OnceLock::new();
-    FOLDER
-        .get_or_init(|| {
-            build_stamp()?;
-            let base = match std::env::var_os("REHEARSE_CACHE_DIR") {
-                Some(v) if v.is_empty() || v == "off" => return None,
-                Some(v) => PathBuf::from(v),
-                None => match std::env::var_os("XDG_CACHE_HOME") {
-                    Some(x) if !x.is_empty() => PathBuf::from(x).join("rehearse"),
-                    _ => PathBuf::from(std::env::var_os("HOME").filter(|h| !h.is_empty())?)
-                        .join(".cache")
-                        .join("rehearse"),
-                },
-            };
-            Some(base.join("trees-v1"))
-        })
-        .as_deref()
+/// Where the entries of parsed trees are kept between processes.
+pub trait TreeStore: Send + Sync {
+    /// What tells this build of rehearse from another, folded into every key; `None`
+    /// turns the cache off.
+    fn build(&self) -> Option<&[u8]>;
+    /// The entry kept under `name`, when there is one of at most `cap` bytes.
+    fn get(&self, name: &str, cap: u64) -> Option<Vec<u8>>;
+    /// Keeps `bytes` under `name`; best-effort (a store that cannot only costs the next
+    /// process this parse).
+    fn put(&self, name: &str, bytes: &[u8]);
 }
 
-/// This executable's version, size and modification time: another build reads with its
-/// own keys. `None` when they cannot be known (the binary replaced while it runs): then
-/// the cache is off, rather than shared by every build of one version.
-fn build_stamp() -> Option<&'static [u8]> {
-    static STAMP: OnceLock<Option<Vec<u8>>> = OnceLock::new();
-    STAMP
-        .get_or_init(|| {
-            let meta = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
-            let modified = meta
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?;
-            let mut stamp = env!("CARGO_PKG_VERSION").as_bytes().to_vec();
-            stamp.extend_from_slice(&meta.len().to_le_bytes());
-            stamp.extend_from_slice(&modified.as_nanos().to_le_bytes());
-            Some(stamp)
-        })
-        .as_deref()
+static STORE: OnceLock<Box<dyn TreeStore>> = OnceLock::new();
+
+/// Installs this process's store of parsed trees; a second call is ignored.
+pub fn set_tree_store(store: Box<dyn TreeStore>) {
+    let _ = STORE.set(store);
 }
 
-fn key_of(text: &str) -> [u8; 32] {
+fn key_of(build: &[u8], text: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(MAGIC);
-    let stamp = build_stamp().unwrap_or_default();
-    h.update((stamp.len() as u64).to_le_bytes());
-    h.update(stamp);
+    h.update((build.len() as u64).to_le_bytes());
+    h.update(build);
     h.update(text.as_bytes());
     h.finalize().into()
 }
 
-/// Parses `source` as [`parse`] does, through the cache when the file is long enough and
-/// the cache is on.
+/// Parses `source` as [`parse`] does, through the installed store when the file is long
+/// enough.
 pub(crate) fn parse_cached(source: &Arc<SourceFile>) -> Result<Parsed<'_>, SyntaxError> {
-    match folder() {
-        Some(dir) if (MIN_BYTES..=MAX_BYTES).contains(&source.text().len()) => {
-            parse_in(dir, source)
+    match STORE.get() {
+        Some(store) if (MIN_BYTES..=MAX_BYTES).contains(&source.text().len()) => {
+            parse_with(store.as_ref(), source)
         }
         _ => parse(source),
     }
 }
 
-/// [`parse_cached`] with the cache in `dir`.
-pub(crate) fn parse_in<'a>(
-    dir: &Path,
+/// [`parse_cached`] through `store`.
+fn parse_with<'a>(
+    store: &dyn TreeStore,
     source: &'a Arc<SourceFile>,
 ) -> Result<Parsed<'a>, SyntaxError> {
-    let key = key_of(source.text());
-    let path = dir.join(format!("{}.tree", hex::encode(&key[..16])));
+    let Some(build) = store.build() else {
+        return parse(source);
+    };
+    let key = key_of(build, source.text());
+    let name = hex::encode(&key[..16]);
     let cap = (source.text().len() as u64).saturating_mul(16) + 4096;
-    if let Ok(bytes) = crate::files::read_capped(&path, cap)
+    if let Some(bytes) = store.get(&name, cap)
         && let Some(root) = decode(&bytes, source, &key)
     {
         return Ok(Parsed {
@@ -138,85 +103,15 @@ pub(crate) fn parse_in<'a>(
         });
     }
     let parsed = parse(source)?;
-    // Best-effort: a folder that cannot be written only costs the next run this parse.
     // An entry past the read cap (aliases can repeat a node many times) would never be
-    // read: not written.
+    // read: not kept.
     if parsed.problems.is_empty()
         && let Some(bytes) = encode(&parsed.root, source, &key)
         && bytes.len() as u64 <= cap
     {
-        let _ = store(dir, &path, &bytes);
+        store.put(&name, &bytes);
     }
     Ok(parsed)
-}
-
-/// Writes an entry atomically, then cuts the folder back when it holds too many.
-fn store(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let tmp = dir.join(format!(
-        ".{}.{}.{}.tmp",
-        path.file_stem().and_then(|s| s.to_str()).unwrap_or("entry"),
-        std::process::id(),
-        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    // A new file, never one already there (nor what a planted link points to).
-    let written = std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| f.write_all(bytes));
-    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-    prune(dir);
-    Ok(())
-}
-
-/// Removes the least recently written entries once there are more than [`MAX_ENTRIES`]
-/// or they hold more than [`MAX_FOLDER_BYTES`].
-fn prune(dir: &Path) {
-    prune_to(dir, MAX_ENTRIES, KEEP, MAX_FOLDER_BYTES);
-}
-
-fn prune_to(dir: &Path, max_entries: usize, keep: usize, max_bytes: u64) {
-    let Ok(read) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let now = std::time::SystemTime::now();
-    let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
-    for e in read.filter_map(Result::ok) {
-        let (path, Ok(meta)) = (e.path(), e.metadata()) else {
-            continue;
-        };
-        let Ok(modified) = meta.modified() else {
-            continue;
-        };
-        match path.extension().and_then(|x| x.to_str()) {
-            Some("tree") => entries.push((modified, meta.len(), path)),
-            // Left by a process killed between writing and renaming.
-            Some("tmp") if now.duration_since(modified).is_ok_and(|d| d > STALE_TMP) => {
-                let _ = std::fs::remove_file(&path);
-            }
-            _ => {}
-        }
-    }
-    let mut total: u64 = entries.iter().map(|(_, len, _)| len).sum();
-    if entries.len() <= max_entries && total <= max_bytes {
-        return;
-    }
-    entries.sort();
-    let mut left = entries.len();
-    for (_, len, p) in &entries {
-        if left <= keep && total <= max_bytes / 4 * 3 {
-            break;
-        }
-        if std::fs::remove_file(p).is_ok() {
-            total = total.saturating_sub(*len);
-        }
-        left -= 1;
-    }
 }
 
 // Tags of the nodes in an entry.
@@ -445,6 +340,8 @@ impl<'a> Reader<'_, 'a> {
 mod tests {
     use super::*;
 
+    const BUILD: &[u8] = b"test build";
+
     /// The same tree: kinds, texts, positions and ids, all the way down.
     fn same(a: &Node<'_>, b: &Node<'_>) -> bool {
         a.id == b.id
@@ -482,7 +379,7 @@ mod tests {
 
     /// The key and the entry of a file that parses.
     fn entry_of(source: &Arc<SourceFile>) -> ([u8; 32], Vec<u8>) {
-        let key = key_of(source.text());
+        let key = key_of(BUILD, source.text());
         let bytes = encode(&parse(source).unwrap().root, source, &key).unwrap();
         (key, bytes)
     }
@@ -515,7 +412,7 @@ mod tests {
         let (key, bytes) = entry_of(&source);
         // Another file of the same length: another key.
         let other = SourceFile::new("a.yaml", TEXT.replace("first", "frist"));
-        assert!(decode(&bytes, &other, &key_of(other.text())).is_none());
+        assert!(decode(&bytes, &other, &key_of(BUILD, other.text())).is_none());
         // Every cut and every flipped byte is refused (the checksum), never a panic.
         for cut in 0..bytes.len() {
             assert!(decode(&bytes[..cut], &source, &key).is_none());
@@ -532,7 +429,7 @@ mod tests {
     #[test]
     fn a_crafted_entry_that_passes_the_checksum_is_checked_node_by_node() {
         let source = SourceFile::new("a.yaml", "k: ä\n");
-        let key = key_of(source.text());
+        let key = key_of(BUILD, source.text());
         let entry = |body: &[u8]| {
             let mut out = MAGIC.to_vec();
             out.extend_from_slice(&key);
@@ -571,66 +468,79 @@ mod tests {
         t
     }
 
-    #[test]
-    fn a_long_file_is_parsed_once_then_read_from_its_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let source = SourceFile::new("long.yaml", long_text());
-        let first = parse_in(dir.path(), &source).unwrap();
-        let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(entries.len(), 1, "one entry, no temporary file left");
-        let path = entries[0].as_ref().unwrap().path();
-        let written = std::fs::metadata(&path).unwrap().modified().unwrap();
-        // The entry is one this build reads, and the second parse did not write it again.
-        let key = key_of(source.text());
-        assert!(decode(&std::fs::read(&path).unwrap(), &source, &key).is_some());
-        let second = parse_in(dir.path(), &source).unwrap();
-        assert!(same(&first.root, &second.root));
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().modified().unwrap(),
-            written
-        );
-        // Damaged on disk: parsed again, the same tree, and the entry written anew.
-        let mut bytes = std::fs::read(&path).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        std::fs::write(&path, &bytes).unwrap();
-        let third = parse_in(dir.path(), &source).unwrap();
-        assert!(same(&first.root, &third.root));
-        assert_ne!(std::fs::read(&path).unwrap(), bytes);
+    /// A store in memory, counting what is kept.
+    #[derive(Default)]
+    struct Memory {
+        entries: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+        puts: std::sync::atomic::AtomicUsize,
+    }
+
+    impl TreeStore for Memory {
+        fn build(&self) -> Option<&[u8]> {
+            Some(BUILD)
+        }
+        fn get(&self, name: &str, cap: u64) -> Option<Vec<u8>> {
+            let entries = self.entries.lock().unwrap();
+            entries.get(name).filter(|b| b.len() as u64 <= cap).cloned()
+        }
+        fn put(&self, name: &str, bytes: &[u8]) {
+            self.puts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut entries = self.entries.lock().unwrap();
+            entries.insert(name.to_owned(), bytes.to_vec());
+        }
+    }
+
+    impl Memory {
+        fn puts(&self) -> usize {
+            self.puts.load(std::sync::atomic::Ordering::Relaxed)
+        }
+        fn only_entry(&self) -> Vec<u8> {
+            let entries = self.entries.lock().unwrap();
+            assert_eq!(entries.len(), 1, "one entry");
+            entries.values().next().unwrap().clone()
+        }
     }
 
     #[test]
-    fn the_folder_is_cut_back_oldest_first_by_count_and_by_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-        for i in 0..6u64 {
-            let p = dir.path().join(format!("{i}.tree"));
-            std::fs::write(&p, vec![0u8; 100]).unwrap();
-            let f = std::fs::File::options().write(true).open(&p).unwrap();
-            f.set_modified(old + std::time::Duration::from_secs(i))
-                .unwrap();
+    fn a_long_file_is_parsed_once_then_read_from_its_entry() {
+        let store = Memory::default();
+        let source = SourceFile::new("long.yaml", long_text());
+        let first = parse_with(&store, &source).unwrap();
+        // The entry is one this build reads, and the second parse did not keep it again.
+        let key = key_of(BUILD, source.text());
+        assert!(decode(&store.only_entry(), &source, &key).is_some());
+        let second = parse_with(&store, &source).unwrap();
+        assert!(same(&first.root, &second.root));
+        assert_eq!(store.puts(), 1);
+        // Damaged: parsed again, the same tree, and the entry kept anew.
+        let mut bytes = store.only_entry();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        store.put(&hex::encode(&key[..16]), &bytes);
+        let third = parse_with(&store, &source).unwrap();
+        assert!(same(&first.root, &third.root));
+        assert_ne!(store.only_entry(), bytes);
+    }
+
+    /// A store with no build stamp: the cache is off, nothing is looked up or kept.
+    #[test]
+    fn a_store_without_a_build_stamp_is_not_used() {
+        struct Unstamped(Memory);
+        impl TreeStore for Unstamped {
+            fn build(&self) -> Option<&[u8]> {
+                None
+            }
+            fn get(&self, name: &str, cap: u64) -> Option<Vec<u8>> {
+                self.0.get(name, cap)
+            }
+            fn put(&self, name: &str, bytes: &[u8]) {
+                self.0.put(name, bytes);
+            }
         }
-        std::fs::write(dir.path().join("other.txt"), "not an entry").unwrap();
-        let names = || {
-            let mut n: Vec<String> = std::fs::read_dir(dir.path())
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            n.sort();
-            n
-        };
-        // Within both bounds: nothing removed.
-        prune_to(dir.path(), 6, 4, 600);
-        assert_eq!(names().len(), 7);
-        // Too many: cut to 4, the oldest first; other files are left alone.
-        prune_to(dir.path(), 5, 4, 10_000);
-        assert_eq!(
-            names(),
-            ["2.tree", "3.tree", "4.tree", "5.tree", "other.txt"]
-        );
-        // Too many bytes (400 > 300): cut to three quarters of them (225), so 2 are left.
-        prune_to(dir.path(), 100, 100, 300);
-        assert_eq!(names(), ["4.tree", "5.tree", "other.txt"]);
+        let store = Unstamped(Memory::default());
+        let source = SourceFile::new("long.yaml", long_text());
+        assert!(parse_with(&store, &source).unwrap().problems.is_empty());
+        assert_eq!(store.0.puts(), 0);
     }
 
     /// The deepest tree the parser makes is kept; one nested deeper through an alias is
@@ -654,47 +564,18 @@ mod tests {
         );
         let source = SourceFile::new("alias.yaml", aliased);
         let parsed = parse(&source).expect("each part is within the parser's depth");
-        assert!(encode(&parsed.root, &source, &key_of(source.text())).is_none());
-    }
-
-    #[test]
-    fn a_temporary_entry_left_by_a_dead_process_is_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let old = std::time::SystemTime::now() - STALE_TMP * 2;
-        for (name, when) in [
-            (".a.1.0.tmp", old),
-            (".b.2.0.tmp", std::time::SystemTime::now()),
-        ] {
-            let p = dir.path().join(name);
-            std::fs::write(&p, "half an entry").unwrap();
-            std::fs::File::options()
-                .write(true)
-                .open(&p)
-                .unwrap()
-                .set_modified(when)
-                .unwrap();
-        }
-        prune_to(dir.path(), 10, 10, 1 << 20);
-        let left: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(
-            left,
-            [".b.2.0.tmp"],
-            "a fresh one may still be being written"
-        );
+        assert!(encode(&parsed.root, &source, &key_of(BUILD, source.text())).is_none());
     }
 
     #[test]
     fn a_file_with_a_problem_is_parsed_every_time() {
-        let dir = tempfile::tempdir().unwrap();
+        let store = Memory::default();
         let text = format!("{}name: twice\n", long_text());
         let source = SourceFile::new("dup.yaml", text);
         for _ in 0..2 {
-            let parsed = parse_in(dir.path(), &source).unwrap();
+            let parsed = parse_with(&store, &source).unwrap();
             assert_eq!(parsed.problems.len(), 1, "the duplicate `name` each time");
         }
-        assert_eq!(std::fs::read_dir(dir.path()).map_or(0, Iterator::count), 0);
+        assert_eq!(store.puts(), 0);
     }
 }
