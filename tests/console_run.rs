@@ -59,12 +59,9 @@ async fn run_with_two_failures_of_two_owners_ends_with_a_recap_by_owner() {
         )
         .mount(&server)
         .await;
-    // A port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port nothing listens on: 9 (discard), not a freed ephemeral port, which another
+    // test's server running alongside could be given.
+    let closed = 9;
 
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("environments")).unwrap();
