@@ -221,15 +221,13 @@ mod tests {
         describe(&e, timeout)
     }
 
-    /// A port nothing listens on: bound, then closed.
-    async fn closed_port() -> u16 {
-        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        l.local_addr().unwrap().port()
-    }
+    /// A port nothing listens on: 9 (discard), as the other tests use. A port bound and
+    /// closed again could be given to another test's server running alongside.
+    const CLOSED_PORT: u16 = 9;
 
     #[tokio::test]
     async fn refused_on_a_closed_port_names_the_host_and_asks_if_it_runs() {
-        let port = closed_port().await;
+        let port = CLOSED_PORT;
         let msg = fail(
             &format!("http://127.0.0.1:{port}/x"),
             Duration::from_secs(2),
